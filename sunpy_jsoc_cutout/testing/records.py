@@ -1,0 +1,237 @@
+"""Columnar record sets of the emulated catalogue (`Records`), with lazy keyword columns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from .keywords import column_function, lev1_base
+from .series import SERIES, SeriesDef
+from .timeutil import format_time, parse_drms_time
+
+__all__ = ["Records", "sums_path_for"]
+
+INVALID_KEY = "Invalid KeyLink"
+_TIME_DIGITS = {"T_OBS": 2}
+_HEADER_RENAME = {"DATE__OBS": "DATE-OBS"}
+_NO_HEADER = {"T_REC_epoch", "T_REC_step", "RequestID"}
+
+
+def sums_path_for(series_index: int, recnum: int, filename: str) -> str:
+    """Deterministic SUMS path of a record's segment file (inverse in the catalogue):
+    ``sunum = series_index * 10**9 + recnum // 100``, slot ``recnum % 100``."""
+    sunum = series_index * 10**9 + recnum // 100
+    return f"/SUM{1 + sunum % 20}/D{sunum}/S{recnum % 100:05d}/{filename}"
+
+
+class LazyColumns(Mapping):
+    """Keyword name -> values, computed on first access and cached (a read-only mapping)."""
+
+    def __init__(self, records: Records):
+        self._records = records
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        kdef = self._records.series.keyword(name)
+        if kdef is None:
+            raise KeyError(name)
+        if kdef.name not in self._cache:
+            self._cache[kdef.name] = self._records._compute(kdef.name)
+        return self._cache[kdef.name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records.series.keyword_names())
+
+    def __len__(self) -> int:
+        return len(self._records.series.keywords)
+
+
+class Records:
+    """Columnar set of records of one series (see the module docstring of ``catalogue``).
+
+    Attributes
+    ----------
+    series : SeriesDef
+    recnum : numpy.ndarray of int64
+    columns : Mapping[str, numpy.ndarray]
+        Keyword name to values, computed lazily. Times are float64 TAI seconds since the DRMS
+        epoch; integers int64; reals float64 (NaN when missing); strings object arrays.
+    has_image : numpy.ndarray of bool
+    segments : list[str] or None
+        Segments selected by ``{...}`` (None: all of the series' segments).
+    """
+
+    def __init__(self, series: SeriesDef, base: dict[str, np.ndarray], segments: list[str] | None = None,
+                 series_index: Callable[[str], int] | None = None, crln_fix_date: str | None = None):
+        self.series = series
+        self._base = base
+        self.recnum = base["recnum"]
+        self.segments = segments
+        self._series_index = series_index or (lambda name: 1 + list(SERIES).index(name) if name in SERIES else 99)
+        self._crln_fix_date = crln_fix_date or "2019.01.01_00:00:00_UTC"
+        self._own = column_function(series)
+        self._links: dict[str, Records] = {}
+        self._time_strings: dict[str, list[str]] = {}
+        self.columns = LazyColumns(self)
+
+    def __len__(self) -> int:
+        return int(self.recnum.size)
+
+    def __repr__(self) -> str:
+        return f"<Records {self.series.name}: {len(self)} records>"
+
+    # -------------------------------------------------------------- columns
+    def _get(self, name: str):
+        if name == "_CRLN_FIX_DATE":
+            return self._crln_fix_date
+        return self.columns[name]
+
+    def _compute(self, name: str) -> np.ndarray:
+        kdef = self.series.keyword(name)
+        if name in self._base:
+            return self._base[name]
+        if kdef.linkinfo:
+            link, _, target_key = kdef.linkinfo.partition("->")
+            return self.link_target(link).columns[target_key]
+        if kdef.recscope == "constant":
+            return self._constant(kdef)
+        values = self._own(name, self._base, self._get)
+        if values is None:
+            return self._missing(kdef.type)
+        return np.asarray(values)
+
+    def _constant(self, kdef) -> np.ndarray:
+        if kdef.type == "time":
+            return np.full(len(self), parse_drms_time(kdef.defval))
+        if kdef.type in ("float", "double"):
+            return np.full(len(self), float(kdef.defval))
+        if kdef.type == "string":
+            return np.full(len(self), kdef.defval, dtype=object)
+        return np.full(len(self), int(kdef.defval), dtype=np.int64)
+
+    def _missing(self, ktype: str) -> np.ndarray:
+        if ktype in ("time", "float", "double"):
+            return np.full(len(self), np.nan)
+        if ktype == "string":
+            return np.full(len(self), "", dtype=object)
+        return np.full(len(self), int(_MISSING_INT.get(ktype, -2147483648)), dtype=np.int64)
+
+    @property
+    def has_image(self) -> np.ndarray:
+        """Whether the image segment(s) hold data (QUALITY does not have bit 31 set)."""
+        if not self.series.segments or self.series.keyword("QUALITY") is None:
+            return np.zeros(len(self), bool)
+        return np.asarray(self.columns["QUALITY"]) >= 0
+
+    def link_target(self, link: str) -> Records:
+        """Records of the linked series, aligned 1:1 with these records (e.g. ``lev1``)."""
+        ldef = next((x for x in self.series.links if x.name.lower() == link.lower()), None)
+        if ldef is None:
+            raise KeyError(link)
+        if ldef.name not in self._links:
+            self._links[ldef.name] = Records(SERIES[ldef.target], lev1_base(self._base), None, self._series_index,
+                                             self._crln_fix_date)
+        return self._links[ldef.name]
+
+    def take(self, idx: np.ndarray | Sequence[int] | slice) -> Records:
+        """A new `Records` with the selected rows (cached columns are carried over)."""
+        if isinstance(idx, slice):
+            idx = np.arange(len(self))[idx]
+        idx = np.asarray(idx)
+        out = Records(self.series, {k: v[idx] for k, v in self._base.items()}, self.segments, self._series_index,
+                      self._crln_fix_date)
+        out.columns._cache = {k: v[idx] for k, v in self.columns._cache.items()}
+        out._links = {k: v.take(idx) for k, v in self._links.items()}
+        return out
+
+    # -------------------------------------------------------------- strings
+    def keyword_strings(self, name: str) -> list[str]:
+        """JSOC's string rendering of keyword ``name`` for every record."""
+        kdef = self.series.keyword(name)
+        if kdef is None:
+            return [INVALID_KEY] * len(self)
+        if kdef.type == "time":
+            return [self._time_string(kdef, i) for i in range(len(self))]
+        values = self.columns[kdef.name]
+        if kdef.name == "QUALITY":
+            return [f"0x{int(v) & 0xFFFFFFFF:08x}" for v in values]
+        if kdef.type in ("float", "double"):
+            return ["MISSING" if not np.isfinite(v) else repr(float(v)) for v in values]
+        if kdef.type == "string":
+            return [str(v) for v in values]
+        missing = int(kdef.defval) if kdef.defval.lstrip("-").isdigit() else None
+        return ["MISSING" if int(v) == missing else str(int(v)) for v in values]
+
+    def _time_string(self, kdef, i: int) -> str:
+        if kdef.recscope == "constant":
+            return kdef.defval
+        if kdef.name not in self._time_strings:  # formatted once for all records
+            self._time_strings[kdef.name] = format_time(
+                np.atleast_1d(self.columns[kdef.name]), self._time_style(kdef.name),
+                digits=_TIME_DIGITS.get(kdef.name, 0))
+        return self._time_strings[kdef.name][i]
+
+    def _time_style(self, name: str) -> str:
+        if name == "DATE":
+            return "iso_z" if self.series.instrument in ("aia", "hmi") else self.series.time_style
+        return self.series.time_style
+
+    def record_spec(self, i: int) -> str:
+        """E.g. ``aia.lev1_euv_12s[2014-01-01T00:00:01Z][304]``, ``hmi.M_45s[2012.01.01_00:00:45_TAI][2]``."""
+        parts = []
+        for key in self.series.primekeys:
+            kdef = self.series.keyword(key)
+            value = self.columns[key][i]
+            if kdef.type == "time":
+                parts.append(format_time(float(value), self.series.time_style))
+            else:
+                parts.append(str(int(value)))
+        return self.series.name + "".join(f"[{p}]" for p in parts)
+
+    # -------------------------------------------------------------- files
+    def header(self, i: int) -> dict:
+        """Full FITS header keywords of record ``i`` (name -> python value)."""
+        header: dict = {}
+        seg = self.series.segments[0] if self.series.segments else None
+        if seg is not None:
+            header["NAXIS"] = 2
+            header["NAXIS1"] = 4096
+            header["NAXIS2"] = 4096
+        for kdef in self.series.keywords:
+            if kdef.name in _NO_HEADER:
+                continue
+            name = _HEADER_RENAME.get(kdef.name, kdef.name)
+            if kdef.type == "time":
+                header[name] = self._time_string(kdef, i)
+                continue
+            value = self.columns[kdef.name][i]
+            if kdef.type in ("float", "double"):
+                header[name] = float(value)
+            elif kdef.type == "string":
+                header[name] = str(value)
+            else:
+                header[name] = int(value)
+        if self.series.instrument in ("aia", "hmi"):
+            header.setdefault("OBSRVTRY", "SDO")
+            header.setdefault("ORIGIN", "SDO/JSOC-SDP")
+        return header
+
+    def segment_filename(self, segment: str) -> str:
+        sdef = self.series.segment(segment)
+        return sdef.filename if sdef is not None else segment
+
+    def sums_path(self, i: int, segment: str) -> str:
+        """``/SUM<nn>/D<sunum>/S<slot>/<stored file name>`` of segment ``segment`` of record ``i``
+        (for linked segments, the target record's path); "NoDataDirectory" if there is no image."""
+        sdef = self.series.segment(segment)
+        if sdef is None:
+            raise KeyError(segment)
+        if sdef.link:
+            return self.link_target(sdef.link).sums_path(i, segment)
+        if sdef.kind != "spikes" and not bool(self.has_image[i]):
+            return "NoDataDirectory"
+        return sums_path_for(self._series_index(self.series.name), int(self.recnum[i]), sdef.filename)
+
+
+_MISSING_INT = {"short": -32768, "int": -2147483648, "longlong": -9223372036854775808}
