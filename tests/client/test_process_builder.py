@@ -1,0 +1,57 @@
+"""The process string and size ratio."""
+
+import pytest
+
+from astropy.time import Time
+
+from sunpy_jsoc_cutout._coords import ImPatchLocation
+from sunpy_jsoc_cutout._process import (
+    aia_scale_step,
+    build_process,
+    im_patch_args,
+    number,
+    rebin_args,
+    size_ratio,
+)
+from sunpy_jsoc_cutout._series_rules import rules_for
+
+LOC = ImPatchLocation("arcsec", -517.2, -246.0, "arcsec", 345.6, 345.6)
+
+
+@pytest.mark.parametrize(("value", "text"), [(-246.0, "-246"), (345.6, "345.6"), (-517.20000000001, "-517.2"),
+                                             (-0.00001, "0"), (1e-3, "0.001"), (2048, "2048")])
+def test_number_format(value, text):
+    assert number(value) == text
+
+
+def test_page_argument_order():
+    args = im_patch_args(LOC, t_ref=Time("2015-10-17T04:33:30"), t_start=Time("2015-10-17T04:33:30"),
+                         t_stop=Time("2015-10-17T09:33:30"), cadence="84s", full_headers=True)
+    assert list(args) == ["t_start", "t_stop", "t", "r", "c", "h", "cadence", "locunits", "boxunits", "t_ref", "x",
+                          "y", "width", "height"]
+
+
+def test_carrlong_puts_car_rot_before_x():
+    loc = ImPatchLocation("carrlong", 120, 12, "degrees", 10, 10, car_rot=2168)
+    args = im_patch_args(loc, t_ref=Time("2015-10-17T04:33:30"))
+    assert list(args)[-5:] == ["car_rot", "x", "y", "width", "height"]
+
+
+def test_tai_reference_time_is_sent_as_utc():
+    args = im_patch_args(LOC, t_ref=Time("2015-10-17T04:34:06", scale="tai"))
+    assert args["t_ref"] == "2015-10-17T04:33:30.000"
+
+
+def test_steps_and_limit():
+    steps = [aia_scale_step(rules_for("aia.lev1_euv_12s")), ("im_patch", {"t": 0}), ("rebin", rebin_args(0.25))]
+    assert build_process(steps, 100) == "n=100|aia_scale_aialev1|im_patch,t=0|rebin,u=0,scale=0.25,method=boxcar"
+    assert aia_scale_step(rules_for("aia.lev1"), "sdo.master_pointing") == ("aia_scale_orig", {"mpt": "sdo.master_pointing"})
+
+
+def test_size_ratio_counts_pixels():
+    rules = rules_for("aia.lev1_euv_12s")
+    assert size_ratio(LOC, rules) == pytest.approx(577 * 577 / 4096**2)
+    pix = ImPatchLocation("pixels", 0, 0, "pixels", 1023, 511)
+    assert size_ratio(pix, rules, rebin_scale=0.5) == pytest.approx(1024 * 512 / 4096**2 / 4)
+    huge = ImPatchLocation("arcsec", 0, 0, "arcsec", 5000, 5000)
+    assert size_ratio(huge, rules) == 1.0
