@@ -19,6 +19,8 @@ DUPLICATE_WINDOW = 24 * 3600.0
 RETENTION = 7 * 86400.0
 CONTACT = "jsoc_help@jsoc.stanford.edu"
 DELETED = "Request was completed but is now deleted, 7 day limit exceeded"
+OFFLINE = ("One or more data files are offline; please send a request for help to jsoc@sun.stanford.edu and we "
+           "will place the requested data online, and then you may try again; ")
 
 
 @dataclass
@@ -78,6 +80,8 @@ class ExportRequest:
                          contact=CONTACT)
         elif self.state == "deleted":
             reply.update(status=5, wait=999999, error=DELETED, contact=CONTACT)
+        elif self.state == "offline":
+            reply.update(status=25, wait=999999, error=OFFLINE + self.requestid, contact=CONTACT)
         return reply
 
 
@@ -166,8 +170,11 @@ class ExportFaults:
         self.fail_message = self.DEFAULT_MESSAGE
         self.fail_requests: int | None = None
         self.unsafe_tar: tuple[str, ...] = ()
+        self.offline = False
 
-    def update(self, fail_after=None, fail_message=None, fail_requests=None, unsafe_tar=()) -> None:
+    def update(self, fail_after=None, fail_message=None, fail_requests=None, unsafe_tar=(), offline=None) -> None:
+        if offline is not None:
+            self.offline = bool(offline)
         if fail_after is not None:
             self.fail_after, self.fail_requests = int(fail_after), fail_requests
         if fail_message is not None:
@@ -188,7 +195,7 @@ class ExportFaults:
 
     def describe(self) -> dict:
         return {"fail_after": self.fail_after, "fail_message": self.fail_message,
-                "fail_requests": self.fail_requests, "unsafe_tar": list(self.unsafe_tar)}
+                "fail_requests": self.fail_requests, "unsafe_tar": list(self.unsafe_tar), "offline": self.offline}
 
 
 def manage_request_reply(pending: PendingTable, params, now: float, start_text) -> dict:

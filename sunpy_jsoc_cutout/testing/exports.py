@@ -29,7 +29,15 @@ from . import export_rules as rules
 from .addresses import AddressBook
 from .clock import Clock
 from .export_rules import ExportRequestError
-from .export_state import RETENTION, DuplicateTable, ExportFaults, ExportRequest, PendingTable, manage_request_reply
+from .export_state import (
+    OFFLINE,
+    RETENTION,
+    DuplicateTable,
+    ExportFaults,
+    ExportRequest,
+    PendingTable,
+    manage_request_reply,
+)
 from .processing import ProcessError, parse_process, size_ratio, validate_steps
 from .staging import StagingError, StagingFaults, StagingJob, size_in_mb, stage_export
 from .timemodel import FAST, TimeModel
@@ -187,6 +195,8 @@ class ExportManager:
         if size > limit:
             return {"requestid": "VOID", "method": args.method, "protocol": args.protocol, "wait": 0, "status": 3,
                     "count": len(records), "size": size, "error": f"Request exceeds max byte limit of {limit}MB"}
+        if self._faults.offline:
+            return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
         if quick:
             return rules.quick_reply(records, args.method, args.protocol, size)
         with self._lock:
@@ -194,6 +204,16 @@ class ExportManager:
         self._enqueue(request)
         return {"status": 2, "requestid": request.requestid, "method": args.method, "protocol": args.protocol,
                 "wait": round(self.model.fresh_wait), "rcount": request.rcount, "size": size}
+
+    def _offline(self, args, chain, records, dataset, md5, size, nfiles, ip) -> dict:
+        """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
+        with self._lock:
+            now = self.clock.now()
+            request = ExportRequest(self._next_id(now), 0, args.notify, ip, dataset, records, chain, args.method,
+                                    args.protocol, args.filenamefmt, md5, len(records), size, nfiles, now, now, now,
+                                    state="offline")
+            self._requests[request.requestid] = request
+        return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
 
     def _duplicate_reply(self, md5: str, args: rules.ExportArgs, rcount: int) -> dict | None:
         now = self.clock.now()
@@ -333,7 +353,7 @@ class ExportManager:
     # ------------------------------------------------------------------ knobs and inspection
     def set_faults(self, *, fail_after: int | None = None, fail_message: str | None = None,
                    fail_requests: int | None = None, unsafe_tar=(), pending_elsewhere: str | None = None,
-                   clear: bool = False) -> dict:
+                   offline: bool | None = None, clear: bool = False) -> dict:
         """
         Export-level faults.
 
@@ -351,13 +371,15 @@ class ExportManager:
         pending_elsewhere : str, optional
             Record a pending request for this address made "elsewhere": its next request gets
             status 7 naming that request's id (for 60 minutes, or until cancelled).
+        offline : bool, optional
+            Treat all data as offline (on tape): new requests get JSOC's status 25.
         clear : bool
             Reset every knob first.
         """
         with self._lock:
             if clear:
                 self._faults.clear()
-            self._faults.update(fail_after, fail_message, fail_requests, unsafe_tar)
+            self._faults.update(fail_after, fail_message, fail_requests, unsafe_tar, offline)
             if pending_elsewhere:
                 now = self.clock.now()
                 self._pending.add(pending_elsewhere, ELSEWHERE_IP, self._next_id(now), now)

@@ -311,6 +311,20 @@ def test_fault_pending_request_made_elsewhere(manager):
                                                      f"({row['requestid']}); " + PENDING_TAIL}
 
 
+def test_offline_data_status_25(manager):
+    manager.set_faults(offline=True)
+    reply = submit(manager)
+    requestid = reply["requestid"]
+    assert reply == {"status": 25, "requestid": requestid,
+                     "error": "One or more data files are offline; please send a request for help to "
+                              "jsoc@sun.stanford.edu and we will place the requested data online, and then you "
+                              f"may try again; {requestid}"}
+    assert manager.exp_status({"requestid": requestid})["status"] == 25
+    assert manager.state()["pending"] == []  # status 25 holds no pending row: the next request is accepted
+    manager.set_faults(offline=False)
+    assert finish(manager, submit(manager)["requestid"])["status"] == "0"
+
+
 def test_expiry_after_seven_days(manager, clock):
     index = finish(manager, submit(manager)["requestid"])
     clock.advance(7 * 86400)
