@@ -89,7 +89,7 @@ class EmulatorControl:
         return self._call("GET", "faults")
 
     def set_fault(self, kind: str, endpoint: str = "all", **options) -> dict:
-        """Turn one transport fault on (see `~sunpy_jsoc_cutout.testing.faults.FaultRule`)."""
+        """Turn one transport fault on (see `~sunpy_jsoc_cutout.testing.TransportFaults.set` for the options)."""
         return self._call("POST", "faults", {"transport": [{"kind": kind, "endpoint": endpoint, **options}]})
 
     def clear_faults(self, kind: str | None = None, endpoint: str | None = None) -> dict:
