@@ -96,8 +96,7 @@ class Box(DataAttr):
     >>> box = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
     >>> box.locunits, box.boxunits, box.height
     ('arcsec', 'arcsec', <Quantity 345.6 arcsec>)
-    >>> ar = SkyCoord(20 * u.deg, -15 * u.deg, frame=frames.HeliographicStonyhurst,
-    ...               obstime="2014-02-05T08:00")
+    >>> ar = SkyCoord(20 * u.deg, -15 * u.deg, frame=frames.HeliographicStonyhurst, obstime="2014-02-05T08:00")
     >>> jc.Box(ar, 10 * u.deg).locunits
     'stony'
     """
@@ -126,8 +125,10 @@ class Box(DataAttr):
                 return None, center, "pixels"
             if center.unit.physical_type == "angle":
                 return None, center.to(u.arcsec), "arcsec"
-        msg = ("The box centre must be a SkyCoord, or a pair [x, y]*u.arcsec (SDO's view) or [x, y]*u.pix; "
-               f"got {center!r}.")
+        msg = (
+            "The box centre must be a SkyCoord, or a pair [x, y]*u.arcsec (SDO's view) or [x, y]*u.pix; "
+            f"got {center!r}."
+        )
         raise CutoutQueryError(msg)
 
     @classmethod
@@ -154,8 +155,9 @@ class Box(DataAttr):
         >>> from sunpy.coordinates import frames
         >>> from sunpy_jsoc_cutout import attrs as jc
         >>> kw = dict(frame=frames.Helioprojective, obstime="2014-02-05T08:00", observer="earth")
-        >>> box = jc.Box.from_corners(SkyCoord(-700*u.arcsec, -400*u.arcsec, **kw),
-        ...                           SkyCoord(-300*u.arcsec, -100*u.arcsec, **kw))
+        >>> box = jc.Box.from_corners(
+        ...     SkyCoord(-700 * u.arcsec, -400 * u.arcsec, **kw), SkyCoord(-300 * u.arcsec, -100 * u.arcsec, **kw)
+        ... )
         >>> box.width, box.height
         (<Quantity 400. arcsec>, <Quantity 300. arcsec>)
         """
@@ -192,8 +194,9 @@ class Box(DataAttr):
         return box
 
     @classmethod
-    def carrington(cls, lon: u.Quantity, lat: u.Quantity, width: u.Quantity, height: u.Quantity = None,
-                   car_rot: int = None) -> "Box":
+    def carrington(
+        cls, lon: u.Quantity, lat: u.Quantity, width: u.Quantity, height: u.Quantity = None, car_rot: int = None
+    ) -> "Box":
         """
         A box centred at a Carrington position (the export page's ``LocUnits=carrlong``).
 
@@ -237,7 +240,9 @@ class Box(DataAttr):
 def _lonlat(coord: SkyCoord) -> tuple[u.Quantity, u.Quantity]:
     if isinstance(coord.frame, Helioprojective):
         return coord.Tx, coord.Ty
-    return coord.lon.wrap_at(180 * u.deg) if not isinstance(coord.frame, HeliographicCarrington) else coord.lon, coord.lat
+    return coord.lon.wrap_at(180 * u.deg) if not isinstance(
+        coord.frame, HeliographicCarrington
+    ) else coord.lon, coord.lat
 
 
 def _locunits_for_frame(center: SkyCoord) -> str:
@@ -248,8 +253,10 @@ def _locunits_for_frame(center: SkyCoord) -> str:
         return "carrlong"
     if isinstance(frame, HeliographicStonyhurst):
         return "stony"
-    msg = (f"A box centre in the {frame.name} frame is not supported; use a Helioprojective, "
-           "HeliographicStonyhurst or HeliographicCarrington SkyCoord.")
+    msg = (
+        f"A box centre in the {frame.name} frame is not supported; use a Helioprojective, "
+        "HeliographicStonyhurst or HeliographicCarrington SkyCoord."
+    )
     raise CutoutQueryError(msg)
 
 

@@ -57,8 +57,16 @@ class ExportProtocol(DataAttr):
     'jpg,CT=grey.sao,scaling=LOG,size=1'
     """
 
-    def __init__(self, name: str, *, color_table: str = None, scaling: str = None, size: int = None,
-                 min: float = None, max: float = None):  # noqa: A002
+    def __init__(
+        self,
+        name: str,
+        *,
+        color_table: str = None,
+        scaling: str = None,
+        size: int = None,
+        min: float = None,  # noqa: A002
+        max: float = None,  # noqa: A002
+    ):
         super().__init__()
         self.name = str(name).lower()
         if self.name not in ("fits", "as-is", "jpg", "mpg", "mp4"):
@@ -88,8 +96,9 @@ class ExportProtocol(DataAttr):
         if not self.is_image:
             return self.name
         opts = self.options
-        text = (f"{self.name},CT={opts['CT'] or 'grey.sao'},scaling={opts['scaling'] or 'MINMAX'},"
-                f"size={opts['size'] or 1}")
+        text = (
+            f"{self.name},CT={opts['CT'] or 'grey.sao'},scaling={opts['scaling'] or 'MINMAX'},size={opts['size'] or 1}"
+        )
         for key in ("min", "max"):
             if opts[key] is not None:
                 text += f",{key}={opts[key]:g}"

@@ -73,8 +73,13 @@ def parse_drms_time(value) -> Time:
 def sdo_observer(keywords: dict) -> SkyCoord:
     """SDO's position from a record's ``HGLN_OBS``, ``HGLT_OBS``, ``DSUN_OBS`` and ``T_OBS``."""
     try:
-        return SkyCoord(keywords["HGLN_OBS"] * u.deg, keywords["HGLT_OBS"] * u.deg, keywords["DSUN_OBS"] * u.m,
-                        frame=HeliographicStonyhurst, obstime=parse_drms_time(keywords["T_OBS"]))
+        return SkyCoord(
+            keywords["HGLN_OBS"] * u.deg,
+            keywords["HGLT_OBS"] * u.deg,
+            keywords["DSUN_OBS"] * u.m,
+            frame=HeliographicStonyhurst,
+            obstime=parse_drms_time(keywords["T_OBS"]),
+        )
     except KeyError as err:
         msg = f"The reference record lacks the keyword {err.args[0]}; SDO's position cannot be computed."
         raise CutoutQueryError(msg) from err
@@ -157,8 +162,10 @@ def _to_sdo_hpc(coord: SkyCoord, keywords: dict, tracking: bool) -> SkyCoord:
     sdo_frame = _sdo_frame(keywords)
     on_surface = _hpc_on_disk(coord)
     if tracking and not on_surface:
-        msg = (f"The box centre ({coord.Tx:.1f}, {coord.Ty:.1f}) is off the solar disk, and a tracked box must "
-               "start on the disk: move the centre onto the disk or use Tracking(False).")
+        msg = (
+            f"The box centre ({coord.Tx:.1f}, {coord.Ty:.1f}) is off the solar disk, and a tracked box must "
+            "start on the disk: move the centre onto the disk or use Tracking(False)."
+        )
         raise CutoutQueryError(msg)
     if not on_surface:
         with SphericalScreen(coord.observer, only_off_disk=True):
@@ -197,8 +204,10 @@ def _size(box) -> tuple[str, float, float]:
 
 def _check_on_disk_arcsec(x: float, y: float, keywords: dict) -> None:
     if np.hypot(x, y) >= solar_radius_arcsec(keywords):
-        msg = (f"The box centre ({x:g}\", {y:g}\") is off the solar disk, and a tracked box must start on the disk: "
-               "move the centre onto the disk or use Tracking(False).")
+        msg = (
+            f'The box centre ({x:g}", {y:g}") is off the solar disk, and a tracked box must start on the disk: '
+            "move the centre onto the disk or use Tracking(False)."
+        )
         raise CutoutQueryError(msg)
 
 
@@ -222,8 +231,9 @@ def _resolve_position(box: Box, keywords: dict, tracking: bool, near: Time) -> I
         carr = _carrington_of(point.make_3d(), keywords) if on_disk else None
         return ImPatchLocation("arcsec", x, y, carrington=carr, **common)
     if box.locunits == "stony":
-        point = SkyCoord((x + keywords["HGLN_OBS"]) * u.deg, y * u.deg, frame=HeliographicStonyhurst,
-                         obstime=observer.obstime)
+        point = SkyCoord(
+            (x + keywords["HGLN_OBS"]) * u.deg, y * u.deg, frame=HeliographicStonyhurst, obstime=observer.obstime
+        )
         if tracking and not _visible_from(point, observer):
             msg = f"The Stonyhurst centre ({x:g} deg, {y:g} deg) is not on SDO's visible disk; a tracked box must start on it."
             raise CutoutQueryError(msg)
@@ -263,13 +273,21 @@ def _resolve_skycoord(box: Box, keywords: dict, tracking: bool, near: Time) -> I
             msg = "The box centre is not on SDO's visible disk at the reference time; a tracked box must start on it."
             raise CutoutQueryError(msg)
         x = _wrap180(hgs.lon.to_value(u.deg) - keywords["HGLN_OBS"])
-        return ImPatchLocation("stony", x, float(hgs.lat.to_value(u.deg)), boxunits, width, height,
-                               carrington=_carrington_of(hgs, keywords))
+        return ImPatchLocation(
+            "stony",
+            x,
+            float(hgs.lat.to_value(u.deg)),
+            boxunits,
+            width,
+            height,
+            carrington=_carrington_of(hgs, keywords),
+        )
     lon, lat = float(center.lon.to_value(u.deg)), float(center.lat.to_value(u.deg))
     car_rot, t_cm = carrington_rotation_for(lon * u.deg, near)
     x = (lon + jsoc_carrington_offset(keywords)) % 360
-    return ImPatchLocation("carrlong", x, lat, boxunits, width, height, car_rot=car_rot, t_ref=t_cm,
-                           carrington=(lon, lat))
+    return ImPatchLocation(
+        "carrlong", x, lat, boxunits, width, height, car_rot=car_rot, t_ref=t_cm, carrington=(lon, lat)
+    )
 
 
 def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPatchLocation:
@@ -301,9 +319,11 @@ def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPa
         msg = "An ActiveRegion is resolved from the NOAA series first (see _noaa.resolve_active_region)."
         raise CutoutQueryError(msg)
     if box.locunits == "carrlong" and not tracking:
-        msg = ("A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
-               "enable tracking with a.jsoc_cutout.Tracking(True), or give the centre in Helioprojective "
-               "or Stonyhurst coordinates.")
+        msg = (
+            "A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
+            "enable tracking with a.jsoc_cutout.Tracking(True), or give the centre in Helioprojective "
+            "or Stonyhurst coordinates."
+        )
         raise CutoutQueryError(msg)
     if box.center is None:
         return _resolve_position(box, keywords, tracking, near)

@@ -51,8 +51,10 @@ def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict
         except (KeyError, TypeError, ValueError):
             continue
     if not usable:
-        msg = (f"NOAA active region {region.number} is not in {region.series}; check the number (numbers below "
-               "7000 get 10000 added) or give the box centre as a coordinate with a.jsoc_cutout.Box.")
+        msg = (
+            f"NOAA active region {region.number} is not in {region.series}; check the number (numbers below "
+            "7000 get 10000 added) or give the box centre as a coordinate with a.jsoc_cutout.Box."
+        )
         raise UnknownActiveRegionError(msg)
     _, best = min(usable, key=lambda pair: pair[0])
     x = float(best["LongitudeCM"]) - float((keywords or {}).get("HGLN_OBS", 0.0))

@@ -76,7 +76,9 @@ def _times(block: dict, tracking: Tracking, location: ImPatchLocation, t_ref: Ti
     return start, stop
 
 
-def _drift(location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, keywords: dict, rules) -> ImPatchLocation:
+def _drift(
+    location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, keywords: dict, rules
+) -> ImPatchLocation:
     """Note (or pad for) the drift of a Carrington-tracked box against differential rotation."""
     if not tracking.enabled or location.carrington is None:
         return location
@@ -86,11 +88,16 @@ def _drift(location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, 
     drift = {"arcsec": arcsec, "pixels": arcsec / rules.cdelt, "degrees": drift_deg}[location.boxunits]
     unit = {"arcsec": '"', "pixels": " px", "degrees": " deg"}[location.boxunits]
     if tracking.pad_for_drift:
-        log.info("Padding the box by %s%s on each side for differential-rotation drift", _process.number(drift, 1), unit)
-        return ImPatchLocation(**{**location.__dict__, "width": location.width + 2 * drift,
-                                  "height": location.height + 2 * drift})
-    text = (f"Over {duration.to_value(u.day):.2f} days the box (tracked at the Carrington rate) and the surface at "
-            f"latitude {lat.to_value(u.deg):.0f} deg drift apart by about {_process.number(drift, 1)}{unit}.")
+        log.info(
+            "Padding the box by %s%s on each side for differential-rotation drift", _process.number(drift, 1), unit
+        )
+        return ImPatchLocation(
+            **{**location.__dict__, "width": location.width + 2 * drift, "height": location.height + 2 * drift}
+        )
+    text = (
+        f"Over {duration.to_value(u.day):.2f} days the box (tracked at the Carrington rate) and the surface at "
+        f"latitude {lat.to_value(u.deg):.0f} deg drift apart by about {_process.number(drift, 1)}{unit}."
+    )
     if drift > 0.1 * min(location.width, location.height):
         warn_user(text + " Use Tracking(..., pad_for_drift=True) to widen the box.")
     else:
@@ -99,8 +106,13 @@ def _drift(location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, 
 
 
 def _reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | None) -> Time:
-    candidates = [block.get("reference_time"), location_t_ref, getattr(getattr(box, "center", None), "obstime", None),
-                  block.get("start_time"), tracking.start if isinstance(tracking.start, Time) else None]
+    candidates = [
+        block.get("reference_time"),
+        location_t_ref,
+        getattr(getattr(box, "center", None), "obstime", None),
+        block.get("start_time"),
+        tracking.start if isinstance(tracking.start, Time) else None,
+    ]
     for value in candidates:
         if value is not None:
             return Time(value)
@@ -108,8 +120,9 @@ def _reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time |
     raise CutoutQueryError(msg)
 
 
-def plan_exports(block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None,
-                 t_ref: Time = None) -> list[ExportPlan]:
+def plan_exports(
+    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+) -> list[ExportPlan]:
     """
     The export requests for one series of a checked block.
 
@@ -135,25 +148,57 @@ def plan_exports(block: dict, rules: SeriesRules, keywords: dict, *, box: Box = 
     location = _drift(location, tracking, (stop - start).to(u.day), keywords, rules)
     cadence = resolve_cadence(rules, block["sample"]) if "sample" in block else None
     waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [])
-    plans = plan_recordsets(rules, start=block.get("start_time", start), end=block.get("end_time", stop),
-                            cadence=cadence, wavelengths=waves if rules.is_aia else [],
-                            primekeys=block.get("primekeys"), keywords=block.get("keywords", ()),
-                            segments=block.get("segments", ()))
+    plans = plan_recordsets(
+        rules,
+        start=block.get("start_time", start),
+        end=block.get("end_time", stop),
+        cadence=cadence,
+        wavelengths=waves if rules.is_aia else [],
+        primekeys=block.get("primekeys"),
+        keywords=block.get("keywords", ()),
+        segments=block.get("segments", ()),
+    )
     steps = []
     if "level1p5" in block and rules.is_aia:
         steps.append(_process.aia_scale_step(rules, block["level1p5"].pointing_table))
-    steps.append(("im_patch", _process.im_patch_args(
-        location, t_ref=t_ref, t_start=start, t_stop=stop, tracking=tracking.enabled,
-        register=block.get("register", False), crop=block.get("crop", False),
-        full_headers=block.get("full_headers", False), cadence=cadence.im_patch if cadence else None)))
+    steps.append(
+        (
+            "im_patch",
+            _process.im_patch_args(
+                location,
+                t_ref=t_ref,
+                t_start=start,
+                t_stop=stop,
+                tracking=tracking.enabled,
+                register=block.get("register", False),
+                crop=block.get("crop", False),
+                full_headers=block.get("full_headers", False),
+                cadence=cadence.im_patch if cadence else None,
+            ),
+        )
+    )
     rebin = block.get("rebin")
     if rebin is not None:
         steps.append(("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
     process = _process.build_process(steps, block.get("record_limit", 0))
-    ratio = _process.size_ratio(location, rules, rsun_arcsec=solar_radius_arcsec(keywords),
-                                rebin_scale=rebin.scale if rebin is not None else None)
+    ratio = _process.size_ratio(
+        location,
+        rules,
+        rsun_arcsec=solar_radius_arcsec(keywords),
+        rebin_scale=rebin.scale if rebin is not None else None,
+    )
     protocol = block.get("protocol")
-    return [ExportPlan(rules.name, plan.ds, process, f"{ratio:.6g}", block.get("method", "url"),
-                       protocol.jsoc_string if protocol is not None else "fits",
-                       block.get("filename_format") or default_filename_format(rules), block.get("requestor"),
-                       plan.wavelength) for plan in plans]
+    return [
+        ExportPlan(
+            rules.name,
+            plan.ds,
+            process,
+            f"{ratio:.6g}",
+            block.get("method", "url"),
+            protocol.jsoc_string if protocol is not None else "fits",
+            block.get("filename_format") or default_filename_format(rules),
+            block.get("requestor"),
+            plan.wavelength,
+        )
+        for plan in plans
+    ]

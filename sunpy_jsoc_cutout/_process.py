@@ -16,8 +16,7 @@ from astropy.time import Time
 from ._coords import ImPatchLocation
 from ._series_rules import SeriesRules
 
-__all__ = ["aia_scale_step", "build_process", "im_patch_args", "im_patch_time", "number", "rebin_args",
-           "size_ratio"]
+__all__ = ["aia_scale_step", "build_process", "im_patch_args", "im_patch_time", "number", "rebin_args", "size_ratio"]
 
 
 def number(value: float, decimals: int = 4) -> str:
@@ -31,9 +30,18 @@ def im_patch_time(time: Time) -> str:
     return Time(time).utc.isot
 
 
-def im_patch_args(location: ImPatchLocation, *, t_ref: Time, t_start: Time = None, t_stop: Time = None,
-                  tracking: bool = True, register: bool = False, crop: bool = False, full_headers: bool = False,
-                  cadence: str = None) -> dict:
+def im_patch_args(
+    location: ImPatchLocation,
+    *,
+    t_ref: Time,
+    t_start: Time = None,
+    t_stop: Time = None,
+    tracking: bool = True,
+    register: bool = False,
+    crop: bool = False,
+    full_headers: bool = False,
+    cadence: str = None,
+) -> dict:
     """
     im_patch's arguments, in the export page's order.
 
@@ -60,8 +68,9 @@ def im_patch_args(location: ImPatchLocation, *, t_ref: Time, t_start: Time = Non
     args.update(locunits=location.locunits, boxunits=location.boxunits, t_ref=im_patch_time(t_ref))
     if location.car_rot is not None:
         args["car_rot"] = location.car_rot
-    args.update(x=number(location.x), y=number(location.y), width=number(location.width),
-                height=number(location.height))
+    args.update(
+        x=number(location.x), y=number(location.y), width=number(location.width), height=number(location.height)
+    )
     return args
 
 
@@ -101,8 +110,9 @@ def build_process(steps: list[tuple[str, dict]], limit: int = 0) -> str:
     return "|".join(parts)
 
 
-def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rsun_arcsec: float = 960.0,
-               rebin_scale: float = None) -> float:
+def size_ratio(
+    location: ImPatchLocation, rules: SeriesRules, *, rsun_arcsec: float = 960.0, rebin_scale: float = None
+) -> float:
     """
     Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
 

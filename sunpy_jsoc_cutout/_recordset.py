@@ -83,19 +83,25 @@ def resolve_cadence(rules: SeriesRules, sample: float) -> Cadence:
     if rules.lev1:
         effective = float(round(sample))
         if effective <= 1:
-            msg = (f"a.Sample({sample:g} s) is too short for {rules.name}: im_patch only selects frames for a "
-                   "cadence longer than 1 s. Ask for 2 s or more, or drop a.Sample to get every frame.")
+            msg = (
+                f"a.Sample({sample:g} s) is too short for {rules.name}: im_patch only selects frames for a "
+                "cadence longer than 1 s. Ask for 2 s or more, or drop a.Sample to get every frame."
+            )
             raise CutoutQueryError(msg)
         if effective != sample:
-            warn_user(f"{rules.name} cadences are whole seconds: a.Sample({sample:g} s) is sent as "
-                      f"{effective:.0f} s (effective cadence {effective:.0f} s).")
+            warn_user(
+                f"{rules.name} cadences are whole seconds: a.Sample({sample:g} s) is sent as "
+                f"{effective:.0f} s (effective cadence {effective:.0f} s)."
+            )
     elif rules.step:
         slots = max(1, math.floor(sample / rules.step + 0.5))
         effective = slots * rules.step
         if not math.isclose(effective, sample, rel_tol=1e-9):
-            warn_user(f"a.Sample({sample:g} s) is not a multiple of the {rules.step:g} s slots of {rules.name}; "
-                      f"JSOC rounds it to {slots} slot(s): the effective cadence is {_seconds(effective)} s. "
-                      f"Ask for a multiple of {rules.step:g} s to avoid this.")
+            warn_user(
+                f"a.Sample({sample:g} s) is not a multiple of the {rules.step:g} s slots of {rules.name}; "
+                f"JSOC rounds it to {slots} slot(s): the effective cadence is {_seconds(effective)} s. "
+                f"Ask for a multiple of {rules.step:g} s to avoid this."
+            )
     else:
         effective = sample
     text = _seconds(effective)
@@ -118,9 +124,17 @@ def _filter(conditions: list[str]) -> str:
     return f"[? {' AND '.join(conditions)} ?]" if conditions else ""
 
 
-def build_recordset(rules: SeriesRules, *, start: Time = None, end: Time = None, cadence: Cadence = None,
-                    wavelengths: list[int] = (), primekeys: dict = None, keywords: list = (),
-                    segments: list = ()) -> str:
+def build_recordset(
+    rules: SeriesRules,
+    *,
+    start: Time = None,
+    end: Time = None,
+    cadence: Cadence = None,
+    wavelengths: list[int] = (),
+    primekeys: dict = None,
+    keywords: list = (),
+    segments: list = (),
+) -> str:
     """
     One record-set string, prime keys in the series' order, filters and segments after them.
 
@@ -145,8 +159,10 @@ def build_recordset(rules: SeriesRules, *, start: Time = None, end: Time = None,
     while values and not values[-1]:
         values.pop()
     if primekeys:
-        msg = (f"{', '.join(primekeys)} is not a prime key of {rules.name} (prime keys: "
-               f"{', '.join(rules.prime_keys)}); use a.jsoc.Keyword(...) comparisons for other keywords.")
+        msg = (
+            f"{', '.join(primekeys)} is not a prime key of {rules.name} (prime keys: "
+            f"{', '.join(rules.prime_keys)}); use a.jsoc.Keyword(...) comparisons for other keywords."
+        )
         raise CutoutQueryError(msg)
     conditions = []
     if wavelengths and not rules.wavelength_is_prime_key:
@@ -164,15 +180,29 @@ class RecordSetPlan:
     wavelength: int | None
 
 
-def plan_recordsets(rules: SeriesRules, *, start: Time = None, end: Time = None, cadence: Cadence = None,
-                    wavelengths: list[int] = (), primekeys: dict = None, keywords: list = (),
-                    segments: list = ()) -> list[RecordSetPlan]:
+def plan_recordsets(
+    rules: SeriesRules,
+    *,
+    start: Time = None,
+    end: Time = None,
+    cadence: Cadence = None,
+    wavelengths: list[int] = (),
+    primekeys: dict = None,
+    keywords: list = (),
+    segments: list = (),
+) -> list[RecordSetPlan]:
     """
     The record sets of one query block: one per wavelength where the wavelength is a keyword
     filter (``aia.lev1``), otherwise one with a comma list of wavelengths.
     """
-    common = {"start": start, "end": end, "cadence": cadence, "primekeys": primekeys, "keywords": keywords,
-              "segments": segments}
+    common = {
+        "start": start,
+        "end": end,
+        "cadence": cadence,
+        "primekeys": primekeys,
+        "keywords": keywords,
+        "segments": segments,
+    }
     wavelengths = list(wavelengths)
     if len(wavelengths) > 1 and not rules.wavelength_is_prime_key:
         return [RecordSetPlan(build_recordset(rules, wavelengths=[w], **common), w) for w in wavelengths]

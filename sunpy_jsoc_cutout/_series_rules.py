@@ -83,8 +83,14 @@ for _name in ("M", "Ic", "V", "Lw", "Ld"):
         _series = f"hmi.{_name}_{_step}s"
         _KNOWN[_series.lower()] = SeriesRules(_series, ("T_REC", "CAMERA"), float(_step), **_HMI)
 _KNOWN["hmi.b_720s"] = SeriesRules("hmi.B_720s", ("T_REC",), 720.0, **_HMI)
-for _series in ("hmi.sharp_720s", "hmi.sharp_720s_nrt", "hmi.sharp_cea_720s", "hmi.sharp_cea_720s_nrt",
-                "hmi.cea_720s", "hmi.cea_720s_nrt"):
+for _series in (
+    "hmi.sharp_720s",
+    "hmi.sharp_720s_nrt",
+    "hmi.sharp_cea_720s",
+    "hmi.sharp_cea_720s_nrt",
+    "hmi.cea_720s",
+    "hmi.cea_720s_nrt",
+):
     _KNOWN[_series] = SeriesRules(_series, ("HARPNUM", "T_REC"), 720.0, processing_refused=True, **_HMI)
 
 
@@ -119,11 +125,20 @@ def rules_for(series: str, prime_keys: tuple[str, ...] | None = None, step: floa
     if known is not None and prime_keys is None:
         return known
     if prime_keys is None:
-        msg = (f"The series {series!r} is not one the client knows; pass its prime keys (from JSOC's "
-               "series_struct) or use an AIA/HMI series such as 'aia.lev1_euv_12s' or 'hmi.M_45s'.")
+        msg = (
+            f"The series {series!r} is not one the client knows; pass its prime keys (from JSOC's "
+            "series_struct) or use an AIA/HMI series such as 'aia.lev1_euv_12s' or 'hmi.M_45s'."
+        )
         raise CutoutQueryError(msg)
     low = series.lower()
     instrument = "AIA" if low.startswith("aia.") else "HMI" if low.startswith("hmi.") else ""
     lev1 = low in ("aia.lev1", "hmi.lev1")
-    return SeriesRules(low if lev1 else series, tuple(prime_keys), step, instrument=instrument, lev1=lev1,
-                       processing_refused=_refused(series), cdelt=0.504 if instrument == "HMI" else 0.6)
+    return SeriesRules(
+        low if lev1 else series,
+        tuple(prime_keys),
+        step,
+        instrument=instrument,
+        lev1=lev1,
+        processing_refused=_refused(series),
+        cdelt=0.504 if instrument == "HMI" else 0.6,
+    )

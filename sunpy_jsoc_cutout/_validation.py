@@ -38,11 +38,15 @@ def _check_box(block: dict, series: list[str]) -> None:
     tracking = block.get("tracking")
     enabled = tracking is None or tracking.enabled
     if getattr(box, "locunits", "") == "carrlong" and not enabled:
-        _raise("A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
-               "enable tracking with a.jsoc_cutout.Tracking(True).")
+        _raise(
+            "A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
+            "enable tracking with a.jsoc_cutout.Tracking(True)."
+        )
     if len(series) > 1 and (box.boxunits == "pixels" or getattr(box, "locunits", "") == "pixels"):
-        _raise("CoalignedSeries needs the same angular box on every series: give the centre and size in arcsec "
-               "or degrees, not pixels (AIA and HMI pixels differ in size).")
+        _raise(
+            "CoalignedSeries needs the same angular box on every series: give the centre and size in arcsec "
+            "or degrees, not pixels (AIA and HMI pixels differ in size)."
+        )
 
 
 def _check_times(block: dict) -> None:
@@ -51,8 +55,10 @@ def _check_times(block: dict) -> None:
     limb = tracking is not None and tracking.limb_to_limb
     explicit = tracking is not None and tracking.start is not None and tracking.stop is not None
     if not (has_range or limb or explicit):
-        _raise("Add a time range with a.Time(start, end), or track limb to limb with "
-               "a.jsoc_cutout.Tracking(start='east_limb', stop='west_limb').")
+        _raise(
+            "Add a time range with a.Time(start, end), or track limb to limb with "
+            "a.jsoc_cutout.Tracking(start='east_limb', stop='west_limb')."
+        )
     if limb and has_range:
         _raise("Limb-to-limb tracking sets the time range itself; drop a.Time or give explicit Tracking times.")
 
@@ -68,20 +74,26 @@ def _check_wavelengths(block: dict, rules: SeriesRules) -> list[int]:
     if "T_REC" in block.get("primekeys", {}) and "start_time" in block:
         _raise("Give the time once: as a.Time or as a.jsoc.PrimeKey('T_REC', ...), not both.")
     if rules.lev1 and rules.is_aia and "sample" in block and not waves:
-        _raise("aia.lev1 with a.Sample needs a wavelength: im_patch keeps one frame per slot whatever the "
-               "wavelength, so add a.Wavelength(...) or a.jsoc_cutout.Wavelengths(...).")
+        _raise(
+            "aia.lev1 with a.Sample needs a wavelength: im_patch keeps one frame per slot whatever the "
+            "wavelength, so add a.Wavelength(...) or a.jsoc_cutout.Wavelengths(...)."
+        )
     return waves
 
 
 def _check_processing(block: dict, rules: SeriesRules) -> None:
     if rules.processing_refused:
-        _raise(f"JSOC runs no processing (im_patch, rebin, aia_scale) on {rules.name}; export it without cutout "
-               "attrs through sunpy's a.jsoc client, or cut out from hmi.M_720s/hmi.Ic_720s instead.")
+        _raise(
+            f"JSOC runs no processing (im_patch, rebin, aia_scale) on {rules.name}; export it without cutout "
+            "attrs through sunpy's a.jsoc client, or cut out from hmi.M_720s/hmi.Ic_720s instead."
+        )
     if "level1p5" in block and not rules.is_aia:
         _raise(f"Level1p5 (aia_scale) only applies to AIA series, not {rules.name}; drop it.")
     if block.get("register") and rules.is_aia:
-        warn_user("Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
-                  "them; leave registration off if you need re-spiked data (e.g. for flares).")
+        warn_user(
+            "Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
+            "them; leave registration off if you need re-spiked data (e.g. for flares)."
+        )
 
 
 def _check_export(block: dict) -> None:
@@ -90,8 +102,10 @@ def _check_export(block: dict) -> None:
     if block.get("full_headers") and name != "fits":
         _raise(f"FullHeaders writes FITS headers, but the protocol is {name}; use protocol 'fits' or drop FullHeaders.")
     if name == "as-is":
-        warn_user("Protocol 'as-is' exports carry no record keywords in the files (JSOC puts them in "
-                  "<requestid>.keywords.txt); use 'fits' to get full headers.")
+        warn_user(
+            "Protocol 'as-is' exports carry no record keywords in the files (JSOC puts them in "
+            "<requestid>.keywords.txt); use 'fits' to get full headers."
+        )
 
 
 def check_block(block: dict, series_info: dict = None) -> list[SeriesRules]:
@@ -127,7 +141,9 @@ def require_notify(block: dict) -> str:
     """The block's Notify address; raises `MissingNotifyError` when there is none (checked at fetch)."""
     notify = block.get("notify")
     if not notify or "@" not in str(notify):
-        msg = ("JSOC exports need a registered e-mail address: add a.jsoc.Notify('you@example.org') to the query "
-               "(register it once at http://jsoc.stanford.edu/ajax/register_email.html).")
+        msg = (
+            "JSOC exports need a registered e-mail address: add a.jsoc.Notify('you@example.org') to the query "
+            "(register it once at http://jsoc.stanford.edu/ajax/register_email.html)."
+        )
         raise MissingNotifyError(msg)
     return notify

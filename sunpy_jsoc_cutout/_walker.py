@@ -56,13 +56,26 @@ def _simple(key, convert=lambda v: v):
     return applier
 
 
-for _cls, _key in [(a.jsoc.Series, "series"), (a.jsoc.Notify, "notify"), (a.Sample, "sample"),
-                   (jc.Method, "method"), (jc.FilenameFormat, "filename_format"), (jc.RecordLimit, "record_limit"),
-                   (jc.Requestor, "requestor"), (jc.ReferenceTime, "reference_time"), (jc.Register, "register"),
-                   (jc.Crop, "crop"), (jc.FullHeaders, "full_headers")]:
+for _cls, _key in [
+    (a.jsoc.Series, "series"),
+    (a.jsoc.Notify, "notify"),
+    (a.Sample, "sample"),
+    (jc.Method, "method"),
+    (jc.FilenameFormat, "filename_format"),
+    (jc.RecordLimit, "record_limit"),
+    (jc.Requestor, "requestor"),
+    (jc.ReferenceTime, "reference_time"),
+    (jc.Register, "register"),
+    (jc.Crop, "crop"),
+    (jc.FullHeaders, "full_headers"),
+]:
     walker.add_applier(_cls)(_simple(_key))
-for _cls, _key in [(jc.Tracking, "tracking"), (jc.Level1p5, "level1p5"), (jc.Rebin, "rebin"),
-                   (jc.ExportProtocol, "protocol")]:
+for _cls, _key in [
+    (jc.Tracking, "tracking"),
+    (jc.Level1p5, "level1p5"),
+    (jc.Rebin, "rebin"),
+    (jc.ExportProtocol, "protocol"),
+]:
     walker.add_applier(_cls)(lambda wlk, attr, block, _key=_key: block.__setitem__(_key, attr))
 
 
@@ -79,8 +92,10 @@ def _apply_time(wlk, attr, block):
 @walker.add_applier(a.Wavelength)
 def _apply_wavelength(wlk, attr, block):
     if attr.min != attr.max:
-        msg = (f"a.Wavelength must be a single wavelength for JSOC (got {attr.min} to {attr.max}); "
-               "use a.jsoc_cutout.Wavelengths(171*u.AA, 193*u.AA) for several.")
+        msg = (
+            f"a.Wavelength must be a single wavelength for JSOC (got {attr.min} to {attr.max}); "
+            "use a.jsoc_cutout.Wavelengths(171*u.AA, 193*u.AA) for several."
+        )
         raise CutoutQueryError(msg)
     block["wavelength"] = round(attr.min.to_value(u.AA, equivalencies=u.spectral()))
 

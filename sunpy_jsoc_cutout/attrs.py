@@ -10,9 +10,14 @@ Examples
 >>> import astropy.units as u
 >>> import sunpy.net.attrs as a
 >>> from sunpy_jsoc_cutout import attrs as jc
->>> query = (a.Time("2014-02-05 08:00", "2014-02-05 16:00") & a.jsoc.Series("aia.lev1_euv_12s")
-...          & a.Wavelength(171 * u.AA) & jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
-...          & jc.Tracking(True) & jc.Register(False))
+>>> query = (
+...     a.Time("2014-02-05 08:00", "2014-02-05 16:00")
+...     & a.jsoc.Series("aia.lev1_euv_12s")
+...     & a.Wavelength(171 * u.AA)
+...     & jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
+...     & jc.Tracking(True)
+...     & jc.Register(False)
+... )
 """
 
 from ._attrs_box import ActiveRegion, Box

@@ -75,8 +75,13 @@ class Catalogue:
         From this date on CALVER64 bit 28 is set and CRLN_OBS carries no 0.0818941 deg offset.
     """
 
-    def __init__(self, start: str = "2010.05.13_00:00:00_UTC", end: str = "2030.01.01_00:00:00_UTC",
-                 hard_cap: int = 2_000_000, crln_fix_date: str = "2019.01.01_00:00:00_UTC"):
+    def __init__(
+        self,
+        start: str = "2010.05.13_00:00:00_UTC",
+        end: str = "2030.01.01_00:00:00_UTC",
+        hard_cap: int = 2_000_000,
+        crln_fix_date: str = "2019.01.01_00:00:00_UTC",
+    ):
         self.start, self.end = parse_drms_time(start), parse_drms_time(end)
         self.hard_cap = hard_cap
         self.crln_fix_date = crln_fix_date
@@ -273,8 +278,13 @@ class Catalogue:
         first, last = self.first_last(series)
         if first["record"] is None:
             return {"FirstRecord": "", "FirstRecnum": 0, "LastRecord": "", "LastRecnum": 0, "MaxRecnum": 0}
-        return {"FirstRecord": first["record"], "FirstRecnum": first["recnum"], "LastRecord": last["record"],
-                "LastRecnum": last["recnum"], "MaxRecnum": last["recnum"]}
+        return {
+            "FirstRecord": first["record"],
+            "FirstRecnum": first["recnum"],
+            "LastRecord": last["record"],
+            "LastRecnum": last["recnum"],
+            "MaxRecnum": last["recnum"],
+        }
 
     def resolve_sums_path(self, path: str) -> tuple[Records, str] | None:
         """A 1-record `Records` and the segment name for a path made by `Records.sums_path`."""
@@ -306,7 +316,7 @@ def _split_time_range(text: str) -> tuple[float, float]:
         pass
     for pos in [m.start() for m in re.finditer("-", text)]:
         try:
-            return parse_drms_time(text[:pos]), parse_drms_time(text[pos + 1:])
+            return parse_drms_time(text[:pos]), parse_drms_time(text[pos + 1 :])
         except TimeParseError:
             continue
     raise TimeParseError(f"cannot parse time or time range {text!r}")

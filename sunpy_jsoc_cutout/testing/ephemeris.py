@@ -81,7 +81,7 @@ def _compute_days(days: list[int]) -> None:
     obstime = Time(_JD_EPOCH, np.tile(t, 4) / DAY, format="jd", scale="tai")
     probe = np.zeros((3, 4 * n))
     for axis in range(3):
-        probe[axis, (axis + 1) * n:(axis + 2) * n] = _PROBE
+        probe[axis, (axis + 1) * n : (axis + 2) * n] = _PROBE
     points = SkyCoord(CartesianRepresentation(probe * u.m), frame="gcrs", obstime=obstime)
     with warnings.catch_warnings():
         # ERFA calls years past its leap-second table's horizon "dubious"; the emulator's
@@ -90,13 +90,17 @@ def _compute_days(days: list[int]) -> None:
         hgs = points.transform_to(frames.HeliographicStonyhurst(obstime=obstime)).cartesian.xyz.to_value(u.m)
         l0 = sun.L0(obstime[:n]).to_value(u.deg)
     earth = hgs[:, :n]
-    matrix = np.stack([(hgs[:, (k + 1) * n:(k + 2) * n] - earth) / _PROBE for k in range(3)], axis=1)
+    matrix = np.stack([(hgs[:, (k + 1) * n : (k + 2) * n] - earth) / _PROBE for k in range(3)], axis=1)
     if len(_GRID_CACHE) + len(days) > _GRID_CACHE_SIZE:
         _GRID_CACHE.clear()
     for k, day in enumerate(days):
         part = slice(k * _PER_DAY, (k + 1) * _PER_DAY)
-        _GRID_CACHE[int(day)] = {"t": t[part], "earth": earth[:, part], "matrix": matrix[:, :, part],
-                                 "L0": np.rad2deg(np.unwrap(np.deg2rad(l0[part])))}
+        _GRID_CACHE[int(day)] = {
+            "t": t[part],
+            "earth": earth[:, part],
+            "matrix": matrix[:, :, part],
+            "L0": np.rad2deg(np.unwrap(np.deg2rad(l0[part]))),
+        }
 
 
 def _frames_at(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -105,7 +109,7 @@ def _frames_at(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     unique = np.unique(days)
     missing = [int(d) for d in unique if int(d) not in _GRID_CACHE]
     for start in range(0, len(missing), _GRID_CACHE_SIZE // 2):
-        _compute_days(missing[start:start + _GRID_CACHE_SIZE // 2])
+        _compute_days(missing[start : start + _GRID_CACHE_SIZE // 2])
     earth, matrix, l0 = np.empty((3, t.size)), np.empty((3, 3, t.size)), np.empty(t.size)
     for day in unique:
         sel = days == day
@@ -136,8 +140,7 @@ def _interpolate(t: np.ndarray) -> dict[str, np.ndarray]:
     after, _ = sdo_hgs_xyz(t + 0.5)
     before, _ = sdo_hgs_xyz(t - 0.5)
     vr = _spherical(after)[2] - _spherical(before)[2]
-    return {"HGLN_OBS": lon, "HGLT_OBS": lat, "DSUN_OBS": dist, "OBS_VR": vr, "CRLN_TRUE": lon + l0,
-            "CRLT_OBS": lat}
+    return {"HGLN_OBS": lon, "HGLT_OBS": lat, "DSUN_OBS": dist, "OBS_VR": vr, "CRLN_TRUE": lon + l0, "CRLT_OBS": lat}
 
 
 @lru_cache(maxsize=4)

@@ -40,9 +40,33 @@ __all__ = [
 
 REQUEST_ID_RE = re.compile(r"JSOC_[0-9]{8}_[0-9]+(_IN)?")
 #: The only keys jsoc_fetch reads (jsoc_fetch.c #L1826-1856); the rest is ignored.
-WEB_ARGS = ("op", "requestid", "ds", "sunum", "seg", "process", "processing", "max_recs", "format", "formatvar",
-            "method", "protocol", "filenamefmt", "requestor", "notify", "shipto", "userhandle", "instid",
-            "sizeratio", "file", "t", "p", "o", "q", "W")
+WEB_ARGS = (
+    "op",
+    "requestid",
+    "ds",
+    "sunum",
+    "seg",
+    "process",
+    "processing",
+    "max_recs",
+    "format",
+    "formatvar",
+    "method",
+    "protocol",
+    "filenamefmt",
+    "requestor",
+    "notify",
+    "shipto",
+    "userhandle",
+    "instid",
+    "sizeratio",
+    "file",
+    "t",
+    "p",
+    "o",
+    "q",
+    "W",
+)
 METHODS = ("url_quick", "url", "url-tar")
 DEFAULT_RECORD_LIMITS = {"aia": 15_000, "hmi": 32_000}
 QUALITY_FILTER = "[? drms.image_exists(quality) ?]"
@@ -89,7 +113,7 @@ def check_illegal_text(params: Mapping[str, str]) -> None:
         if ";" in value:
             raise ExportRequestError(4, "Illegal text in arg: ';' not allowed")
         if value.count("'") % 2:
-            raise ExportRequestError(4, "Illegal text in arg: Unbalanced \"'\" not allowed.")
+            raise ExportRequestError(4, 'Illegal text in arg: Unbalanced "\'" not allowed.')
 
 
 def _flag(params: Mapping[str, str], name: str) -> bool:
@@ -153,7 +177,7 @@ def split_segments(ds: str) -> tuple[str, str | None]:
         elif char == "]":
             depth = max(0, depth - 1)
         elif char == "{" and depth == 0:
-            return ds[:pos].rstrip(), ds[pos + 1:ds.rfind("}")] if "}" in ds[pos:] else ds[pos + 1:]
+            return ds[:pos].rstrip(), ds[pos + 1 : ds.rfind("}")] if "}" in ds[pos:] else ds[pos + 1 :]
     return ds.strip(), None
 
 
@@ -166,8 +190,10 @@ def add_quality_filter(head: str) -> str:
 
 def has_first_last(spec: str) -> bool:
     """Whether the spec uses ``^`` or ``$`` prime-key values."""
-    return any(isinstance(f, KeyFilter) and any(item.kind in ("first", "last") for item in f.items)
-               for f in parse_spec(spec).filters)
+    return any(
+        isinstance(f, KeyFilter) and any(item.kind in ("first", "last") for item in f.items)
+        for f in parse_spec(spec).filters
+    )
 
 
 def canonical_spec(series_as_typed: str, recnums: np.ndarray, segs: str | None) -> str:
@@ -242,8 +268,18 @@ def quick_reply(records, method: str, protocol: str, size: int) -> dict:
             path = records.sums_path(i, name)
             if path != "NoDataDirectory":
                 data.append({"record": f"{spec}{{{series.segment(name).name}}}", "filename": path})
-    return {"rcount": len(records), "count": len(data), "size": size, "dir": "", "data": data, "requestid": "",
-            "method": method, "protocol": protocol, "wait": 0, "status": 0}
+    return {
+        "rcount": len(records),
+        "count": len(data),
+        "size": size,
+        "dir": "",
+        "data": data,
+        "requestid": "",
+        "method": method,
+        "protocol": protocol,
+        "wait": 0,
+        "status": 0,
+    }
 
 
 def open_records(catalogue, args: ExportArgs, limit: int, record_limits: Mapping[str, int | None]):
@@ -260,8 +296,9 @@ def open_records(catalogue, args: ExportArgs, limit: int, record_limits: Mapping
     head, segs = split_segments(args.ds)
     if args.seg:
         if segs and segs.strip():
-            raise ExportRequestError(4, "cannot provide both the `seg` argument, and a segment filter in the "
-                                        "`in` argument")
+            raise ExportRequestError(
+                4, "cannot provide both the `seg` argument, and a segment filter in the `in` argument"
+            )
         segs = args.seg
     segs = None if segs is None or "**ALL**" in segs or not segs.strip() else segs.strip()
     tail = f"{{{segs}}}" if segs else ""
@@ -280,8 +317,7 @@ def open_records(catalogue, args: ExportArgs, limit: int, record_limits: Mapping
     try:
         records = catalogue.query(query, limit=limit or None, max_records=record_limit(sdef, record_limits))
     except TooManyRecords as err:
-        raise ExportRequestError(4, f"Can not open RecordSet {err.count} is too many records in one "
-                                    "request.") from err
+        raise ExportRequestError(4, f"Can not open RecordSet {err.count} is too many records in one request.") from err
     except RecordSetError as err:
         raise ExportRequestError(4, f"Can not open RecordSet, bad query or too many records: {query}") from err
     canonical = canonical_spec(parsed.series, records.recnum, segs)

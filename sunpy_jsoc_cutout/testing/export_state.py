@@ -19,8 +19,10 @@ DUPLICATE_WINDOW = 24 * 3600.0
 RETENTION = 7 * 86400.0
 CONTACT = "jsoc_help@jsoc.stanford.edu"
 DELETED = "Request was completed but is now deleted, 7 day limit exceeded"
-OFFLINE = ("One or more data files are offline; please send a request for help to jsoc@sun.stanford.edu and we "
-           "will place the requested data online, and then you may try again; ")
+OFFLINE = (
+    "One or more data files are offline; please send a request for help to jsoc@sun.stanford.edu and we "
+    "will place the requested data online, and then you may try again; "
+)
 
 
 @dataclass
@@ -62,22 +64,43 @@ class ExportRequest:
     def describe(self) -> dict:
         """JSON-serialisable summary (control API)."""
         return {
-            "requestid": self.requestid, "notify": self.notify, "ip": self.ip, "dataset": self.dataset,
-            "process": getattr(self.chain, "text", None), "method": self.method, "protocol": self.protocol,
-            "filenamefmt": self.filenamefmt, "rcount": self.rcount, "size": self.size, "nfiles": self.nfiles,
-            "state": self.state, "polls": self.polls, "error": self.error, "submitted": self.submitted,
-            "ready_at": self.ready_at, "completed_at": self.completed_at, "dir": self.sums_dir,
+            "requestid": self.requestid,
+            "notify": self.notify,
+            "ip": self.ip,
+            "dataset": self.dataset,
+            "process": getattr(self.chain, "text", None),
+            "method": self.method,
+            "protocol": self.protocol,
+            "filenamefmt": self.filenamefmt,
+            "rcount": self.rcount,
+            "size": self.size,
+            "nfiles": self.nfiles,
+            "state": self.state,
+            "polls": self.polls,
+            "error": self.error,
+            "submitted": self.submitted,
+            "ready_at": self.ready_at,
+            "completed_at": self.completed_at,
+            "dir": self.sums_dir,
         }
 
     def status_reply(self, now: float) -> dict:
         """The ``exp_status`` reply: ``index.json`` when done, else JSOC's status object."""
         if self.state == "done":
             return dict(self.index)
-        reply = {"status": 1, "requestid": self.requestid, "method": self.method, "protocol": self.protocol,
-                 "wait": round(self.est_time - now), "rcount": 0, "size": self.size}
+        reply = {
+            "status": 1,
+            "requestid": self.requestid,
+            "method": self.method,
+            "protocol": self.protocol,
+            "wait": round(self.est_time - now),
+            "rcount": 0,
+            "size": self.size,
+        }
         if self.state == "failed":
-            reply.update(status=4, wait=999999, error=self.error or "RecordSet specified does not exist",
-                         contact=CONTACT)
+            reply.update(
+                status=4, wait=999999, error=self.error or "RecordSet specified does not exist", contact=CONTACT
+            )
         elif self.state == "deleted":
             reply.update(status=5, wait=999999, error=DELETED, contact=CONTACT)
         elif self.state == "offline":
@@ -127,8 +150,16 @@ class PendingTable:
         return before - len(self.rows)
 
     def describe(self, now: float) -> list[dict]:
-        return [{"address": r.address, "ip": r.ip, "requestid": r.requestid, "start": r.start,
-                 "live": now - r.start < self.timeout} for r in self.rows]
+        return [
+            {
+                "address": r.address,
+                "ip": r.ip,
+                "requestid": r.requestid,
+                "start": r.start,
+                "live": now - r.start < self.timeout,
+            }
+            for r in self.rows
+        ]
 
 
 @dataclass
@@ -190,12 +221,20 @@ class ExportFaults:
         fail = self.fail_after is not None and self.fail_requests != 0
         if fail and self.fail_requests is not None:
             self.fail_requests -= 1
-        return {"fail_after": self.fail_after if fail else None, "fail_message": self.fail_message,
-                "unsafe_tar": self.unsafe_tar if method.endswith("-tar") else ()}
+        return {
+            "fail_after": self.fail_after if fail else None,
+            "fail_message": self.fail_message,
+            "unsafe_tar": self.unsafe_tar if method.endswith("-tar") else (),
+        }
 
     def describe(self) -> dict:
-        return {"fail_after": self.fail_after, "fail_message": self.fail_message,
-                "fail_requests": self.fail_requests, "unsafe_tar": list(self.unsafe_tar), "offline": self.offline}
+        return {
+            "fail_after": self.fail_after,
+            "fail_message": self.fail_message,
+            "fail_requests": self.fail_requests,
+            "unsafe_tar": list(self.unsafe_tar),
+            "offline": self.offline,
+        }
 
 
 def manage_request_reply(pending: PendingTable, params, now: float, start_text) -> dict:
@@ -223,13 +262,18 @@ def manage_request_reply(pending: PendingTable, params, now: float, start_text) 
     rows = pending.for_address_exact(address, now)
     if len(rows) > 1:
         kind, code = ("CheckError", "-5") if operation == "check" else ("CancelError", "-6")
-        return {"status": code, "msg": f"[ {kind} ] unable to {operation} export request for export user "
-                                       f"{address}(unexpected number of rows returned)"}
+        return {
+            "status": code,
+            "msg": f"[ {kind} ] unable to {operation} export request for export user "
+            f"{address}(unexpected number of rows returned)",
+        }
     if not rows:
         return {"status": "1", "msg": f"no existing export request for export user {address}"}
     row = rows[0]
-    text = (f"existing export request for export user {address} [ request_id={row.requestid}, "
-            f"start_time={start_text(row.start)} ]")
+    text = (
+        f"existing export request for export user {address} [ request_id={row.requestid}, "
+        f"start_time={start_text(row.start)} ]"
+    )
     if operation == "check":
         return {"status": "2", "msg": text}
     pending.release(row.requestid)

@@ -44,7 +44,7 @@ from .timemodel import FAST, TimeModel
 
 __all__ = ["ExportManager"]
 
-NO_NOTIFY = "Email address for notification was not specfied. It is required."
+NO_NOTIFY = "Email address for notification was not specified. It is required."
 ELSEWHERE_IP = "192.0.2.1"
 
 
@@ -72,9 +72,18 @@ class ExportManager:
         Accepted for symmetry with the other parts (the time model carries its own seed).
     """
 
-    def __init__(self, catalogue, store, clock: Clock | None = None, model: TimeModel = FAST, *,
-                 record_limits: Mapping[str, int | None] | None = None, addresses: AddressBook | None = None,
-                 workers: int = 1, seed: int = 0):
+    def __init__(
+        self,
+        catalogue,
+        store,
+        clock: Clock | None = None,
+        model: TimeModel = FAST,
+        *,
+        record_limits: Mapping[str, int | None] | None = None,
+        addresses: AddressBook | None = None,
+        workers: int = 1,
+        seed: int = 0,
+    ):
         self.catalogue = catalogue
         self.store = store
         self.clock = clock or Clock()
@@ -172,11 +181,17 @@ class ExportManager:
         rows = self._pending.for_address(notify, now)
         if len(rows) > self.max_requests.get(notify.lower(), 0):
             ids = ",".join(r.requestid or "[ UNKNOWN ]" for r in rows)
-            raise ExportRequestError(7, f"User {notify} has {len(rows)} pending export requests ({ids}); please wait "
-                                        "until at least one request has completed before submitting a new one.")
+            raise ExportRequestError(
+                7,
+                f"User {notify} has {len(rows)} pending export requests ({ids}); please wait "
+                "until at least one request has completed before submitting a new one.",
+            )
         if self._pending.count_ip(ip, now) > 10:
-            raise ExportRequestError(7, f"There are too many requests from {notify}; please wait until one or more "
-                                        "requests have completed before submitting a new one.")
+            raise ExportRequestError(
+                7,
+                f"There are too many requests from {notify}; please wait until one or more "
+                "requests have completed before submitting a new one.",
+            )
 
     def _accept(self, args: rules.ExportArgs, chain, client_ip: str) -> dict:
         records, canonical, dataset = rules.open_records(self.catalogue, args, chain.limit, self.record_limits)
@@ -193,8 +208,16 @@ class ExportManager:
             raise ExportRequestError(4, "There are no files in this RecordSet")
         limit = rules.size_limit(compressed, args.protocol)
         if size > limit:
-            return {"requestid": "VOID", "method": args.method, "protocol": args.protocol, "wait": 0, "status": 3,
-                    "count": len(records), "size": size, "error": f"Request exceeds max byte limit of {limit}MB"}
+            return {
+                "requestid": "VOID",
+                "method": args.method,
+                "protocol": args.protocol,
+                "wait": 0,
+                "status": 3,
+                "count": len(records),
+                "size": size,
+                "error": f"Request exceeds max byte limit of {limit}MB",
+            }
         if self._faults.offline:
             return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
         if quick:
@@ -202,16 +225,40 @@ class ExportManager:
         with self._lock:
             request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip)
         self._enqueue(request)
-        return {"status": 2, "requestid": request.requestid, "method": args.method, "protocol": args.protocol,
-                "wait": round(self.model.fresh_wait), "rcount": request.rcount, "size": size}
+        return {
+            "status": 2,
+            "requestid": request.requestid,
+            "method": args.method,
+            "protocol": args.protocol,
+            "wait": round(self.model.fresh_wait),
+            "rcount": request.rcount,
+            "size": size,
+        }
 
     def _offline(self, args, chain, records, dataset, md5, size, nfiles, ip) -> dict:
         """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
         with self._lock:
             now = self.clock.now()
-            request = ExportRequest(self._next_id(now), 0, args.notify, ip, dataset, records, chain, args.method,
-                                    args.protocol, args.filenamefmt, md5, len(records), size, nfiles, now, now, now,
-                                    state="offline")
+            request = ExportRequest(
+                self._next_id(now),
+                0,
+                args.notify,
+                ip,
+                dataset,
+                records,
+                chain,
+                args.method,
+                args.protocol,
+                args.filenamefmt,
+                md5,
+                len(records),
+                size,
+                nfiles,
+                now,
+                now,
+                now,
+                state="offline",
+            )
             self._requests[request.requestid] = request
         return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
 
@@ -221,8 +268,15 @@ class ExportManager:
         if existing is None or existing.state in ("failed", "deleted"):
             return None
         wait = max(0, round(existing.est_time - now))
-        return {"status": 2, "requestid": existing.requestid, "method": args.method, "protocol": args.protocol,
-                "wait": wait, "rcount": rcount, "size": existing.size}
+        return {
+            "status": 2,
+            "requestid": existing.requestid,
+            "method": args.method,
+            "protocol": args.protocol,
+            "wait": wait,
+            "rcount": rcount,
+            "size": existing.size,
+        }
 
     def _next_id(self, now: float) -> str:
         day = self.clock.to_datetime(now).strftime("%Y%m%d")
@@ -233,11 +287,29 @@ class ExportManager:
         now = self.clock.now()
         self._serial += 1
         requestid = self._next_id(now)
-        delay = self.model.completion_delay(self._serial, nfiles, len(records), chain.step_names,
-                                            args.method.endswith("-tar"))
-        request = ExportRequest(requestid, self._serial, args.notify, ip, dataset, records, chain, args.method,
-                                args.protocol, args.filenamefmt, md5, len(records), size, nfiles, now,
-                                now + self.model.fresh_wait, now + delay, faults=StagingFaults(**self._faults.take(args.method)))
+        delay = self.model.completion_delay(
+            self._serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
+        )
+        request = ExportRequest(
+            requestid,
+            self._serial,
+            args.notify,
+            ip,
+            dataset,
+            records,
+            chain,
+            args.method,
+            args.protocol,
+            args.filenamefmt,
+            md5,
+            len(records),
+            size,
+            nfiles,
+            now,
+            now + self.model.fresh_wait,
+            now + delay,
+            faults=StagingFaults(**self._faults.take(args.method)),
+        )
         self._requests[requestid] = request
         self._pending.add(args.notify, ip, requestid, now)
         self._dups.add(md5, requestid, now)
@@ -271,9 +343,20 @@ class ExportManager:
             validate_steps(request.chain)
             sums_dir, local = self.store.new_export_dir(request.serial)
             request.sums_dir, request.local_dir = sums_dir, local
-            job = StagingJob(request.requestid, request.records, request.chain, request.method, request.protocol,
-                             request.filenamefmt, sums_dir, local, self.catalogue, self.store.image_size,
-                             lambda: self.clock.now_datetime().strftime("%Y.%m.%d_%H:%M:%S_UT"), request.faults)
+            job = StagingJob(
+                request.requestid,
+                request.records,
+                request.chain,
+                request.method,
+                request.protocol,
+                request.filenamefmt,
+                sums_dir,
+                local,
+                self.catalogue,
+                self.store.image_size,
+                lambda: self.clock.now_datetime().strftime("%Y.%m.%d_%H:%M:%S_UT"),
+                request.faults,
+            )
             result = stage_export(job)
         except (StagingError, ProcessError) as err:
             self._fail(request, str(err))
@@ -347,13 +430,25 @@ class ExportManager:
         """``manage-request.sh?address=...&operation=check|cancel`` (see the module docstring)."""
         with self._lock:
             self._refresh_all()
-            return manage_request_reply(self._pending, params, self.clock.now(),
-                                        lambda t: self.clock.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S"))
+            return manage_request_reply(
+                self._pending,
+                params,
+                self.clock.now(),
+                lambda t: self.clock.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S"),
+            )
 
     # ------------------------------------------------------------------ knobs and inspection
-    def set_faults(self, *, fail_after: int | None = None, fail_message: str | None = None,
-                   fail_requests: int | None = None, unsafe_tar=(), pending_elsewhere: str | None = None,
-                   offline: bool | None = None, clear: bool = False) -> dict:
+    def set_faults(
+        self,
+        *,
+        fail_after: int | None = None,
+        fail_message: str | None = None,
+        fail_requests: int | None = None,
+        unsafe_tar=(),
+        pending_elsewhere: str | None = None,
+        offline: bool | None = None,
+        clear: bool = False,
+    ) -> dict:
         """
         Export-level faults.
 
@@ -414,7 +509,12 @@ class ExportManager:
         with self._lock:
             self._refresh_all()
             now = self.clock.now()
-            return {"requests": [r.describe() for r in self._requests.values()],
-                    "pending": self._pending.describe(now), "duplicates": len(self._dups.rows),
-                    "registered": self.addresses.registered(), "time_model": self.model.name,
-                    "outstanding": self._outstanding, "faults": self.fault_state()}
+            return {
+                "requests": [r.describe() for r in self._requests.values()],
+                "pending": self._pending.describe(now),
+                "duplicates": len(self._dups.rows),
+                "registered": self.addresses.registered(),
+                "time_model": self.model.name,
+                "outstanding": self._outstanding,
+                "faults": self.fault_state(),
+            }

@@ -156,7 +156,7 @@ def _format_time(kv: KeywordValue, layout: str) -> str:
         mod, layout = layout[0], layout[1:]
     match = re.match(r"-?\d+", layout)
     precision = int(match.group()) if match else 0
-    rest = layout[match.end():] if match else layout
+    rest = layout[match.end() :] if match else layout
     style = kv.time_style or "tai"
     if rest.startswith(",") and len(rest) > 1:
         style = _ZONES.get(rest[1:].strip().upper(), style)
@@ -176,7 +176,7 @@ def _drop_fields(text: str, n: int) -> str:
     if match is None:
         return text
     fields = [match.group(1), match.group(2), match.group(3)]
-    kept = "".join(fields[:max(0, 3 - n)])
+    kept = "".join(fields[: max(0, 3 - n)])
     start, end = match.span()
     if not kept:  # drop the separator before the clock too
         start -= 1
@@ -254,7 +254,7 @@ def make_filename(fmt: str | None, source: NameSource, counter: int = 0) -> str:
         end = fmt.find("}", pos)
         if end < 0:
             raise InvalidFilenameFormat(fmt)
-        body = fmt[pos + 1:end]
+        body = fmt[pos + 1 : end]
         pos = end + 1
         name, colon, _ = body.partition(":")
         layout = body.rpartition(":")[2] if colon else None

@@ -39,8 +39,16 @@ FSN0 = 20_000_000
 
 # wavelength: (period s, phase s, rank within a 12 s cycle)
 AIA_CHANNELS: dict[int, tuple[float, float, int]] = {
-    171: (12.0, 0.0, 0), 211: (12.0, 1.0, 1), 94: (12.0, 2.0, 2), 1600: (24.0, 3.0, 3), 1700: (24.0, 15.0, 3),
-    335: (12.0, 4.0, 4), 4500: (3600.0, 5.0, 5), 131: (12.0, 6.0, 6), 193: (12.0, 7.0, 7), 304: (12.0, 9.0, 8),
+    171: (12.0, 0.0, 0),
+    211: (12.0, 1.0, 1),
+    94: (12.0, 2.0, 2),
+    1600: (24.0, 3.0, 3),
+    1700: (24.0, 15.0, 3),
+    335: (12.0, 4.0, 4),
+    4500: (3600.0, 5.0, 5),
+    131: (12.0, 6.0, 6),
+    193: (12.0, 7.0, 7),
+    304: (12.0, 9.0, 8),
 }
 
 
@@ -57,8 +65,7 @@ class TimeSel:
 
 def _concat(parts: list[dict[str, np.ndarray]], keys: tuple[str, ...]) -> dict[str, np.ndarray]:
     if not parts:
-        return {k: np.zeros(0, dtype=np.int64 if k != "T_REC" and k != "ObservationTime" else float)
-                for k in keys}
+        return {k: np.zeros(0, dtype=np.int64 if k != "T_REC" and k != "ObservationTime" else float) for k in keys}
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
@@ -119,8 +126,13 @@ class AiaLev1(Generator):
         offset = phase + k * period
         cycle = np.floor_divide(offset, 12.0).astype(np.int64)
         t = np.asarray(utc_to_tai(U0_UTC + offset), float)
-        return {"recnum": 1 + 9 * cycle + rank, "T_REC": t, "FSN": FSN0 + 9 * cycle + rank,
-                "WAVELNTH": np.full(k.shape, wave, np.int64), "_k": k.astype(np.int64)}
+        return {
+            "recnum": 1 + 9 * cycle + rank,
+            "T_REC": t,
+            "FSN": FSN0 + 9 * cycle + rank,
+            "WAVELNTH": np.full(k.shape, wave, np.int64),
+            "_k": k.astype(np.int64),
+        }
 
     def enumerate(self, tsel, values, wave_hint=None) -> dict[str, np.ndarray]:
         waves = self._channels(values if wave_hint is None else (wave_hint if values is None else values & wave_hint))
@@ -131,8 +143,9 @@ class AiaLev1(Generator):
                 if hi < lo:
                     continue
                 rows = self._rows(wave, np.arange(lo, hi + 1, dtype=np.int64))
-                keep = (rows["T_REC"] >= sel.lo) & ((rows["T_REC"] <= sel.hi) if sel.hi_incl else
-                                                    (rows["T_REC"] < sel.hi))
+                keep = (rows["T_REC"] >= sel.lo) & (
+                    (rows["T_REC"] <= sel.hi) if sel.hi_incl else (rows["T_REC"] < sel.hi)
+                )
                 if sel.skip:
                     ratio = (rows["T_REC"] - sel.lo) / sel.skip
                     keep &= np.abs(ratio - np.round(ratio)) < 1e-6
@@ -197,8 +210,9 @@ class Slotted(Generator):
         return [cam] if values is None or cam in values else []
 
     def estimate(self, tsel, values, wave_hint=None) -> int:
-        n_second = len(self._second_values(values if wave_hint is None else
-                                           (wave_hint if values is None else values & wave_hint)))
+        n_second = len(
+            self._second_values(values if wave_hint is None else (wave_hint if values is None else values & wave_hint))
+        )
         total = 0
         for sel in tsel or [TimeSel(self.start, self.end)]:
             lo, hi = self._slot_range(sel)
@@ -212,8 +226,13 @@ class Slotted(Generator):
         s = np.repeat(slots, len(second))
         j = np.tile(np.asarray(index, np.int64), len(slots))
         values = np.tile(np.asarray(second, np.int64), len(slots))
-        rows = {"recnum": 1 + (s - self.s_first) * n2 + j, "T_REC": SLOT_EPOCH + s * self.step,
-                self.second: values, "_slot": s, "_k": np.zeros(s.shape, np.int64)}
+        rows = {
+            "recnum": 1 + (s - self.s_first) * n2 + j,
+            "T_REC": SLOT_EPOCH + s * self.step,
+            self.second: values,
+            "_slot": s,
+            "_k": np.zeros(s.shape, np.int64),
+        }
         if self.lev1 is not None:
             rows = self._link(rows)
         return rows
@@ -233,8 +252,9 @@ class Slotted(Generator):
         return {key: v[keep] for key, v in rows.items()}
 
     def enumerate(self, tsel, values, wave_hint=None) -> dict[str, np.ndarray]:
-        second = self._second_values(values if wave_hint is None else
-                                     (wave_hint if values is None else values & wave_hint))
+        second = self._second_values(
+            values if wave_hint is None else (wave_hint if values is None else values & wave_hint)
+        )
         parts = []
         for sel in tsel or [TimeSel(self.start, self.end)]:
             lo, hi = self._slot_range(sel)
@@ -299,8 +319,11 @@ class Noaa(Generator):
                     times.append(t_obs)
                     nums.append(n)
                     recs.append(1 + (n - noaa.N0) * 64 + offset)
-        return {"recnum": np.asarray(recs, np.int64), "ObservationTime": np.asarray(times, float),
-                "RegionNumber": np.asarray(nums, np.int64)}
+        return {
+            "recnum": np.asarray(recs, np.int64),
+            "ObservationTime": np.asarray(times, float),
+            "RegionNumber": np.asarray(nums, np.int64),
+        }
 
     def enumerate(self, tsel, values, wave_hint=None) -> dict[str, np.ndarray]:
         rows = self._rows_for(self._numbers(tsel, values))
@@ -356,6 +379,7 @@ def make_generator(sdef: SeriesDef, start: float, end: float) -> Generator:
         return AiaLev1(sdef, start, end)
     if sdef.generator == "aia_slotted":
         from .series import SERIES  # noqa: PLC0415
+
         return Slotted(sdef, start, end, AiaLev1(SERIES["aia.lev1"], start, end))
     if sdef.generator == "hmi":
         return Slotted(sdef, start, end)

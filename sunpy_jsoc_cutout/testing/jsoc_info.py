@@ -92,16 +92,28 @@ def _pkinfo(info) -> dict:
 
 
 def _keyword(kdef) -> dict:
-    out = {"name": kdef.name, "type": kdef.type, "recscope": kdef.recscope, "defval": kdef.defval,
-           "units": kdef.units, "note": kdef.note}
+    out = {
+        "name": kdef.name,
+        "type": kdef.type,
+        "recscope": kdef.recscope,
+        "defval": kdef.defval,
+        "units": kdef.units,
+        "note": kdef.note,
+    }
     if kdef.linkinfo:
         out["linkinfo"] = kdef.linkinfo
     return out
 
 
 def _segment(seg) -> dict:
-    return {"name": seg.name, "type": seg.type, "units": seg.units, "protocol": seg.protocol, "dims": seg.dims,
-            "note": seg.note}
+    return {
+        "name": seg.name,
+        "type": seg.type,
+        "units": seg.units,
+        "protocol": seg.protocol,
+        "dims": seg.dims,
+        "note": seg.note,
+    }
 
 
 # ------------------------------------------------------------------ rs_list

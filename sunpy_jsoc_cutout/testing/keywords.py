@@ -79,12 +79,28 @@ def _date_obs(get: Callable) -> np.ndarray:
 def aia_lev1_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
     """Keyword ``name`` of aia.lev1 records (``get`` returns other columns, cached)."""
     wave, fsn, n = base["WAVELNTH"], base["FSN"], len(base["FSN"])
-    simple = {"TELESCOP": "SDO/AIA", "WAVEUNIT": "angstrom", "IMG_TYPE": "LIGHT", "BUNIT": "DN",
-              "CTYPE1": "HPLN-TAN", "CTYPE2": "HPLT-TAN", "CUNIT1": "arcsec", "CUNIT2": "arcsec"}
+    simple = {
+        "TELESCOP": "SDO/AIA",
+        "WAVEUNIT": "angstrom",
+        "IMG_TYPE": "LIGHT",
+        "BUNIT": "DN",
+        "CTYPE1": "HPLN-TAN",
+        "CTYPE2": "HPLT-TAN",
+        "CUNIT1": "arcsec",
+        "CUNIT2": "arcsec",
+    }
     if name in simple:
         return np.full(n, simple[name], dtype=object)
-    numbers = {"CRVAL1": 0.0, "CRVAL2": 0.0, "LVL_NUM": 1.0, "RSUN_REF": RSUN_REF, "DSUN_REF": 149597870691.0,
-               "DATAMIN": 0, "DATAMAX": 16383, "T_REC_step": 12.0}
+    numbers = {
+        "CRVAL1": 0.0,
+        "CRVAL2": 0.0,
+        "LVL_NUM": 1.0,
+        "RSUN_REF": RSUN_REF,
+        "DSUN_REF": 149597870691.0,
+        "DATAMIN": 0,
+        "DATAMAX": 16383,
+        "T_REC_step": 12.0,
+    }
     if name in numbers:
         return np.full(n, numbers[name])
     if name == "EXPTIME":
@@ -122,13 +138,28 @@ def hmi_column(name: str, base: dict, get: Callable, sdef: SeriesDef) -> np.ndar
     slot, n = base["_slot"], len(base["_slot"])
     magnetic = sdef.segments[0].kind == "magnetogram"
     instrume = "HMI_FRONT2" if sdef.camera == 2 else "HMI_SIDE1"
-    simple = {"TELESCOP": "SDO/HMI", "INSTRUME": instrume, "BUNIT": "Gauss" if magnetic else "DN/s",
-              "CTYPE1": "HPLN-TAN", "CTYPE2": "HPLT-TAN", "CUNIT1": "arcsec", "CUNIT2": "arcsec"}
+    simple = {
+        "TELESCOP": "SDO/HMI",
+        "INSTRUME": instrume,
+        "BUNIT": "Gauss" if magnetic else "DN/s",
+        "CTYPE1": "HPLN-TAN",
+        "CTYPE2": "HPLT-TAN",
+        "CUNIT1": "arcsec",
+        "CUNIT2": "arcsec",
+    }
     if name in simple:
         return np.full(n, simple[name], dtype=object)
-    numbers = {"CRVAL1": 0.0, "CRVAL2": 0.0, "WAVELNTH": 6173.0, "RSUN_REF": RSUN_REF, "DSUN_REF": 149597870691.0,
-               "T_REC_step": sdef.t_rec_step, "EXPTIME": 0.135 if sdef.t_rec_step == 45 else 0.36,
-               "CDELT1": 0.504295, "CDELT2": 0.504295}
+    numbers = {
+        "CRVAL1": 0.0,
+        "CRVAL2": 0.0,
+        "WAVELNTH": 6173.0,
+        "RSUN_REF": RSUN_REF,
+        "DSUN_REF": 149597870691.0,
+        "T_REC_step": sdef.t_rec_step,
+        "EXPTIME": 0.135 if sdef.t_rec_step == 45 else 0.36,
+        "CDELT1": 0.504295,
+        "CDELT2": 0.504295,
+    }
     if name in numbers:
         return np.full(n, numbers[name], dtype=float)
     if name == "CROTA2":
@@ -169,8 +200,10 @@ def noaa_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
         rows.append((reg, cm))
     n = len(rows)
     values = {
-        "LatitudeHG": lambda r, cm: round(r.lat), "LongitudeCM": lambda r, cm: round(cm),
-        "LongitudeHG": lambda r, cm: round(r.carr_lon) % 360, "Area": lambda r, cm: round(r.area),
+        "LatitudeHG": lambda r, cm: round(r.lat),
+        "LongitudeCM": lambda r, cm: round(cm),
+        "LongitudeHG": lambda r, cm: round(r.carr_lon) % 360,
+        "Area": lambda r, cm: round(r.area),
         "NumberOfSunspots": lambda r, cm: max(1, int(r.area // 25)),
         "LongitudinalExtent": lambda r, cm: max(1, int(r.area // 60)),
         "ZurichClass": lambda r, cm: ("Hsx", "Cso", "Dai", "Eki", "Fkc")[min(4, int(r.area // 160))],

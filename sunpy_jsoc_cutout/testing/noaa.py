@@ -35,8 +35,7 @@ from sunpy.coordinates import sun
 
 from .timeutil import DAY, parse_drms_time, tai_to_utc, utc_to_tai
 
-__all__ = ["ActiveRegion", "active_regions", "carrington_rate", "l0_deg", "region", "region_days",
-           "regions_emerging"]
+__all__ = ["ActiveRegion", "active_regions", "carrington_rate", "l0_deg", "region", "region_days", "regions_emerging"]
 
 N0 = 11072
 RATE = 0.65  # regions per day
@@ -121,8 +120,17 @@ def region(n: int, t_tai: float) -> ActiveRegion | None:
         return None
     lon = (st.lon_emerge + carrington_rate(st.lat) * age / DAY) % 360.0
     area = st.area_max * np.sin(np.pi * age / st.life) + 10.0
-    return ActiveRegion(n, st.lat, float(lon), float(area), float(area / 400.0), float(t_tai), st.t_emerge,
-                        st.t_emerge + st.life, st.lon_emerge)
+    return ActiveRegion(
+        n,
+        st.lat,
+        float(lon),
+        float(area),
+        float(area / 400.0),
+        float(t_tai),
+        st.t_emerge,
+        st.t_emerge + st.life,
+        st.lon_emerge,
+    )
 
 
 def regions_emerging(t_lo: float, t_hi: float) -> range:

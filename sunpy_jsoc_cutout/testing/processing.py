@@ -46,8 +46,18 @@ __all__ = [
 ]
 
 #: Step names in JSOC's ``jsoc.export_procs`` table (processing.h, drms ``json.py``).
-JSOC_STEPS = ("no_op", "im_patch", "resize", "rebin", "aia_scale_orig", "aia_scale_aialev1", "aia_scale_other",
-              "Maproj", "HmiB2ptr", "hg_patch")
+JSOC_STEPS = (
+    "no_op",
+    "im_patch",
+    "resize",
+    "rebin",
+    "aia_scale_orig",
+    "aia_scale_aialev1",
+    "aia_scale_other",
+    "Maproj",
+    "HmiB2ptr",
+    "hg_patch",
+)
 NOT_SPECIFIED = "Not Specified"
 
 
@@ -150,8 +160,9 @@ def process_from_json(processing: str, max_recs: str | None = None) -> str:
         limit = int(max_recs or 0)
     except (ValueError, TypeError) as err:
         raise ProcessError("invalid processing list argument") from err
-    if not isinstance(steps, dict) or any(k not in JSOC_STEPS or not isinstance(v, dict | None)
-                                          for k, v in steps.items()):
+    if not isinstance(steps, dict) or any(
+        k not in JSOC_STEPS or not isinstance(v, dict | None) for k, v in steps.items()
+    ):
         raise ProcessError("invalid processing list argument")
     parts = [f"n={limit}"]
     for name, args in steps.items():
@@ -247,8 +258,7 @@ def _no_op(items: list[ExportItem], args: Mapping[str, str], context: StepContex
     return items
 
 
-def _im_patch_passthrough(items: list[ExportItem], args: Mapping[str, str],
-                          context: StepContext) -> list[ExportItem]:
+def _im_patch_passthrough(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
     """Placeholder for issue #3: rename to ``<series>_mod`` without cutting anything out."""
     out = []
     for item in items:
@@ -257,12 +267,14 @@ def _im_patch_passthrough(items: list[ExportItem], args: Mapping[str, str],
         mod_series = context.catalogue.get_series(f"{item.seriesname}_mod")
         mod_segment = mod_series.segment(item.segment.name) or mod_series.segments[0]
         header = dict(item.header)
-        header.update(RequestID=context.requestid, SOURCE=item.record,
-                      CONTENT="Tracked Extracted Patches, made by im_patch")
-        record = mod_series.name + item.record[len(item.seriesname):]
+        header.update(
+            RequestID=context.requestid, SOURCE=item.record, CONTENT="Tracked Extracted Patches, made by im_patch"
+        )
+        record = mod_series.name + item.record[len(item.seriesname) :]
         names = RecordNames(item.records, item.index, mod_segment, seriesname=mod_series.name)
-        out.append(replace(item, record=record, seriesname=mod_series.name, segment=mod_segment,
-                           header=header, names=names))
+        out.append(
+            replace(item, record=record, seriesname=mod_series.name, segment=mod_segment, header=header, names=names)
+        )
     return out
 
 

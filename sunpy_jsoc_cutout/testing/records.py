@@ -62,8 +62,14 @@ class Records:
         Segments selected by ``{...}`` (None: all of the series' segments).
     """
 
-    def __init__(self, series: SeriesDef, base: dict[str, np.ndarray], segments: list[str] | None = None,
-                 series_index: Callable[[str], int] | None = None, crln_fix_date: str | None = None):
+    def __init__(
+        self,
+        series: SeriesDef,
+        base: dict[str, np.ndarray],
+        segments: list[str] | None = None,
+        series_index: Callable[[str], int] | None = None,
+        crln_fix_date: str | None = None,
+    ):
         self.series = series
         self._base = base
         self.recnum = base["recnum"]
@@ -130,8 +136,9 @@ class Records:
         if ldef is None:
             raise KeyError(link)
         if ldef.name not in self._links:
-            self._links[ldef.name] = Records(SERIES[ldef.target], lev1_base(self._base), None, self._series_index,
-                                             self._crln_fix_date)
+            self._links[ldef.name] = Records(
+                SERIES[ldef.target], lev1_base(self._base), None, self._series_index, self._crln_fix_date
+            )
         return self._links[ldef.name]
 
     def take(self, idx: np.ndarray | Sequence[int] | slice) -> Records:
@@ -139,8 +146,13 @@ class Records:
         if isinstance(idx, slice):
             idx = np.arange(len(self))[idx]
         idx = np.asarray(idx)
-        out = Records(self.series, {k: v[idx] for k, v in self._base.items()}, self.segments, self._series_index,
-                      self._crln_fix_date)
+        out = Records(
+            self.series,
+            {k: v[idx] for k, v in self._base.items()},
+            self.segments,
+            self._series_index,
+            self._crln_fix_date,
+        )
         out.columns._cache = {k: v[idx] for k, v in self.columns._cache.items()}
         out._links = {k: v.take(idx) for k, v in self._links.items()}
         return out
@@ -168,8 +180,10 @@ class Records:
             return kdef.defval
         if kdef.name not in self._time_strings:  # formatted once for all records
             self._time_strings[kdef.name] = format_time(
-                np.atleast_1d(self.columns[kdef.name]), self._time_style(kdef.name),
-                digits=_TIME_DIGITS.get(kdef.name, 0))
+                np.atleast_1d(self.columns[kdef.name]),
+                self._time_style(kdef.name),
+                digits=_TIME_DIGITS.get(kdef.name, 0),
+            )
         return self._time_strings[kdef.name][i]
 
     def _time_style(self, name: str) -> str:

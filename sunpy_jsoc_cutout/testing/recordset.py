@@ -97,19 +97,19 @@ def _split_brackets(rest: str, spec: str) -> tuple[list[str], str | None]:
                 end = rest.find("?]", pos + 2)
                 if end < 0:
                     raise RecordSetError(f"Unterminated SQL filter in {spec!r}")
-                bodies.append(rest[pos + 1:end + 1])
+                bodies.append(rest[pos + 1 : end + 1])
                 pos = end + 2
             else:
                 end = rest.find("]", pos)
                 if end < 0:
                     raise RecordSetError(f"Unterminated '[' in {spec!r}")
-                bodies.append(rest[pos + 1:end])
+                bodies.append(rest[pos + 1 : end])
                 pos = end + 1
         elif char == "{":
             end = rest.find("}", pos)
             if end < 0 or segments is not None:
                 raise RecordSetError(f"Bad segment list in {spec!r}")
-            segments, pos = rest[pos + 1:end], end + 1
+            segments, pos = rest[pos + 1 : end], end + 1
         else:
             raise RecordSetError(f"Syntax error in record set {spec!r} at {rest[pos:]!r}")
     return bodies, segments
@@ -121,7 +121,7 @@ def parse_spec(spec: str) -> ParsedSpec:
     if not match:
         raise RecordSetError(f"Can not parse record set {spec!r}")
     parsed = ParsedSpec(series=match.group(1), text=spec.strip())
-    bodies, segs = _split_brackets(spec[match.end():], spec)
+    bodies, segs = _split_brackets(spec[match.end() :], spec)
     for body in bodies:
         parsed.filters.append(_parse_filter(body.strip(), spec))
     if segs is not None:
@@ -280,8 +280,15 @@ class _SqlParser:
         return ("call", name.lower(), tuple(args))
 
 
-_OPS: dict[str, Callable] = {"=": np.equal, "!=": np.not_equal, "<>": np.not_equal, "<": np.less,
-                             "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}
+_OPS: dict[str, Callable] = {
+    "=": np.equal,
+    "!=": np.not_equal,
+    "<>": np.not_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+}
 
 
 class SqlContext:

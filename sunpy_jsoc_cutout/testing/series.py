@@ -138,22 +138,41 @@ class SeriesDef:
         return next((k for k in self.primekeys if (kd := self.keyword(k)) and kd.type == "time"), None)
 
 
-_DEFVAL = {"time": MISSING_TIME, "string": "", "int": "-2147483648", "short": "-32768",
-           "longlong": "-9223372036854775808", "float": "nan", "double": "nan"}
+_DEFVAL = {
+    "time": MISSING_TIME,
+    "string": "",
+    "int": "-2147483648",
+    "short": "-32768",
+    "longlong": "-9223372036854775808",
+    "float": "nan",
+    "double": "nan",
+}
 
 
-def _k(name: str, ktype: str, units: str = "none", note: str = "", recscope: str = "variable",
-       defval: str | None = None, linkinfo: str | None = None) -> KeywordDef:
+def _k(
+    name: str,
+    ktype: str,
+    units: str = "none",
+    note: str = "",
+    recscope: str = "variable",
+    defval: str | None = None,
+    linkinfo: str | None = None,
+) -> KeywordDef:
     return KeywordDef(name, ktype, recscope, _DEFVAL[ktype] if defval is None else defval, units, note, linkinfo)
 
 
 def _wcs_keywords() -> list[KeywordDef]:
     return [
-        _k("CTYPE1", "string", note="HPLN-TAN"), _k("CUNIT1", "string", note="arcsec"),
-        _k("CRVAL1", "float", "arcsec", "[arcsec] x origin"), _k("CDELT1", "float", "arcsec/pixel", "image scale"),
-        _k("CRPIX1", "float", "pixel", "Sun centre location"), _k("CTYPE2", "string", note="HPLT-TAN"),
-        _k("CUNIT2", "string", note="arcsec"), _k("CRVAL2", "float", "arcsec", "[arcsec] y origin"),
-        _k("CDELT2", "float", "arcsec/pixel", "image scale"), _k("CRPIX2", "float", "pixel", "Sun centre location"),
+        _k("CTYPE1", "string", note="HPLN-TAN"),
+        _k("CUNIT1", "string", note="arcsec"),
+        _k("CRVAL1", "float", "arcsec", "[arcsec] x origin"),
+        _k("CDELT1", "float", "arcsec/pixel", "image scale"),
+        _k("CRPIX1", "float", "pixel", "Sun centre location"),
+        _k("CTYPE2", "string", note="HPLT-TAN"),
+        _k("CUNIT2", "string", note="arcsec"),
+        _k("CRVAL2", "float", "arcsec", "[arcsec] y origin"),
+        _k("CDELT2", "float", "arcsec/pixel", "image scale"),
+        _k("CRPIX2", "float", "pixel", "Sun centre location"),
         _k("CROTA2", "float", "degrees", "rotation angle"),
     ]
 
@@ -189,15 +208,26 @@ def _aia_keywords(slotted: bool, link: str | None) -> list[KeywordDef]:
     rows.append(_k("T_REC_step", "double", "seconds", "Slot step", "constant", "12.0"))
     if slotted:
         rows.append(_k("WAVELNTH", "int", "angstrom", "[Angstrom] Wavelength"))
-    body = [_k("FSN", "int", note="Filtergram sequence number"), _k("T_OBS", "time", "ISO", "Observation time"),
-            _k("DATE", "time", "ISO", "Date of processing"), _k("DATE__OBS", "string", note="Observation start"),
-            _k("TELESCOP", "string", note="SDO/AIA"), _k("INSTRUME", "string", note="AIA_1 .. AIA_4"),
-            _k("WAVEUNIT", "string", note="angstrom"), _k("EXPTIME", "float", "s", "Exposure duration"),
-            _k("QUALITY", "int", note="Level 1 quality"), _k("IMG_TYPE", "string", note="LIGHT or DARK"),
-            _k("LVL_NUM", "float", note="data level"), _k("BUNIT", "string", note="data units"),
-            _k("CALVER64", "longlong", note="calibration version"), _k("DATAMEAN", "float", note="mean"),
-            _k("DATAMIN", "int", note="min"), _k("DATAMAX", "int", note="max"),
-            *_wcs_keywords(), *_observer_keywords()]
+    body = [
+        _k("FSN", "int", note="Filtergram sequence number"),
+        _k("T_OBS", "time", "ISO", "Observation time"),
+        _k("DATE", "time", "ISO", "Date of processing"),
+        _k("DATE__OBS", "string", note="Observation start"),
+        _k("TELESCOP", "string", note="SDO/AIA"),
+        _k("INSTRUME", "string", note="AIA_1 .. AIA_4"),
+        _k("WAVEUNIT", "string", note="angstrom"),
+        _k("EXPTIME", "float", "s", "Exposure duration"),
+        _k("QUALITY", "int", note="Level 1 quality"),
+        _k("IMG_TYPE", "string", note="LIGHT or DARK"),
+        _k("LVL_NUM", "float", note="data level"),
+        _k("BUNIT", "string", note="data units"),
+        _k("CALVER64", "longlong", note="calibration version"),
+        _k("DATAMEAN", "float", note="mean"),
+        _k("DATAMIN", "int", note="min"),
+        _k("DATAMAX", "int", note="max"),
+        *_wcs_keywords(),
+        *_observer_keywords(),
+    ]
     if not slotted:
         body.insert(4, _k("WAVELNTH", "int", "angstrom", "[Angstrom] Wavelength"))
     rows += [dataclasses.replace(k, linkinfo=info(k.name)) for k in body]
@@ -207,90 +237,186 @@ def _aia_keywords(slotted: bool, link: str | None) -> list[KeywordDef]:
 def _hmi_keywords(bunit: str) -> list[KeywordDef]:
     rows = _common_head("[2] ts_eq slot time", True, "hmi")
     rows.append(_k("T_REC_step", "double", "seconds", "Slot step", "constant"))
-    rows += [_k("CAMERA", "int", note="camera number"), _k("T_OBS", "time", "TAI", "[sec] observation time"),
-             _k("DATE", "time", "ISO", "Date of processing"), _k("DATE__OBS", "string", note="Observation time"),
-             _k("TELESCOP", "string", note="SDO/HMI"), _k("INSTRUME", "string", note="HMI_FRONT2 / HMI_SIDE1"),
-             _k("WAVELNTH", "float", "angstrom", "wavelength"), _k("EXPTIME", "double", "s", "exposure"),
-             _k("QUALITY", "int", note="Level 1.5 quality"), _k("BUNIT", "string", note=bunit),
-             _k("CALVER64", "longlong", note="calibration version"), _k("DATAMEAN", "double", note="mean"),
-             _k("DATAMIN", "double", note="min"), _k("DATAMAX", "double", note="max"),
-             *_wcs_keywords(), *_observer_keywords()]
+    rows += [
+        _k("CAMERA", "int", note="camera number"),
+        _k("T_OBS", "time", "TAI", "[sec] observation time"),
+        _k("DATE", "time", "ISO", "Date of processing"),
+        _k("DATE__OBS", "string", note="Observation time"),
+        _k("TELESCOP", "string", note="SDO/HMI"),
+        _k("INSTRUME", "string", note="HMI_FRONT2 / HMI_SIDE1"),
+        _k("WAVELNTH", "float", "angstrom", "wavelength"),
+        _k("EXPTIME", "double", "s", "exposure"),
+        _k("QUALITY", "int", note="Level 1.5 quality"),
+        _k("BUNIT", "string", note=bunit),
+        _k("CALVER64", "longlong", note="calibration version"),
+        _k("DATAMEAN", "double", note="mean"),
+        _k("DATAMIN", "double", note="min"),
+        _k("DATAMAX", "double", note="max"),
+        *_wcs_keywords(),
+        *_observer_keywords(),
+    ]
     return rows
 
 
 def _aia_segments(link: str | None) -> tuple[SegmentDef, ...]:
     if link:
         kw = {"type": "int", "units": None, "protocol": f"link via {link}", "dims": None, "link": link}
-        return (SegmentDef("image", note="AIA level 1 image", filename="image_lev1.fits", kind="aia",
-                           storage="int16", **kw),
-                SegmentDef("spikes", note="Cosmic ray information", filename="spikes.fits", kind="spikes",
-                           storage="int32", **kw))
-    return (SegmentDef("image", "int", None, "fits", "4096x4096", "AIA level 1 image", "image_lev1.fits",
-                       "aia", "int16"),
-            SegmentDef("spikes", "int", None, "fits", "3x1000", "Cosmic ray information", "spikes.fits",
-                       "spikes", "int32"))
+        return (
+            SegmentDef(
+                "image", note="AIA level 1 image", filename="image_lev1.fits", kind="aia", storage="int16", **kw
+            ),
+            SegmentDef(
+                "spikes", note="Cosmic ray information", filename="spikes.fits", kind="spikes", storage="int32", **kw
+            ),
+        )
+    return (
+        SegmentDef("image", "int", None, "fits", "4096x4096", "AIA level 1 image", "image_lev1.fits", "aia", "int16"),
+        SegmentDef("spikes", "int", None, "fits", "3x1000", "Cosmic ray information", "spikes.fits", "spikes", "int32"),
+    )
 
 
 def _aia_lev1() -> SeriesDef:
     return SeriesDef(
-        name="aia.lev1", note="AIA Level 1", primekeys=("T_REC", "FSN"),
+        name="aia.lev1",
+        note="AIA Level 1",
+        primekeys=("T_REC", "FSN"),
         primekeysinfo=(PrimeKeyInfo("T_REC", False), PrimeKeyInfo("FSN", False)),
-        dbindex=("T_REC", "FSN", "WAVELNTH"), keywords=tuple(_aia_keywords(False, None)),
-        segments=_aia_segments(None), links=(), generator="aia_lev1", retention=60, unitsize=32, tapegroup=2,
-        time_style="iso_z", t_rec_epoch="1977.01.01_00:00:00_TAI", t_rec_step=12.0, instrument="aia",
-        bytes_per_record=10_000_000, wavelengths=AIA_EUV + AIA_UV + AIA_VIS)
+        dbindex=("T_REC", "FSN", "WAVELNTH"),
+        keywords=tuple(_aia_keywords(False, None)),
+        segments=_aia_segments(None),
+        links=(),
+        generator="aia_lev1",
+        retention=60,
+        unitsize=32,
+        tapegroup=2,
+        time_style="iso_z",
+        t_rec_epoch="1977.01.01_00:00:00_TAI",
+        t_rec_step=12.0,
+        instrument="aia",
+        bytes_per_record=10_000_000,
+        wavelengths=AIA_EUV + AIA_UV + AIA_VIS,
+    )
 
 
 def _aia_slotted(name: str, step: float, waves: tuple[int, ...], note: str, tapegroup: int) -> SeriesDef:
-    keywords = [dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k
-                for k in _aia_keywords(True, "lev1")]
+    keywords = [
+        dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k for k in _aia_keywords(True, "lev1")
+    ]
     return SeriesDef(
-        name=name, note=note, primekeys=("T_REC", "WAVELNTH"),
+        name=name,
+        note=note,
+        primekeys=("T_REC", "WAVELNTH"),
         primekeysinfo=(PrimeKeyInfo("T_REC", True, step), PrimeKeyInfo("WAVELNTH", False)),
-        dbindex=("T_REC", "WAVELNTH"), keywords=tuple(keywords), segments=_aia_segments("lev1"),
-        links=(LinkDef("lev1", "aia.lev1", "DYNAMIC", "Link to AIA level 1"),), generator="aia_slotted",
-        retention=60, unitsize=32, tapegroup=tapegroup, time_style="iso_z", t_rec_epoch=AIA_T_REC_EPOCH,
-        t_rec_step=step, instrument="aia", bytes_per_record=10_000_000, wavelengths=waves)
+        dbindex=("T_REC", "WAVELNTH"),
+        keywords=tuple(keywords),
+        segments=_aia_segments("lev1"),
+        links=(LinkDef("lev1", "aia.lev1", "DYNAMIC", "Link to AIA level 1"),),
+        generator="aia_slotted",
+        retention=60,
+        unitsize=32,
+        tapegroup=tapegroup,
+        time_style="iso_z",
+        t_rec_epoch=AIA_T_REC_EPOCH,
+        t_rec_step=step,
+        instrument="aia",
+        bytes_per_record=10_000_000,
+        wavelengths=waves,
+    )
 
 
 def _hmi(name: str, step: float, camera: int, observable: str) -> SeriesDef:
     magnetic = observable == "magnetogram"
-    seg = (SegmentDef("magnetogram", "int", "Gauss", "fits", "4096x4096", "magnetogram", "magnetogram.fits",
-                      "magnetogram", "int32", 0.1, 0.0, -2147483648)
-           if magnetic else
-           SegmentDef("continuum", "short", "DN/s", "fits", "4096x4096", "continuum intensity", "continuum.fits",
-                      "continuum", "int16", 3.0, 97304.0, -32768))
-    keywords = [dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k
-                for k in _hmi_keywords("Gauss" if magnetic else "DN/s")]
+    seg = (
+        SegmentDef(
+            "magnetogram",
+            "int",
+            "Gauss",
+            "fits",
+            "4096x4096",
+            "magnetogram",
+            "magnetogram.fits",
+            "magnetogram",
+            "int32",
+            0.1,
+            0.0,
+            -2147483648,
+        )
+        if magnetic
+        else SegmentDef(
+            "continuum",
+            "short",
+            "DN/s",
+            "fits",
+            "4096x4096",
+            "continuum intensity",
+            "continuum.fits",
+            "continuum",
+            "int16",
+            3.0,
+            97304.0,
+            -32768,
+        )
+    )
+    keywords = [
+        dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k
+        for k in _hmi_keywords("Gauss" if magnetic else "DN/s")
+    ]
     cadence = "45 seconds" if step == 45 else "720 seconds"
     note = f"{'magnetograms' if magnetic else 'continuum intensities'} with a cadence of {cadence}."
     return SeriesDef(
-        name=name, note=note, primekeys=("T_REC", "CAMERA"),
+        name=name,
+        note=note,
+        primekeys=("T_REC", "CAMERA"),
         primekeysinfo=(PrimeKeyInfo("T_REC", True, step), PrimeKeyInfo("CAMERA", False)),
-        dbindex=("T_REC", "CAMERA"), keywords=tuple(keywords), segments=(seg,), links=(), generator="hmi",
-        retention=10000, unitsize=32 if step == 45 else 16, tapegroup=6 if step == 45 else 7,
-        time_style="tai", t_rec_epoch=HMI_T_REC_EPOCH, t_rec_step=step, instrument="hmi",
-        bytes_per_record=15_000_000, camera=camera)
+        dbindex=("T_REC", "CAMERA"),
+        keywords=tuple(keywords),
+        segments=(seg,),
+        links=(),
+        generator="hmi",
+        retention=10000,
+        unitsize=32 if step == 45 else 16,
+        tapegroup=6 if step == 45 else 7,
+        time_style="tai",
+        t_rec_epoch=HMI_T_REC_EPOCH,
+        t_rec_step=step,
+        instrument="hmi",
+        bytes_per_record=15_000_000,
+        camera=camera,
+    )
 
 
 def _noaa() -> SeriesDef:
-    keywords = (_k("ObservationTime", "time", "UT", "Time of the NOAA observation (daily, 00:00 UT)"),
-                _k("RegionNumber", "int", note="NOAA active region number"),
-                _k("LatitudeHG", "int", "degree", "Heliographic latitude (S negative)"),
-                _k("LongitudeCM", "int", "degree", "Longitude from central meridian (W positive)"),
-                _k("LongitudeHG", "int", "degree", "Carrington longitude"),
-                _k("Area", "int", "millionths", "Area in millionths of a hemisphere"),
-                _k("ZurichClass", "string", note="McIntosh class"),
-                _k("MagneticType", "string", note="Mount Wilson class"),
-                _k("NumberOfSunspots", "int", note="number of spots"),
-                _k("LongitudinalExtent", "int", "degree", "longitudinal extent"))
+    keywords = (
+        _k("ObservationTime", "time", "UT", "Time of the NOAA observation (daily, 00:00 UT)"),
+        _k("RegionNumber", "int", note="NOAA active region number"),
+        _k("LatitudeHG", "int", "degree", "Heliographic latitude (S negative)"),
+        _k("LongitudeCM", "int", "degree", "Longitude from central meridian (W positive)"),
+        _k("LongitudeHG", "int", "degree", "Carrington longitude"),
+        _k("Area", "int", "millionths", "Area in millionths of a hemisphere"),
+        _k("ZurichClass", "string", note="McIntosh class"),
+        _k("MagneticType", "string", note="Mount Wilson class"),
+        _k("NumberOfSunspots", "int", note="number of spots"),
+        _k("LongitudinalExtent", "int", "degree", "longitudinal extent"),
+    )
     return SeriesDef(
-        name="su_rsb.NOAA_ActiveRegions", note="NOAA Active Regions from SWPC daily reports",
+        name="su_rsb.NOAA_ActiveRegions",
+        note="NOAA Active Regions from SWPC daily reports",
         primekeys=("ObservationTime", "RegionNumber"),
         primekeysinfo=(PrimeKeyInfo("ObservationTime", False), PrimeKeyInfo("RegionNumber", False)),
-        dbindex=("ObservationTime", "RegionNumber"), keywords=keywords, segments=(), links=(), generator="noaa",
-        retention=10000, unitsize=1000, archive=0, tapegroup=0, time_style="ut", instrument="noaa",
-        bytes_per_record=0, compressed=False)
+        dbindex=("ObservationTime", "RegionNumber"),
+        keywords=keywords,
+        segments=(),
+        links=(),
+        generator="noaa",
+        retention=10000,
+        unitsize=1000,
+        archive=0,
+        tapegroup=0,
+        time_style="ut",
+        instrument="noaa",
+        bytes_per_record=0,
+        compressed=False,
+    )
 
 
 def _build() -> dict[str, SeriesDef]:
@@ -320,12 +446,23 @@ def make_mod_series(base: SeriesDef) -> SeriesDef:
     """The ``<series>_mod`` output series of processed exports: same keywords (no links) and
     segment names, float32 uncompressed segments; AIA's image file is ``image.fits``."""
     segments = tuple(
-        SegmentDef(s.name, "float", s.units, "fits", None, s.note, f"{s.name}.fits", s.kind, "float32",
-                   None, None, None, None)
-        for s in base.segments if s.kind != "spikes"
+        SegmentDef(
+            s.name, "float", s.units, "fits", None, s.note, f"{s.name}.fits", s.kind, "float32", None, None, None, None
+        )
+        for s in base.segments
+        if s.kind != "spikes"
     )
     keywords = tuple(dataclasses.replace(k, linkinfo=None) for k in base.keywords)
     keywords += (_k("RequestID", "string", note="export request id"), _k("SOURCE", "string", note="input record"))
-    return dataclasses.replace(base, name=f"{base.name}_mod", note=f"{base.note} (processed export output)",
-                               keywords=keywords, segments=segments, links=(), generator="mod",
-                               retention=7, compressed=False, archive=0)
+    return dataclasses.replace(
+        base,
+        name=f"{base.name}_mod",
+        note=f"{base.note} (processed export output)",
+        keywords=keywords,
+        segments=segments,
+        links=(),
+        generator="mod",
+        retention=7,
+        compressed=False,
+        archive=0,
+    )

@@ -118,8 +118,11 @@ def build_items(records, segments: Sequence[str] | None = None) -> list[ExportIt
             if sdef is None or (sdef.kind != "spikes" and not has_image[i]):
                 continue
             header = header if header is not None else records.header(i)
-            items.append(ExportItem(records.record_spec(i), records.series.name, records, i, sdef, header,
-                                    RecordNames(records, i, sdef)))
+            items.append(
+                ExportItem(
+                    records.record_spec(i), records.series.name, records, i, sdef, header, RecordNames(records, i, sdef)
+                )
+            )
     return items
 
 
@@ -132,8 +135,7 @@ def _write_files(job: StagingJob, items: list[ExportItem]) -> tuple[list[tuple[s
         name = make_filename(job.filenamefmt, item.names, counter)
         path = job.local_dir / name
         size = None if item.data is not None else job.image_size
-        nbytes += make_segment_file(path, item.header, item.segment, size=size, keywords=keywords,
-                                    region=item.region)
+        nbytes += make_segment_file(path, item.header, item.segment, size=size, keywords=keywords, region=item.region)
         rows.append((item.record, name))
     if job.faults.fail_after is not None and len(items) >= job.faults.fail_after:
         raise StagingError(job.faults.fail_message)
@@ -150,11 +152,28 @@ def size_in_mb(nbytes: int) -> int:
 def _header_lines(job: StagingJob, rows, nbytes: int) -> list[tuple[str, str]]:
     count, size = str(len(rows)), str(size_in_mb(nbytes))
     if protocol_kind(job.protocol) == "as-is":  # jsoc_export_as_is
-        return [("version", "1"), ("requestid", job.requestid), ("method", job.method),
-                ("protocol", job.protocol), ("wait", "0"), ("count", count), ("size", size), ("status", "0"),
-                ("dir", job.sums_dir)]
-    return [("version", "0.5"), ("requestid", job.requestid), ("method", job.method), ("protocol", job.protocol),
-            ("count", count), ("size", size), ("exptime", job.now_text()), ("dir", job.sums_dir), ("status", "0")]
+        return [
+            ("version", "1"),
+            ("requestid", job.requestid),
+            ("method", job.method),
+            ("protocol", job.protocol),
+            ("wait", "0"),
+            ("count", count),
+            ("size", size),
+            ("status", "0"),
+            ("dir", job.sums_dir),
+        ]
+    return [
+        ("version", "0.5"),
+        ("requestid", job.requestid),
+        ("method", job.method),
+        ("protocol", job.protocol),
+        ("count", count),
+        ("size", size),
+        ("exptime", job.now_text()),
+        ("dir", job.sums_dir),
+        ("status", "0"),
+    ]
 
 
 def write_index(job: StagingJob, rows: list[tuple[str, str]], nbytes: int) -> dict:
@@ -166,14 +185,16 @@ def write_index(job: StagingJob, rows: list[tuple[str, str]], nbytes: int) -> di
         lines.append("warning=No FITS files were exported. The requested FITS files no longer exist.")
     (job.local_dir / "index.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     index: dict = dict(header)
-    index["keywords"] = (f"{job.sums_dir}/{job.requestid}.keywords.txt" if job.protocol == "as-is"
-                         else "**IN FITS FILES**")
+    index["keywords"] = (
+        f"{job.sums_dir}/{job.requestid}.keywords.txt" if job.protocol == "as-is" else "**IN FITS FILES**"
+    )
     if "-tar" in job.method:
         index["tarfile"] = f"{job.sums_dir}/{job.requestid}.tar"
     data = [{"record": r, "filename": f} for r, f in rows]
     if not rows:
-        data = [{"record": "warning=No FITS files were exported. The requested FITS files no longer exist.",
-                 "filename": ""}]
+        data = [
+            {"record": "warning=No FITS files were exported. The requested FITS files no longer exist.", "filename": ""}
+        ]
     index["data"] = data
     (job.local_dir / "index.json").write_text(json.dumps(index, indent="\t") + "\n", encoding="utf-8")
     return index

@@ -121,8 +121,21 @@ def parse_drms_time(text: str) -> float:
 
 
 _DURATION_RE = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([a-zA-Z]*)\s*$")
-_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "m": 60.0, "min": 60.0, "mins": 60.0, "h": 3600.0,
-          "hr": 3600.0, "hrs": 3600.0, "d": DAY, "day": DAY, "days": DAY}
+_UNITS = {
+    "": 1.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "secs": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "mins": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "hrs": 3600.0,
+    "d": DAY,
+    "day": DAY,
+    "days": DAY,
+}
 
 
 def parse_duration(text: str, slot: float | None = None) -> float:
@@ -190,8 +203,10 @@ def format_time(
         cal, leap = _utc_parts(safe)
     dates, hour, minute, second, frac = _calendar_fields(cal, digits)
     second = second + leap  # 23:59:59 -> 23:59:60 inside a leap second
-    out = [_one(d, h, m, s, f, style, digits, layout) if g else "MISSING"
-           for d, h, m, s, f, g in zip(dates, hour, minute, second, frac, good, strict=True)]
+    out = [
+        _one(d, h, m, s, f, style, digits, layout) if g else "MISSING"
+        for d, h, m, s, f, g in zip(dates, hour, minute, second, frac, good, strict=True)
+    ]
     return out[0] if np.ndim(t) == 0 else out
 
 

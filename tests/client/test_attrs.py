@@ -24,18 +24,23 @@ def test_tracking_hides_the_t_inversion():
     assert jc.Tracking(False).im_patch_flag == 1
 
 
-@pytest.mark.parametrize(("frame", "kwargs", "locunits"), [
-    (Helioprojective, {"observer": "earth"}, "arcsec"),
-    (HeliographicStonyhurst, {}, "stony"),
-    (HeliographicCarrington, {"observer": "earth"}, "carrlong"),
-])
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "locunits"),
+    [
+        (Helioprojective, {"observer": "earth"}, "arcsec"),
+        (HeliographicStonyhurst, {}, "stony"),
+        (HeliographicCarrington, {"observer": "earth"}, "carrlong"),
+    ],
+)
 def test_box_locunits_follow_the_frame(frame, kwargs, locunits):
     center = SkyCoord(10 * u.deg, 10 * u.deg, frame=frame, obstime="2014-02-05", **kwargs)
     assert jc.Box(center, 100 * u.arcsec).locunits == locunits
 
 
-@pytest.mark.parametrize(("width", "boxunits"), [(300 * u.arcsec, "arcsec"), (5 * u.arcmin, "arcsec"),
-                                                 (10 * u.deg, "degrees"), (500 * u.pix, "pixels")])
+@pytest.mark.parametrize(
+    ("width", "boxunits"),
+    [(300 * u.arcsec, "arcsec"), (5 * u.arcmin, "arcsec"), (10 * u.deg, "degrees"), (500 * u.pix, "pixels")],
+)
 def test_box_units(width, boxunits):
     box = jc.Box([0, 0] * u.arcsec, width)
     assert box.boxunits == boxunits
@@ -45,13 +50,22 @@ def test_box_units(width, boxunits):
 def test_active_region_numbers_below_7000_get_10000():
     assert jc.ActiveRegion(1158, 1 * u.deg).number == 11158
     assert jc.ActiveRegion(11158, 1 * u.deg).number == 11158
-    assert jc.ActiveRegion(12673, 1 * u.deg, series="jsoc.noaa_active_regions").lookup_recordset == \
-        "jsoc.noaa_active_regions[][12673]"
+    assert (
+        jc.ActiveRegion(12673, 1 * u.deg, series="jsoc.noaa_active_regions").lookup_recordset
+        == "jsoc.noaa_active_regions[][12673]"
+    )
 
 
 def test_attrs_combine_with_sunpy_attrs():
-    query = a.Time("2014-02-05", "2014-02-06") & a.jsoc.Series("aia.lev1_euv_12s") & jc.Box(
-        [0, 0] * u.arcsec, 10 * u.arcsec) & jc.Tracking() & jc.Register(True) & jc.Level1p5() & jc.Rebin(0.5)
+    query = (
+        a.Time("2014-02-05", "2014-02-06")
+        & a.jsoc.Series("aia.lev1_euv_12s")
+        & jc.Box([0, 0] * u.arcsec, 10 * u.arcsec)
+        & jc.Tracking()
+        & jc.Register(True)
+        & jc.Level1p5()
+        & jc.Rebin(0.5)
+    )
     assert isinstance(query, AttrAnd)
     assert len(query.attrs) == 7
 

@@ -25,10 +25,20 @@ T = Time("2014-02-05T08:00:00")
 def sdo_keywords(t=T, calver_bit28=False):
     """Keywords of an SDO record: SDO is ~40,000 km from Earth (geosynchronous), not at Earth."""
     earth = get_earth(t)
-    keywords = {"HGLN_OBS": 0.014, "HGLT_OBS": earth.lat.to_value(u.deg) - 0.006,
-                "DSUN_OBS": earth.radius.to_value(u.m) - 2.0e7, "T_OBS": t.isot + "Z", "RSUN_REF": 6.96e8}
-    observer = SkyCoord(keywords["HGLN_OBS"] * u.deg, keywords["HGLT_OBS"] * u.deg, keywords["DSUN_OBS"] * u.m,
-                        frame=HeliographicStonyhurst, obstime=t)
+    keywords = {
+        "HGLN_OBS": 0.014,
+        "HGLT_OBS": earth.lat.to_value(u.deg) - 0.006,
+        "DSUN_OBS": earth.radius.to_value(u.m) - 2.0e7,
+        "T_OBS": t.isot + "Z",
+        "RSUN_REF": 6.96e8,
+    }
+    observer = SkyCoord(
+        keywords["HGLN_OBS"] * u.deg,
+        keywords["HGLT_OBS"] * u.deg,
+        keywords["DSUN_OBS"] * u.m,
+        frame=HeliographicStonyhurst,
+        obstime=t,
+    )
     l0 = observer.transform_to(HeliographicCarrington(observer=observer, obstime=t)).lon.to_value(u.deg)
     # A header CRLN_OBS as JSOC writes it: +0.0819 deg until CALVER64 bit 28 is set.
     keywords["CRLN_OBS"] = l0 + (0 if calver_bit28 else CRLN_CORRECTION_DEG) + 0.005
@@ -61,7 +71,9 @@ def test_limb_centre_uses_sdo_not_earth():
     loc = resolve_box(jc.Box(from_earth, 100 * u.arcsec), keywords, tracking=True, near=T)
     expected = sdo_view(point, sdo)
     assert np.hypot(loc.x - expected.Tx.to_value(u.arcsec), loc.y - expected.Ty.to_value(u.arcsec)) < 0.1
-    earth_error = np.hypot((from_earth.Tx - expected.Tx).to_value(u.arcsec), (from_earth.Ty - expected.Ty).to_value(u.arcsec))
+    earth_error = np.hypot(
+        (from_earth.Tx - expected.Tx).to_value(u.arcsec), (from_earth.Ty - expected.Ty).to_value(u.arcsec)
+    )
     assert earth_error > 0.1
 
 
@@ -129,13 +141,23 @@ def test_tracked_centre_off_disk_is_refused():
 def test_pixel_box_is_passed_through():
     keywords, _ = sdo_keywords()
     loc = resolve_box(jc.Box([2048.5, 1024] * u.pix, 500 * u.pix, 300 * u.pix), keywords, tracking=False, near=T)
-    assert (loc.locunits, loc.x, loc.y, loc.boxunits, loc.width, loc.height) == ("pixels", 2048.5, 1024, "pixels", 500, 300)
+    assert (loc.locunits, loc.x, loc.y, loc.boxunits, loc.width, loc.height) == (
+        "pixels",
+        2048.5,
+        1024,
+        "pixels",
+        500,
+        300,
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2014.02.05_08:00:35_TAI", "2014-02-05T08:00:00.000"),
-    ("2014-02-05T08:00:00Z", "2014-02-05T08:00:00.000"),
-    ("2014.02.05_08:00:00_UTC", "2014-02-05T08:00:00.000"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2014.02.05_08:00:35_TAI", "2014-02-05T08:00:00.000"),
+        ("2014-02-05T08:00:00Z", "2014-02-05T08:00:00.000"),
+        ("2014.02.05_08:00:00_UTC", "2014-02-05T08:00:00.000"),
+    ],
+)
 def test_parse_drms_time(text, expected):
     assert parse_drms_time(text).utc.isot == expected

@@ -18,17 +18,46 @@ from sunpy_jsoc_cutout._series_rules import rules_for
 LOC = ImPatchLocation("arcsec", -517.2, -246.0, "arcsec", 345.6, 345.6)
 
 
-@pytest.mark.parametrize(("value", "text"), [(-246.0, "-246"), (345.6, "345.6"), (-517.20000000001, "-517.2"),
-                                             (-0.00001, "0"), (1e-3, "0.001"), (2048, "2048")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (-246.0, "-246"),
+        (345.6, "345.6"),
+        (-517.20000000001, "-517.2"),
+        (-0.00001, "0"),
+        (1e-3, "0.001"),
+        (2048, "2048"),
+    ],
+)
 def test_number_format(value, text):
     assert number(value) == text
 
 
 def test_page_argument_order():
-    args = im_patch_args(LOC, t_ref=Time("2015-10-17T04:33:30"), t_start=Time("2015-10-17T04:33:30"),
-                         t_stop=Time("2015-10-17T09:33:30"), cadence="84s", full_headers=True)
-    assert list(args) == ["t_start", "t_stop", "t", "r", "c", "h", "cadence", "locunits", "boxunits", "t_ref", "x",
-                          "y", "width", "height"]
+    args = im_patch_args(
+        LOC,
+        t_ref=Time("2015-10-17T04:33:30"),
+        t_start=Time("2015-10-17T04:33:30"),
+        t_stop=Time("2015-10-17T09:33:30"),
+        cadence="84s",
+        full_headers=True,
+    )
+    assert list(args) == [
+        "t_start",
+        "t_stop",
+        "t",
+        "r",
+        "c",
+        "h",
+        "cadence",
+        "locunits",
+        "boxunits",
+        "t_ref",
+        "x",
+        "y",
+        "width",
+        "height",
+    ]
 
 
 def test_carrlong_puts_car_rot_before_x():
@@ -45,7 +74,10 @@ def test_tai_reference_time_is_sent_as_utc():
 def test_steps_and_limit():
     steps = [aia_scale_step(rules_for("aia.lev1_euv_12s")), ("im_patch", {"t": 0}), ("rebin", rebin_args(0.25))]
     assert build_process(steps, 100) == "n=100|aia_scale_aialev1|im_patch,t=0|rebin,u=0,scale=0.25,method=boxcar"
-    assert aia_scale_step(rules_for("aia.lev1"), "sdo.master_pointing") == ("aia_scale_orig", {"mpt": "sdo.master_pointing"})
+    assert aia_scale_step(rules_for("aia.lev1"), "sdo.master_pointing") == (
+        "aia_scale_orig",
+        {"mpt": "sdo.master_pointing"},
+    )
 
 
 def test_size_ratio_counts_pixels():

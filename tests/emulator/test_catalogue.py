@@ -72,8 +72,10 @@ def test_hmi_cassette_range_and_strings(cat):
     assert set(cat.query("hmi.M_720s[2012.01.01/1h]").columns["CAMERA"]) == {3}
 
 
-@pytest.mark.parametrize(("value", "label"), [("2014.02.05_08:00:20_TAI", "2014.02.05_08:00:00_TAI"),
-                                              ("2014.02.05_08:00:23_TAI", "2014.02.05_08:00:45_TAI")])
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [("2014.02.05_08:00:20_TAI", "2014.02.05_08:00:00_TAI"), ("2014.02.05_08:00:23_TAI", "2014.02.05_08:00:45_TAI")],
+)
 def test_single_time_selects_the_slot_containing_it(cat, value, label):
     assert cat.query(f"hmi.M_45s[{value}]").keyword_strings("T_REC") == [label]
 
@@ -124,9 +126,16 @@ def test_limit_first_and_last(cat):
     assert list(cat.query("hmi.M_45s[2014.02.05/1h]", limit=-2).recnum) == list(full.recnum[-2:])
 
 
-@pytest.mark.parametrize("spec", ["aia.lev1[2014.02.05_08:00/2m]", "aia.lev1_euv_12s[2014.02.05_08:00/2m]",
-                                  "aia.lev1_uv_24s[2014.02.05_08:00/2m]", "hmi.Ic_720s[2014.02.05/1h]",
-                                  "su_rsb.NOAA_ActiveRegions[2014.02.05_00:00_UT]"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "aia.lev1[2014.02.05_08:00/2m]",
+        "aia.lev1_euv_12s[2014.02.05_08:00/2m]",
+        "aia.lev1_uv_24s[2014.02.05_08:00/2m]",
+        "hmi.Ic_720s[2014.02.05/1h]",
+        "su_rsb.NOAA_ActiveRegions[2014.02.05_00:00_UT]",
+    ],
+)
 def test_recnums_unique_deterministic_and_addressable(cat, spec):
     records = cat.query(spec)
     assert len(records) > 0

@@ -59,8 +59,15 @@ def finish(manager, requestid):
 
 def test_new_request_reply_and_fast_status_sequence(manager):
     reply = submit(manager)
-    assert reply == {"status": 2, "requestid": reply["requestid"], "method": "url", "protocol": "fits", "wait": 0,
-                     "rcount": 2, "size": reply["size"]}
+    assert reply == {
+        "status": 2,
+        "requestid": reply["requestid"],
+        "method": "url",
+        "protocol": "fits",
+        "wait": 0,
+        "rcount": 2,
+        "size": reply["size"],
+    }
     assert reply["size"] >= 1
     manager.wait_idle()
     first = manager.exp_status({"requestid": reply["requestid"]})
@@ -83,17 +90,24 @@ def test_request_ids_use_a_daily_counter(manager, clock):
 
 def test_notify_must_be_registered(manager):
     assert submit(manager, notify="") == {
-        "status": 4, "error": "Email address for notification was not specfied. It is required."}
+        "status": 4,
+        "error": "Email address for notification was not specified. It is required.",
+    }
     assert submit(manager, notify="nobody@example.com") == {
-        "status": 4, "error": "Cannot process your request. email address has been neither validated nor registered"}
+        "status": 4,
+        "error": "Cannot process your request. email address has been neither validated nor registered",
+    }
     assert submit(manager, notify="USER@Example.com")["status"] == 2  # registered, case-insensitive
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("ds", HMI + ";rm -rf", "Illegal text in arg: ';' not allowed"),
-    ("filenamefmt", "a'b.{segment}", "Illegal text in arg: Unbalanced \"'\" not allowed."),
-    ("process=n", "0|im_patch,x=';'", "Illegal text in arg: ';' not allowed"),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("ds", HMI + ";rm -rf", "Illegal text in arg: ';' not allowed"),
+        ("filenamefmt", "a'b.{segment}", 'Illegal text in arg: Unbalanced "\'" not allowed.'),
+        ("process=n", "0|im_patch,x=';'", "Illegal text in arg: ';' not allowed"),
+    ],
+)
 def test_illegal_text(manager, field, value, message):
     assert submit(manager, **{field: value}) == {"status": 4, "error": message}
 
@@ -101,8 +115,10 @@ def test_illegal_text(manager, field, value, message):
 def test_one_pending_request_per_address(manager):
     first = submit(manager)["requestid"]
     blocked = submit(manager, ds="hmi.M_45s[2014.01.01_01:00:00_TAI/45s]", notify=EMAIL.upper())
-    assert blocked == {"status": 7, "error": f"User {EMAIL.upper()} has 1 pending export requests ({first}); "
-                                             + PENDING_TAIL}
+    assert blocked == {
+        "status": 7,
+        "error": f"User {EMAIL.upper()} has 1 pending export requests ({first}); " + PENDING_TAIL,
+    }
     manager.register_address("other@example.com")
     assert submit(manager, notify="other@example.com")["status"] == 2
     assert finish(manager, first)["status"] == "0"
@@ -121,12 +137,18 @@ def test_pending_rows_time_out_after_60_minutes(manager, clock):
 def test_more_than_ten_pending_requests_per_ip(manager):
     for k in range(11):
         manager.register_address(f"u{k}@example.com")
-        assert submit(manager, ds=f"hmi.M_45s[2014.01.01_01:{k:02d}:00_TAI/45s]", notify=f"u{k}@example.com",
-                      ip="10.0.0.1")["status"] == 2
+        assert (
+            submit(
+                manager, ds=f"hmi.M_45s[2014.01.01_01:{k:02d}:00_TAI/45s]", notify=f"u{k}@example.com", ip="10.0.0.1"
+            )["status"]
+            == 2
+        )
     manager.register_address("u11@example.com")
     assert submit(manager, notify="u11@example.com", ip="10.0.0.1") == {
-        "status": 7, "error": "There are too many requests from u11@example.com; please wait until one or more "
-                              "requests have completed before submitting a new one."}
+        "status": 7,
+        "error": "There are too many requests from u11@example.com; please wait until one or more "
+        "requests have completed before submitting a new one.",
+    }
     assert submit(manager, notify="u11@example.com", ip="10.0.0.2")["status"] == 2
 
 
@@ -153,9 +175,22 @@ def test_both_process_encodings_are_the_same_request(manager):
 
 
 def test_json_processing_form_and_its_size_ratio(manager):
-    processing = json.dumps({"im_patch": {"t_ref": "2010-07-30T13:30:02", "t": False, "r": False, "c": False,
-                                          "locunits": "arcsec", "boxunits": "arcsec", "x": 0, "y": 0,
-                                          "width": 100, "height": 100}})
+    processing = json.dumps(
+        {
+            "im_patch": {
+                "t_ref": "2010-07-30T13:30:02",
+                "t": False,
+                "r": False,
+                "c": False,
+                "locunits": "arcsec",
+                "boxunits": "arcsec",
+                "x": 0,
+                "y": 0,
+                "width": 100,
+                "height": 100,
+            }
+        }
+    )
     reply = submit(manager, ds=AIA + "{image}", processing=processing, max_recs="1")
     assert reply["status"] == 2
     assert reply["rcount"] == 1
@@ -191,7 +226,9 @@ def test_unsupported_method(manager):
 def test_bad_record_sets(manager):
     assert submit(manager, ds="hmi.M_45s[2014") == {"status": 4, "error": "Bad record-set query 'hmi.M_45s[2014'.\n"}
     assert submit(manager, ds="hmi.nothing[2014.01.01]") == {
-        "status": 4, "error": "Cannot export series 'hmi.nothing' - it does not exist.\n"}
+        "status": 4,
+        "error": "Cannot export series 'hmi.nothing' - it does not exist.\n",
+    }
     assert submit(manager, ds=HMI + "{magnetogram}", seg="magnetogram")["status"] == 4
 
 
@@ -199,7 +236,9 @@ def test_record_count_limit(catalogue, tmp_path, clock):
     manager = _manager(catalogue, tmp_path, clock, record_limits={"hmi": 10})
     try:
         assert submit(manager, ds="hmi.M_45s[2014.01.01_00:00:00_TAI/15m]") == {
-            "status": 4, "error": "Can not open RecordSet 20 is too many records in one request."}
+            "status": 4,
+            "error": "Can not open RecordSet 20 is too many records in one request.",
+        }
         assert submit(manager, ds="hmi.M_45s[2014.01.01_00:00:00_TAI/450s]")["rcount"] == 10
     finally:
         manager.close()
@@ -249,8 +288,19 @@ def test_index_json_values_and_files(manager):
     fmt = "aia.lev1_euv_12s.{T_REC:A}.{WAVELNTH}.{segment}"
     reply = submit(manager, ds=AIA, filenamefmt=fmt)
     index = finish(manager, reply["requestid"])
-    assert list(index) == ["version", "requestid", "method", "protocol", "count", "size", "exptime", "dir",
-                                  "status", "keywords", "data"]
+    assert list(index) == [
+        "version",
+        "requestid",
+        "method",
+        "protocol",
+        "count",
+        "size",
+        "exptime",
+        "dir",
+        "status",
+        "keywords",
+        "data",
+    ]
     assert all(isinstance(v, str) for k, v in index.items() if k != "data")
     assert index["count"] == "4"
     assert index["status"] == "0"
@@ -307,18 +357,23 @@ def test_fault_fails_a_request_part_way(manager):
 def test_fault_pending_request_made_elsewhere(manager):
     manager.set_faults(pending_elsewhere=EMAIL)
     (row,) = manager.state()["pending"]
-    assert submit(manager) == {"status": 7, "error": f"User {EMAIL} has 1 pending export requests "
-                                                     f"({row['requestid']}); " + PENDING_TAIL}
+    assert submit(manager) == {
+        "status": 7,
+        "error": f"User {EMAIL} has 1 pending export requests ({row['requestid']}); " + PENDING_TAIL,
+    }
 
 
 def test_offline_data_status_25(manager):
     manager.set_faults(offline=True)
     reply = submit(manager)
     requestid = reply["requestid"]
-    assert reply == {"status": 25, "requestid": requestid,
-                     "error": "One or more data files are offline; please send a request for help to "
-                              "jsoc@sun.stanford.edu and we will place the requested data online, and then you "
-                              f"may try again; {requestid}"}
+    assert reply == {
+        "status": 25,
+        "requestid": requestid,
+        "error": "One or more data files are offline; please send a request for help to "
+        "jsoc@sun.stanford.edu and we will place the requested data online, and then you "
+        f"may try again; {requestid}",
+    }
     assert manager.exp_status({"requestid": requestid})["status"] == 25
     assert manager.state()["pending"] == []  # status 25 holds no pending row: the next request is accepted
     manager.set_faults(offline=False)
@@ -346,12 +401,16 @@ def test_expire_knob(manager):
 def test_bad_and_unknown_request_ids(manager):
     assert manager.exp_status({"requestid": "nonsense"}) == {"status": 4, "error": "Bad RequestID 'nonsense' provided."}
     assert manager.exp_status({"requestid": "JSOC_20200101_999"}) == {
-        "status": 4, "error": "invalid export DRMS record for ID `%s`JSOC_20200101_999"}
+        "status": 4,
+        "error": "invalid export DRMS record for ID `%s`JSOC_20200101_999",
+    }
 
 
 def test_manage_request_check_and_cancel(manager):
     assert manager.manage_request({"address": EMAIL, "operation": "check"}) == {
-        "status": "1", "msg": f"no existing export request for export user {EMAIL}"}
+        "status": "1",
+        "msg": f"no existing export request for export user {EMAIL}",
+    }
     requestid = submit(manager)["requestid"]
     check = manager.manage_request({"address": EMAIL, "operation": "check"})
     assert check["status"] == "2"
@@ -383,7 +442,9 @@ def test_clock_driven_model_waits_count_down_and_go_negative(catalogue, tmp_path
 
 def test_check_address(manager):
     assert manager.check_address({"address": "user%2540example.com", "checkonly": "1"}) == {
-        "status": 2, "msg": "Email address is valid and registered."}
+        "status": 2,
+        "msg": "Email address is valid and registered.",
+    }
     assert manager.check_address({"address": "new@example.com", "checkonly": "1"})["status"] == 4
     assert manager.check_address({"checkonly": "1"}) == {"status": -2, "msg": "Missing required argument 'address'."}
     assert manager.check_address({"address": "not-an-address"}) == {"status": -2, "msg": "Not a valid email address."}

@@ -29,8 +29,10 @@ def aia(catalogue):
 
 
 def test_drms_default_template_for_hmi(hmi):
-    assert make_filename("hmi.m_45s.{T_REC:A}.{CAMERA}.{segment}", hmi) == \
-        "hmi.m_45s.20140101_000000_TAI.2.magnetogram.fits"
+    assert (
+        make_filename("hmi.m_45s.{T_REC:A}.{CAMERA}.{segment}", hmi)
+        == "hmi.m_45s.20140101_000000_TAI.2.magnetogram.fits"
+    )
 
 
 def test_server_default_template(hmi):

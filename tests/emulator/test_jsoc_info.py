@@ -16,8 +16,23 @@ def cat():
     return Catalogue()
 
 
-STRUCT_KEYS = ["note", "retention", "stagingretention", "unitsize", "archive", "tapegroup", "primekeys",
-               "primekeysinfo", "dbindex", "keywords", "segments", "links", "Interval", "runtime", "status"]
+STRUCT_KEYS = [
+    "note",
+    "retention",
+    "stagingretention",
+    "unitsize",
+    "archive",
+    "tapegroup",
+    "primekeys",
+    "primekeysinfo",
+    "dbindex",
+    "keywords",
+    "segments",
+    "links",
+    "Interval",
+    "runtime",
+    "status",
+]
 
 
 def test_series_struct_shape_hmi(cat):
@@ -25,13 +40,26 @@ def test_series_struct_shape_hmi(cat):
     assert list(reply) == STRUCT_KEYS
     assert reply["status"] == 0
     assert reply["primekeys"] == ["T_REC", "CAMERA"]
-    assert reply["primekeysinfo"] == [{"name": "T_REC", "slotted": 1, "step": "45.0"},
-                                      {"name": "CAMERA", "slotted": 0}]
+    assert reply["primekeysinfo"] == [{"name": "T_REC", "slotted": 1, "step": "45.0"}, {"name": "CAMERA", "slotted": 0}]
     t_rec = reply["keywords"][0]
-    assert t_rec == {"name": "T_REC", "type": "time", "recscope": "ts_eq", "defval": "-4712.01.01_11:59:28_TAI",
-                     "units": "TAI", "note": t_rec["note"]}
-    assert reply["segments"] == [{"name": "magnetogram", "type": "int", "units": "Gauss", "protocol": "fits",
-                                  "dims": "4096x4096", "note": "magnetogram"}]
+    assert t_rec == {
+        "name": "T_REC",
+        "type": "time",
+        "recscope": "ts_eq",
+        "defval": "-4712.01.01_11:59:28_TAI",
+        "units": "TAI",
+        "note": t_rec["note"],
+    }
+    assert reply["segments"] == [
+        {
+            "name": "magnetogram",
+            "type": "int",
+            "units": "Gauss",
+            "protocol": "fits",
+            "dims": "4096x4096",
+            "note": "magnetogram",
+        }
+    ]
     assert reply["links"] == []
     interval = reply["Interval"]
     assert interval["FirstRecord"] == "hmi.M_45s[2010.05.13_00:00:45_TAI][2]"
@@ -55,16 +83,27 @@ def test_rs_summary_and_errors(cat):
     reply = jsoc_info({"op": "rs_summary", "ds": ds}, cat)
     assert list(reply) == ["count", "runtime", "status"]
     assert reply["count"] == 2401
-    assert jsoc_info({"op": "series_struct", "ds": "no.such"}, cat) == {"status": 1,
-                                                                       "error": " jsoc_info: series not found."}
+    assert jsoc_info({"op": "series_struct", "ds": "no.such"}, cat) == {
+        "status": 1,
+        "error": " jsoc_info: series not found.",
+    }
     bad = jsoc_info({"op": "rs_list", "ds": "hmi.M_45s[nonsense", "key": "T_REC"}, cat)
     assert bad["status"] == 1
     assert bad["error"]
 
 
 def test_rs_list_keywords_segments_links_recinfo(cat):
-    reply = jsoc_info({"op": "rs_list", "ds": "aia.lev1_euv_12s[2014-01-01T00:00:01Z/24s][304]",
-                       "key": "T_REC,QUALITY,*recnum*,NOPE", "seg": "image,bogus", "link": "lev1,zzz", "R": "1"}, cat)
+    reply = jsoc_info(
+        {
+            "op": "rs_list",
+            "ds": "aia.lev1_euv_12s[2014-01-01T00:00:01Z/24s][304]",
+            "key": "T_REC,QUALITY,*recnum*,NOPE",
+            "seg": "image,bogus",
+            "link": "lev1,zzz",
+            "R": "1",
+        },
+        cat,
+    )
     assert list(reply) == ["recinfo", "keywords", "segments", "links", "count", "runtime", "status"]
     assert reply["recinfo"][0] == {"name": "aia.lev1_euv_12s[2014-01-01T00:00:01Z][304]", "online": 1}
     values = {k["name"]: k["values"] for k in reply["keywords"]}
@@ -92,7 +131,10 @@ def test_rs_list_all_none_limits_and_empty(cat):
     assert last["keywords"][0]["values"] == ["2014.02.05_08:09:00_TAI"]
     assert jsoc_info({"op": "rs_list", "ds": "hmi.M_45s[2001.01.01]", "key": "T_REC"}, cat)["count"] == 0
     assert set(jsoc_info({"op": "rs_list", "ds": "hmi.M_45s[2001.01.01]", "key": "T_REC"}, cat)) == {
-        "count", "runtime", "status"}
+        "count",
+        "runtime",
+        "status",
+    }
     capped = jsoc_info({"op": "rs_list", "ds": ds, "key": "T_REC"}, cat, max_list=5)
     assert capped["status"] == 1
     assert "too many records" in capped["error"]
@@ -102,8 +144,11 @@ def test_series_lists(cat):
     reply = show_series({"filter": "^hmi"}, cat)
     assert reply["status"] == 0
     assert reply["n"] == 4
-    assert reply["names"][0] == {"name": "hmi.M_45s", "primekeys": "T_REC, CAMERA",
-                                 "note": "magnetograms with a cadence of 45 seconds."}
+    assert reply["names"][0] == {
+        "name": "hmi.M_45s",
+        "primekeys": "T_REC, CAMERA",
+        "note": "magnetograms with a cadence of 45 seconds.",
+    }
     ext = showextseries({"dbhost": "hmidb2", "filter": "aia"}, cat)
     assert ext["seriesList"] == ["aia.lev1", "aia.lev1_euv_12s", "aia.lev1_uv_24s", "aia.lev1_vis_1h"]
     info = showextseries({"filter": "NOAA", "info": "1"}, cat)
@@ -137,8 +182,13 @@ def test_drms_client_parses_the_replies(cat):
     assert list(info.segments.index) == ["image", "spikes"]
     # QUALITY is skipped: drms 0.9's hex conversion does not fire with pandas 3 string columns
     # (it would turn "0x00000000" into NaN), whatever the server sends.
-    keys, segs = client.query("aia.lev1_euv_12s[2014-01-01T00:00:01Z/1m][171]", key="T_REC,QUALITY,EXPTIME,FSN",
-                              seg="image", rec_index=True, skip_conversion=["QUALITY"])
+    keys, segs = client.query(
+        "aia.lev1_euv_12s[2014-01-01T00:00:01Z/1m][171]",
+        key="T_REC,QUALITY,EXPTIME,FSN",
+        seg="image",
+        rec_index=True,
+        skip_conversion=["QUALITY"],
+    )
     assert len(keys) == 5
     assert keys.index[0] == "aia.lev1_euv_12s[2014-01-01T00:00:01Z][171]"
     assert list(keys["QUALITY"]) == ["0x00000000"] * 5

@@ -49,8 +49,19 @@ def test_sql_filter_with_brackets_inside_quotes_is_one_filter():
     assert appended.filters[1].tree == ("call", "drms.image_exists", (("ident", "quality"),))
 
 
-@pytest.mark.parametrize("bad", ["", "[x]", "hmi.M_45s[2014", "hmi.M_45s{image", "aia.lev1[? (A=1 ?]",
-                                 "aia.lev1[? A = = 1 ?]", "hmi.M_45s[x] junk", "hmi.M_45s{a}{b}"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "[x]",
+        "hmi.M_45s[2014",
+        "hmi.M_45s{image",
+        "aia.lev1[? (A=1 ?]",
+        "aia.lev1[? A = = 1 ?]",
+        "hmi.M_45s[x] junk",
+        "hmi.M_45s{a}{b}",
+    ],
+)
 def test_syntax_errors(bad):
     with pytest.raises(RecordSetError):
         parse_spec(bad)
@@ -60,9 +71,12 @@ class Ctx:
     """A table of three keywords for evaluating SQL filters."""
 
     def __init__(self):
-        self.cols = {"WAVELNTH": np.array([171, 193, 304, 171]), "QUALITY": np.array([0, 4, 0, -2147483648]),
-                     "INSTRUME": np.array(["AIA_3", "AIA_2", "AIA_4", "AIA_3"], dtype=object),
-                     "T_OBS": np.array([10.0, 20.0, 30.0, 40.0])}
+        self.cols = {
+            "WAVELNTH": np.array([171, 193, 304, 171]),
+            "QUALITY": np.array([0, 4, 0, -2147483648]),
+            "INSTRUME": np.array(["AIA_3", "AIA_2", "AIA_4", "AIA_3"], dtype=object),
+            "T_OBS": np.array([10.0, 20.0, 30.0, 40.0]),
+        }
         self.size = 4
 
     def column(self, name):

@@ -80,7 +80,11 @@ def test_series_styles_and_layouts():
 def test_leap_second_is_printed_as_60():
     t = parse_drms_time("2016.12.31_23:59:59.5_UTC")
     assert format_time(t + 0.5 * np.arange(4), "iso_z", digits=1) == [
-        "2016-12-31T23:59:59.5Z", "2016-12-31T23:59:60.0Z", "2016-12-31T23:59:60.5Z", "2017-01-01T00:00:00.0Z"]
+        "2016-12-31T23:59:59.5Z",
+        "2016-12-31T23:59:60.0Z",
+        "2016-12-31T23:59:60.5Z",
+        "2017-01-01T00:00:00.0Z",
+    ]
 
 
 def test_vectorised_conversion_against_astropy():
