@@ -184,8 +184,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self._send_plain(HTTPStatus.NOT_FOUND, b"Not Found\n", entry=entry)
             return
         if head:
-            self._send_file_headers(local, local.stat().st_size)
             self._log(entry, status=HTTPStatus.OK)
+            self._send_file_headers(local, local.stat().st_size)
             return
         emulator.connections.download_started()
         try:
@@ -214,8 +214,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             chunks = _limit(chunks, int(size * hits["truncate"].keep))
             entry["fault"] = "truncate"
             self.close_connection = True
-        self._send_file_headers(local, size)
         self._log(entry, status=HTTPStatus.OK)
+        self._send_file_headers(local, size)
         self._write_throttled(chunks, self.server.emulator.download_bandwidth)
 
     def _write_throttled(self, chunks, bandwidth: float | None) -> None:
@@ -235,24 +235,24 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ replies
     def _send_json(self, obj, status: int, entry: dict | None = None) -> None:
         body = json.dumps(obj).encode("latin1")
+        if entry is not None:  # logged before the reply leaves, so a client never sees a reply missing from the log
+            jsoc_status = obj.get("status") if isinstance(obj, dict) else None
+            self._log(entry, status=status, jsoc_status=jsoc_status)
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        if entry is not None:
-            jsoc_status = obj.get("status") if isinstance(obj, dict) else None
-            self._log(entry, status=status, jsoc_status=jsoc_status)
 
     def _send_plain(self, status, body: bytes, entry=None, fault=None, endpoint=None, ctype="text/plain") -> None:
+        self._log(entry or {"endpoint": endpoint, "params": {}}, status=status, fault=fault)
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
-        self._log(entry or {"endpoint": endpoint, "params": {}}, status=status, fault=fault)
 
     def _log(self, entry: dict, status, fault=None, jsoc_status=None) -> None:
         emulator = self.server.emulator
