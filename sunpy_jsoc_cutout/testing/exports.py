@@ -239,26 +239,8 @@ class ExportManager:
         """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
         with self._lock:
             now = self.clock.now()
-            request = ExportRequest(
-                self._next_id(now),
-                0,
-                args.notify,
-                ip,
-                dataset,
-                records,
-                chain,
-                args.method,
-                args.protocol,
-                args.filenamefmt,
-                md5,
-                len(records),
-                size,
-                nfiles,
-                now,
-                now,
-                now,
-                state="offline",
-            )
+            request = self._request_row(args, chain, records, dataset, md5, size, nfiles, ip, 0, now, now, now)
+            request.state = "offline"
             self._requests[request.requestid] = request
         return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
 
@@ -286,13 +268,37 @@ class ExportManager:
     def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip) -> ExportRequest:
         now = self.clock.now()
         self._serial += 1
-        requestid = self._next_id(now)
         delay = self.model.completion_delay(
             self._serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
         )
-        request = ExportRequest(
-            requestid,
+        request = self._request_row(
+            args,
+            chain,
+            records,
+            dataset,
+            md5,
+            size,
+            nfiles,
+            ip,
             self._serial,
+            now,
+            now + self.model.fresh_wait,
+            now + delay,
+            faults=StagingFaults(**self._faults.take(args.method)),
+        )
+        requestid = request.requestid
+        self._requests[requestid] = request
+        self._pending.add(args.notify, ip, requestid, now)
+        self._dups.add(md5, requestid, now)
+        self._outstanding += 1
+        log.debug("export %s accepted: %s", requestid, dataset)
+        return request
+
+    def _request_row(self, args, chain, records, dataset, md5, size, nfiles, ip, serial, now, est, ready, **extra):
+        """A new row of the export table with the next request id of the day."""
+        return ExportRequest(
+            self._next_id(now),
+            serial,
             args.notify,
             ip,
             dataset,
@@ -306,16 +312,10 @@ class ExportManager:
             size,
             nfiles,
             now,
-            now + self.model.fresh_wait,
-            now + delay,
-            faults=StagingFaults(**self._faults.take(args.method)),
+            est,
+            ready,
+            **extra,
         )
-        self._requests[requestid] = request
-        self._pending.add(args.notify, ip, requestid, now)
-        self._dups.add(md5, requestid, now)
-        self._outstanding += 1
-        log.debug("export %s accepted: %s", requestid, dataset)
-        return request
 
     # ------------------------------------------------------------------ worker
     def _enqueue(self, request: ExportRequest) -> None:
