@@ -134,3 +134,15 @@ def _apply_keyword_comparison(wlk, attr, block):
 @walker.add_applier(jc.Box, jc.ActiveRegion)
 def _apply_box(wlk, attr, block):
     block.setdefault("boxes", []).append(attr)
+
+
+@walker.add_applier(a.jsoc.Cutout)
+def _apply_sunpy_cutout(wlk, attr, block):
+    """sunpy's ``a.jsoc.Cutout``: its arcsec box (observer taken as SDO, as sunpy documents) and flags."""
+    value = attr.value
+    box = jc.Box([value["x"], value["y"]] * u.arcsec, value["width"] * u.arcsec, value["height"] * u.arcsec)
+    block.setdefault("boxes", []).append(box)
+    block.setdefault("tracking", jc.Tracking(not int(value["t"])))
+    block.setdefault("register", bool(int(value["r"])))
+    block.setdefault("crop", bool(int(value["c"])))
+    block.setdefault("reference_time", value["t_ref"])

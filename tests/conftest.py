@@ -49,3 +49,12 @@ def emulator(tmp_path):
 def email():
     """The address registered with the ``emulator`` fixture."""
     return EMAIL
+
+
+@pytest.fixture
+def jsoc(emulator):
+    """The ``emulator``, with the cutout client's JSOC URL pointing at it (``config.use_jsoc``)."""
+    from sunpy_jsoc_cutout.config import use_jsoc  # noqa: PLC0415
+
+    with use_jsoc(emulator.url):
+        yield emulator

@@ -1,0 +1,256 @@
+"""
+The metadata side of a search: from one checked query block to export plans and table rows.
+
+Order of work (nothing is sent before the block passed ``_validation.check_block``):
+
+1. an `ActiveRegion` is looked up in the NOAA series (``_noaa``);
+2. the reference record nearest the reference time gives SDO's position and the geometry
+   (``REFERENCE_KEYS``);
+3. ``_plan.plan_exports`` makes the export requests;
+4. each request's records are listed with only the keywords a row needs (``ROW_KEYS``), paged
+   so that no ``jsoc_info`` call returns more than ``page_size`` records; ``aia.lev1``/``hmi.lev1``
+   cadence selection is replayed (``_frames``) so that the rows are the frames JSOC will export.
+"""
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import astropy.units as u
+from astropy.time import Time
+
+from sunpy import log
+
+from . import _frames
+from ._attrs_box import NOAA_SERIES
+from ._coords import ImPatchLocation, parse_drms_time, resolve_box
+from ._jsoc_info import JSOCInfo, int_keyword
+from ._noaa import noaa_query, resolve_active_region
+from ._plan import ExportPlan, plan_exports
+from ._recordset import drms_time, resolve_cadence
+from ._series_rules import SeriesRules
+from .attrs import ActiveRegion, Tracking
+from .exceptions import CutoutQueryError
+
+__all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block"]
+
+REFERENCE_KEYS = (
+    "T_REC", "T_OBS", "QUALITY", "HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS", "CAR_ROT",
+    "CDELT1", "CRPIX1", "CRPIX2", "CROTA2", "RSUN_REF", "RSUN_OBS", "CALVER64", "WAVELNTH",
+)  # fmt: skip
+ROW_KEYS = (
+    "*recnum*", "T_REC", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS", "CRLT_OBS",
+    "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64",
+)  # fmt: skip
+_FLOAT_KEYS = ("HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS", "CDELT1", "CRPIX1", "CRPIX2", "CROTA2")
+_FLOAT_KEYS += ("RSUN_REF", "RSUN_OBS", "WAVELNTH")
+_TIME_RANGE = re.compile(r"^(?P<series>[^\[]+)\[(?P<start>[^\]\-@]+?)-(?P<end>[^\]@]+?)(?P<at>@[^\]]+)?\](?P<rest>.*)$")
+
+
+@dataclass
+class SearchedRequest:
+    """One planned export request with its rows (numpy columns) and the resolved location."""
+
+    plan: ExportPlan
+    location: ImPatchLocation
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def parse_times(values) -> Time:
+    """Many JSOC time strings at once (vectorised `parse_drms_time`; one time scale per call)."""
+    texts = [str(v).strip() for v in values]
+    if not texts:
+        return Time([], format="isot", scale="utc")
+    scale = "tai" if texts[0].endswith("_TAI") else "utc"
+    iso = []
+    for text in texts:
+        for suffix in ("_TAI", "_UTC", "_UT", "Z"):
+            if text.endswith(suffix):
+                text = text[: -len(suffix)]
+                break
+        date, _, clock = text.replace("T", "_").partition("_")
+        iso.append(f"{date.replace('.', '-')}T{clock or '00:00:00'}")
+    return Time(iso, format="isot", scale=scale).utc
+
+
+def _float(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _reference_keywords(info: JSOCInfo, rules: SeriesRules, t_ref: Time, wavelength: int | None) -> dict:
+    """Keywords of the good record nearest ``t_ref`` (searching up to about 2 h either side, like im_patch)."""
+    conditions = ["QUALITY >= 0"]
+    prime = ""
+    if wavelength is not None and rules.wavelength_is_prime_key:
+        prime = f"[{wavelength}]"
+    elif wavelength is not None:
+        conditions.insert(0, f"WAVELNTH={wavelength}")
+    half = 60.0
+    while half <= 7680.0:
+        lo, hi = (t_ref + s * half * u.s for s in (-1, 1))
+        ds = f"{rules.name}[{drms_time(lo)}-{drms_time(hi)}]{prime}[? {' AND '.join(conditions)} ?]"
+        columns = info.rs_list(ds, REFERENCE_KEYS)
+        if columns["_count"][0]:
+            times = Time([parse_drms_time(t) for t in columns["T_OBS"]])
+            best = int(np.argmin(np.abs((times - t_ref).to_value(u.s))))
+            keywords = {k: columns[k][best] for k in REFERENCE_KEYS if columns.get(k)}
+            for key in _FLOAT_KEYS:
+                if key in keywords:
+                    keywords[key] = _float(keywords[key])
+            keywords["CALVER64"] = int_keyword(keywords.get("CALVER64", 0) or 0)
+            return keywords
+        half *= 2
+    msg = f"{rules.name} has no good record within 2 hours of the reference time {t_ref.isot}; choose another time."
+    raise CutoutQueryError(msg)
+
+
+def _pages(info: JSOCInfo, ds: str, page_size: int) -> list[str]:
+    """Split a time-range record set into pieces of at most about ``page_size`` records."""
+    match = _TIME_RANGE.match(ds)
+    if match is None:
+        return [ds]
+    count = info.count(ds)
+    if count <= page_size:
+        return [ds]
+    start, end = parse_drms_time(match["start"]), parse_drms_time(match["end"])
+    pieces = math.ceil(count / page_size) + 1
+    edges = start + (end - start) * np.linspace(0, 1, pieces + 1)
+    at = match["at"] or ""
+    return [
+        f"{match['series']}[{drms_time(a)}-{drms_time(b)}{at}]{match['rest']}" for a, b in itertools.pairwise(edges)
+    ]
+
+
+def list_records(info: JSOCInfo, ds: str, segment: str | None, page_size: int) -> dict[str, np.ndarray]:
+    """Row keywords of every record of ``ds`` (paged; duplicates at page edges dropped)."""
+    segs = (segment,) if segment else ()
+    merged: dict[str, list] = {}
+    for piece in _pages(info, ds, page_size):
+        columns = info.rs_list(piece, ROW_KEYS, segs)
+        columns.pop("_count")
+        for key, values in columns.items():
+            merged.setdefault(key, []).extend(values)
+    if not merged.get("*recnum*"):
+        return {}
+    recnum = np.asarray(merged["*recnum*"], dtype=np.int64)
+    _, first = np.unique(recnum, return_index=True)
+    keep = np.sort(first)
+    return {key: np.asarray(values, dtype=object)[keep] for key, values in merged.items()}
+
+
+def _lev1_cadence(ds: str) -> str:
+    """The record set without ``@`` (listed whole; the cadence is applied like im_patch)."""
+    return re.sub(r"@[^\]]+", "", ds, count=1)
+
+
+def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> None:
+    plan, location = request.plan, request.location
+    cadence = resolve_cadence(rules, block["sample"]) if "sample" in block and rules.lev1 else None
+    cols = list_records(info, _lev1_cadence(plan.ds) if cadence else plan.ds, segment, page_size)
+    if not cols:
+        return
+    quality = np.array([int_keyword(q) for q in cols["QUALITY"]], dtype=np.int64)
+    t_rec = parse_times(cols["T_REC"])
+    if cadence is not None:
+        keep = _frames.select_lev1_frames((t_rec - t_rec[0]).to_value(u.s), quality, cadence.seconds)
+        cols = {k: v[keep] for k, v in cols.items()}
+        quality, t_rec = quality[keep], t_rec[keep]
+    kw = {k: np.array([_float(v) for v in cols[k]]) for k in _FLOAT_KEYS if k in cols}
+    kw["CALVER64"] = np.array([int_keyword(v or 0) if v != "MISSING" else 0 for v in cols.get("CALVER64", [])])
+    rsun = np.rad2deg(np.arcsin(np.nan_to_num(kw["RSUN_REF"], nan=6.96e8) / kw["DSUN_OBS"])) * 3600
+    rebin = block.get("rebin")
+    pixels = _frames.cutout_pixels(location, kw["CDELT1"], rsun, rebin.scale if rebin is not None else None)
+    nx = _frames.box_pixels(location.boxunits, location.width, kw["CDELT1"], rsun)
+    ny = _frames.box_pixels(location.boxunits, location.height, kw["CDELT1"], rsun)
+    has_image = np.array([p != "NoDataDirectory" for p in cols.get(f"segment:{segment}", ["?"] * len(quality))])
+    centre = None
+    tracking = block.get("tracking") or Tracking(True)
+    if tracking.enabled and location.carrington is not None:
+        x, y, _ = _frames.tracked_centre(location.carrington, kw)
+        centre = (x, y)
+    elif location.locunits == "pixels":
+        centre = (location.x - 1, location.y - 1)
+    reasons = _frames.skip_reasons(quality, has_image, centre=centre, size=(nx, ny), shape=rules.shape)
+    request.columns = {
+        "T_REC": t_rec,
+        "T_OBS": parse_times(cols["T_OBS"]),
+        "WAVELNTH": kw["WAVELNTH"],
+        "INSTRUME": np.asarray(cols["INSTRUME"], dtype=str),
+        "QUALITY": quality,
+        "Skip": np.asarray(reasons, dtype=str),
+        "bytes": np.where(reasons == "", _frames.estimate_bytes(pixels), 0),
+        "recnum": np.asarray(cols["*recnum*"], dtype=np.int64),
+    }
+
+
+def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_size: int = 20000, noaa_series=None):
+    """
+    Plan the exports of one checked block and list the records each will export.
+
+    Returns
+    -------
+    list of SearchedRequest
+    """
+    out = []
+    box, t_noaa, noaa_rows = block["boxes"][0], None, None
+    if isinstance(box, ActiveRegion):
+        noaa_rows = _noaa_rows(info, box, noaa_series)
+        box, t_noaa = resolve_active_region(block["boxes"][0], noaa_rows)
+    tracking = block.get("tracking") or Tracking(True)
+    for rule in rules:
+        waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [None])
+        t_ref = _guess_reference_time(block, box, t_noaa, tracking)
+        keywords = _reference_keywords(info, rule, t_ref, waves[0] if rule.is_aia else None)
+        if t_noaa is not None:
+            box, _ = resolve_active_region(block["boxes"][0], noaa_rows, keywords)
+        plans = plan_exports(block, rule, keywords, box=box, t_ref=t_noaa)
+        location = resolve_box(box, keywords, tracking=tracking.enabled, near=t_ref)
+        segment = (block.get("segments") or [None])[0] or _image_segment(info, rule)
+        for plan in plans:
+            request = SearchedRequest(plan, location)
+            _rows(info, request, rule, block, segment, page_size)
+            log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
+            out.append(request)
+    return out
+
+
+def _noaa_rows(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) -> list[dict]:
+    if noaa_series and region.series != noaa_series and region.series == NOAA_SERIES:
+        region = ActiveRegion(region.number, region.width, region.height, series=noaa_series)
+    query = noaa_query(region)
+    rows = info.rs_list(query["ds"], query["key"].split(","))
+    count = rows.pop("_count")[0]
+    return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
+
+
+def _guess_reference_time(block, box, t_noaa, tracking) -> Time:
+    for value in (
+        block.get("reference_time"),
+        t_noaa,
+        getattr(getattr(box, "center", None), "obstime", None),
+        block.get("start_time"),
+        tracking.start if isinstance(tracking.start, Time) else None,
+    ):
+        if value is not None:
+            return Time(value)
+    msg = "Give a reference time: a.jsoc_cutout.ReferenceTime(...), a box centre with an obstime, or a.Time."
+    raise CutoutQueryError(msg)
+
+
+_SEGMENTS: dict[str, str] = {}
+
+
+def _image_segment(info: JSOCInfo, rules: SeriesRules) -> str | None:
+    """The series' first image segment (from ``series_struct``, cached per series)."""
+    name = rules.name.lower()
+    if name not in _SEGMENTS:
+        segments = [s["name"] for s in info.series_struct(rules.name).get("segments", [])]
+        _SEGMENTS[name] = next((s for s in segments if s != "spikes"), segments[0] if segments else "")
+    return _SEGMENTS[name] or None
+

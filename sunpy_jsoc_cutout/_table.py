@@ -1,0 +1,103 @@
+"""
+The search result table: one row per record that the export requests will turn into a file.
+
+Rows that JSOC will skip stay in the table with the reason in ``Skip`` (``QUALITY < 0``, ``no
+image``, ``box off the image``) and a size of 0, so the user sees what will be missing.
+"""
+
+import html
+
+import numpy as np
+
+import astropy.units as u
+from astropy.table import TableAttribute
+from astropy.time import Time
+
+from sunpy.net.base_client import QueryResponseTable
+
+__all__ = ["JSOCCutoutResponse", "build_table"]
+
+
+class JSOCCutoutResponse(QueryResponseTable):
+    """
+    Search results of `~sunpy_jsoc_cutout.client.JSOCCutoutClient`: records and the export plan.
+
+    Columns: ``T_REC``, ``T_OBS``, ``Wavelength``, ``Instrument``, ``Series``, ``QUALITY``,
+    ``Skip`` (why JSOC will give no file for the row, or empty), ``Size`` (estimated float32
+    cutout file size), ``Request`` (index into `plans`) and ``recnum``.
+    ``print`` shows the export plan above the rows; `total_size` sums ``Size``.
+    """
+
+    hide_keys = ["recnum", "Request"]
+    size_column = "Size"
+    #: One `~sunpy_jsoc_cutout._plan.ExportPlan` per export request.
+    plans = TableAttribute(default=[])
+    #: The ``a.jsoc.Notify`` address of the query (None until given).
+    notify = TableAttribute(default=None)
+    #: The ``a.jsoc_cutout.Method`` of the query.
+    method = TableAttribute(default="url")
+
+    def plan_lines(self) -> list[str]:
+        """The export plan as text lines: one per request still referenced by a row."""
+        if not len(self) or not self.plans:
+            return []
+        used = sorted({int(i) for i in np.asarray(self["Request"])})
+        size = np.asarray(self["Size"].to_value(u.Mibyte))
+        skipped = np.asarray(self["Skip"]) != ""
+        lines = [f"Export plan: {len(used)} JSOC request(s), {int((~skipped).sum())} files, {size.sum():.1f} MiB"]
+        for index in used:
+            plan = self.plans[index]
+            rows = np.asarray(self["Request"]) == index
+            lines.append(
+                f"  [{index}] {plan.ds}  ({int(rows.sum())} records, {size[rows].sum():.1f} MiB, "
+                f"method={plan.method}, protocol={plan.protocol}, sizeratio={plan.sizeratio})"
+            )
+            lines.append(f"      process={plan.process}")
+        if skipped.any():
+            reasons, counts = np.unique(np.asarray(self["Skip"])[skipped], return_counts=True)
+            text = ", ".join(f"{c} {r}" for r, c in zip(reasons, counts, strict=True))
+            lines.append(f"  Skipped by JSOC: {text}")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join([*self.plan_lines(), super().__str__()])
+
+    def __repr__(self) -> str:
+        return object.__repr__(self) + "\n" + str(self)
+
+    def _repr_html_(self) -> str:
+        plan = "<br>".join(html.escape(line) for line in self.plan_lines())
+        return f"<p>{plan}</p>" + super()._repr_html_()
+
+
+def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
+    """Stack the rows of searched requests (``_search.SearchedRequest``) into one response table."""
+    columns: dict[str, list] = {k: [] for k in ("T_REC", "T_OBS", "Wavelength", "Instrument", "Series", "QUALITY")}
+    columns.update({"Skip": [], "Size": [], "Request": [], "recnum": []})
+    for index, request in enumerate(requests):
+        cols = request.columns
+        if not cols:
+            continue
+        n = len(cols["T_REC"])
+        columns["T_REC"].append(cols["T_REC"])
+        columns["T_OBS"].append(cols["T_OBS"])
+        columns["Wavelength"].append(np.asarray(cols["WAVELNTH"], dtype=float))
+        columns["Instrument"].append(cols["INSTRUME"])
+        columns["Series"].append(np.full(n, request.plan.series))
+        columns["QUALITY"].append(cols["QUALITY"])
+        columns["Skip"].append(cols["Skip"])
+        columns["Size"].append(np.asarray(cols["bytes"], dtype=float))
+        columns["Request"].append(np.full(n, index))
+        columns["recnum"].append(cols["recnum"])
+    plans = [r.plan for r in requests]
+    if not columns["T_REC"]:
+        return JSOCCutoutResponse([], client=client, plans=plans, notify=notify, method=method)
+    data = {
+        "T_REC": Time(np.concatenate([t.utc.isot for t in columns.pop("T_REC")]), scale="utc"),
+        "T_OBS": Time(np.concatenate([t.utc.isot for t in columns.pop("T_OBS")]), scale="utc"),
+    }
+    for key, parts in columns.items():
+        data[key] = np.concatenate(parts)
+    data["Wavelength"] = data["Wavelength"] * u.AA
+    data["Size"] = (data["Size"] * u.byte).to(u.Mibyte)
+    return JSOCCutoutResponse(data, client=client, plans=plans, notify=notify, method=method)
