@@ -5,6 +5,12 @@ Single-attr checks run when each attr is built; checks that need the reference r
 centre off the disk, a far-side centre) run in ``_coords.resolve_box``.
 """
 
+import numpy as np
+
+import astropy.units as u
+from astropy.time import Time
+
+from sunpy.coordinates import sun
 from sunpy.util.exceptions import warn_user
 
 from ._series_rules import SeriesRules, rules_for
@@ -46,6 +52,39 @@ def _check_box(block: dict, series: list[str]) -> None:
         _raise(
             "CoalignedSeries needs the same angular box on every series: give the centre and size in arcsec "
             "or degrees, not pixels (AIA and HMI pixels differ in size)."
+        )
+
+
+def _check_centre_on_disk(block: dict) -> None:
+    """A tracked arcsec centre clearly off the disk is refused before anything is sent.
+
+    The limit here is the solar radius seen from Earth plus 0.5 %, more than SDO's orbit changes
+    it; centres closer to the limb are checked against SDO's own view once the reference record
+    is known (``_coords``).
+    """
+    box = block["boxes"][0]
+    tracking = block.get("tracking")
+    if (tracking is not None and not tracking.enabled) or getattr(box, "locunits", "") != "arcsec":
+        return
+    if getattr(box, "position", None) is None:
+        return
+    when = block.get("reference_time") or block.get("start_time")
+    if when is None:
+        return
+    x, y = (float(v) for v in box.position.to_value(u.arcsec))
+    radius = sun.angular_radius(Time(when)).to_value(u.arcsec)
+    if np.hypot(x, y) > 1.005 * radius:
+        _raise(
+            f'The box centre ({x:g}", {y:g}") is off the solar disk (radius about {radius:.0f}"), and a tracked '
+            "box must start on the disk: move the centre onto the disk or use a.jsoc_cutout.Tracking(False)."
+        )
+
+
+def _check_cadence(block: dict, rules: SeriesRules) -> None:
+    if rules.lev1 and "sample" in block and round(float(block["sample"])) <= 1:
+        _raise(
+            f"a.Sample({float(block['sample']):g} s) is too short for {rules.name}: im_patch only selects frames "
+            "for a cadence longer than 1 s. Ask for 2 s or more, or drop a.Sample to get every frame."
         )
 
 
@@ -129,7 +168,9 @@ def check_block(block: dict, series_info: dict = None) -> list[SeriesRules]:
     rules = [rules_for(s, *series_info.get(s, (None, None))) for s in names]
     _check_box(block, names)
     _check_times(block)
+    _check_centre_on_disk(block)
     for rule in rules:
+        _check_cadence(block, rule)
         if len(rules) == 1 or rule.is_aia:
             _check_wavelengths(block, rule)
         _check_processing(block, rule)

@@ -1,0 +1,142 @@
+"""Fido.search through JSOCCutoutClient against the emulator: rows, counts, flags, sizes, plan."""
+
+import numpy as np
+import pytest
+
+import astropy.units as u
+from astropy.coordinates import SkyCoord
+
+import sunpy.net.attrs as a
+from sunpy.coordinates import frames
+from sunpy.net import Fido
+
+import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
+from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._attrs_box import ActiveRegion
+from sunpy_jsoc_cutout.config import conf
+from sunpy_jsoc_cutout.exceptions import UnknownActiveRegionError
+
+GUIDE_TIME = a.Time("2014-02-05 08:00", "2014-02-05 16:00")
+GUIDE_WAVES = jc.Wavelengths(171 * u.AA, 193 * u.AA, 211 * u.AA, 304 * u.AA)
+GUIDE_BOX = jc.Box.carrington(100 * u.deg, 10 * u.deg, 500 * u.pix, 500 * u.pix)
+
+
+def per_wavelength(table):
+    waves = np.asarray(table["Wavelength"].to_value(u.AA)).astype(int)
+    return {int(w): int((waves == w).sum()) for w in np.unique(waves)}
+
+
+def test_guide_example_finds_2401_and_2400_records(jsoc):
+    result = Fido.search(GUIDE_TIME, a.jsoc.Series("aia.lev1"), GUIDE_WAVES, GUIDE_BOX, jc.Tracking(True))
+    assert result.keys() == ["jsoccutout"]
+    assert per_wavelength(result["jsoccutout"]) == {171: 2401, 193: 2400, 211: 2400, 304: 2400}
+
+
+def test_guide_example_at_one_minute_finds_480_per_wavelength(jsoc):
+    result = Fido.search(
+        GUIDE_TIME, a.jsoc.Series("aia.lev1"), GUIDE_WAVES, GUIDE_BOX, jc.Tracking(True), a.Sample(60 * u.s)
+    )
+    table = result["jsoccutout"]
+    assert per_wavelength(table) == {171: 480, 193: 480, 211: 480, 304: 480}
+    # one request per wavelength, each with im_patch's cadence and the record set's @60s
+    assert len(table.plans) == 4
+    assert all("@60s" in p.ds and ",cadence=60s," in p.process for p in table.plans)
+
+
+def test_rows_flags_sizes_and_plan_text(jsoc):
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:10"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec),
+    )
+    table = result["jsoccutout"]
+    assert {"T_REC", "T_OBS", "Wavelength", "Instrument", "QUALITY", "Skip", "Size"} <= set(table.colnames)
+    good = np.asarray(table["Skip"]) == ""
+    assert good.sum() >= 45
+    # 345.6" at 171 A's CDELT1 gives int(1 + 345.6/CDELT1) pixels a side, float32
+    assert np.all(table["Size"][good] > 577 * 577 * 4 * u.byte)
+    assert np.all(table["Size"][good] < 580 * 580 * 4 * u.byte + 30000 * u.byte)
+    assert table.total_size() > 45 * 1.3 * u.Mbyte
+    text = str(result)
+    assert "Export plan: 1 JSOC request(s)" in text
+    assert "im_patch" in text and "sizeratio=" in text
+    assert "Export plan" in table._repr_html_()
+
+
+def test_frames_jsoc_will_skip_are_flagged(jsoc):
+    result = Fido.search(GUIDE_TIME, a.jsoc.Series("aia.lev1"), a.Wavelength(171 * u.AA), GUIDE_BOX)
+    table = result["jsoccutout"]
+    bad = np.asarray(table["QUALITY"]) < 0
+    assert bad.any()
+    assert set(np.asarray(table["Skip"])[bad]) == {"QUALITY < 0"}
+    assert np.all(table["Size"][bad] == 0)
+    assert "Skipped by JSOC" in str(table)
+
+
+def test_untracked_box_off_the_image_is_flagged(jsoc):
+    box = jc.Box([5000, 2048] * u.pix, 100 * u.pix)
+    table = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:02"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        box,
+        jc.Tracking(False),
+    )["jsoccutout"]
+    assert len(table) and set(np.asarray(table["Skip"])) <= {"box off the image", "QUALITY < 0"}
+    assert "box off the image" in set(np.asarray(table["Skip"]))
+
+
+def test_large_searches_are_paged(jsoc):
+    query = (GUIDE_TIME, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), GUIDE_BOX)
+    whole = Fido.search(*query)["jsoccutout"]
+    before = len(jsoc.request_log)
+    with conf.set_temp("page_size", 500):
+        paged = Fido.search(*query)["jsoccutout"]
+    lists = [e for e in jsoc.request_log.since(before) if e["params"].get("op") == "rs_list"]
+    assert len(lists) >= 5  # reference record + at least four pages
+    assert len(paged) == len(whole) == 2401
+    assert np.all(np.asarray(paged["recnum"]) == np.asarray(whole["recnum"]))
+    # only the keywords a row needs are asked for
+    assert all(e["params"]["key"].count(",") < 20 for e in lists)
+
+
+def test_sunpy_cutout_attr_is_translated_beside_ours(jsoc):
+    bl = SkyCoord(-600 * u.arcsec, -300 * u.arcsec, frame=frames.Helioprojective, obstime="2014-02-05 08:00")
+    cutout = a.jsoc.Cutout(bl, width=200 * u.arcsec, height=100 * u.arcsec)
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:01"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        cutout,
+        jc.Crop(True),
+    )
+    process = result["jsoccutout"].plans[0].process
+    # sunpy's Cutout means no tracking (t=1), the centre and size in arcsec, observer SDO
+    assert ",t=1," in process and ",c=1," in process
+    assert "x=-500,y=-250,width=200,height=100" in process
+
+
+def test_active_region_is_resolved_through_the_noaa_series(jsoc):
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:01"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        ActiveRegion(1967, 200 * u.arcsec),
+    )
+    assert "locunits=stony" in result["jsoccutout"].plans[0].process
+    noaa = [e for e in jsoc.request_log if "NOAA" in e["params"].get("ds", "")]
+    assert noaa and "[11967]" in noaa[0]["params"]["ds"]
+
+
+def test_unknown_active_region_says_so(jsoc):
+    with pytest.raises(UnknownActiveRegionError, match="not in su_rsb.NOAA_ActiveRegions"):
+        jsoc_client_search(ActiveRegion(19999, 100 * u.arcsec))
+
+
+def jsoc_client_search(box):
+    from sunpy_jsoc_cutout.client import JSOCCutoutClient  # noqa: PLC0415
+
+    return JSOCCutoutClient().search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:01"), a.jsoc.Series("aia.lev1_euv_12s"), box
+    )
