@@ -23,7 +23,8 @@ BOX = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
 def test_attrs_are_registered_as_a_jsoc_cutout():
     assert a.jsoc_cutout.Box is jc.Box
     assert "jsoc_cutout" in a.__all__
-    assert JSOCCutoutClient.__doc__ and "im_patch" in JSOCCutoutClient.__doc__
+    assert JSOCCutoutClient.__doc__
+    assert "im_patch" in JSOCCutoutClient.__doc__
     assert "JSOCCutoutClient" in str(Fido)
 
 

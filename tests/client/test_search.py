@@ -60,7 +60,8 @@ def test_rows_flags_sizes_and_plan_text(jsoc):
     assert table.total_size() > 45 * 1.3 * u.Mbyte
     text = str(result)
     assert "Export plan: 1 JSOC request(s)" in text
-    assert "im_patch" in text and "sizeratio=" in text
+    assert "im_patch" in text
+    assert "sizeratio=" in text
     assert "Export plan" in table._repr_html_()
 
 
@@ -83,7 +84,8 @@ def test_untracked_box_off_the_image_is_flagged(jsoc):
         box,
         jc.Tracking(False),
     )["jsoccutout"]
-    assert len(table) and set(np.asarray(table["Skip"])) <= {"box off the image", "QUALITY < 0"}
+    assert len(table)
+    assert set(np.asarray(table["Skip"])) <= {"box off the image", "QUALITY < 0"}
     assert "box off the image" in set(np.asarray(table["Skip"]))
 
 
@@ -113,7 +115,8 @@ def test_sunpy_cutout_attr_is_translated_beside_ours(jsoc):
     )
     process = result["jsoccutout"].plans[0].process
     # sunpy's Cutout means no tracking (t=1), the centre and size in arcsec, observer SDO
-    assert ",t=1," in process and ",c=1," in process
+    assert ",t=1," in process
+    assert ",c=1," in process
     assert "x=-500,y=-250,width=200,height=100" in process
 
 
@@ -126,11 +129,12 @@ def test_active_region_is_resolved_through_the_noaa_series(jsoc):
     )
     assert "locunits=stony" in result["jsoccutout"].plans[0].process
     noaa = [e for e in jsoc.request_log if "NOAA" in e["params"].get("ds", "")]
-    assert noaa and "[11967]" in noaa[0]["params"]["ds"]
+    assert noaa
+    assert "[11967]" in noaa[0]["params"]["ds"]
 
 
 def test_unknown_active_region_says_so(jsoc):
-    with pytest.raises(UnknownActiveRegionError, match="not in su_rsb.NOAA_ActiveRegions"):
+    with pytest.raises(UnknownActiveRegionError, match=r"not in su_rsb\.NOAA_ActiveRegions"):
         jsoc_client_search(ActiveRegion(19999, 100 * u.arcsec))
 
 
