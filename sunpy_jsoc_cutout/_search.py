@@ -32,7 +32,9 @@ from ._noaa import noaa_query, resolve_active_region
 from ._plan import ExportPlan, plan_exports
 from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
+from ._split import split_request
 from .attrs import ActiveRegion, Tracking
+from .config import conf
 from .exceptions import CutoutQueryError
 
 __all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block"]
@@ -57,6 +59,8 @@ class SearchedRequest:
     plan: ExportPlan
     location: ImPatchLocation
     columns: dict[str, np.ndarray] = field(default_factory=dict)
+    #: ``(index, count)`` when the plan was split into ``count`` pieces by ``_split``.
+    part: tuple[int, int] | None = None
 
 
 def parse_times(values) -> Time:
@@ -189,6 +193,11 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     }
 
 
+def record_limit(rules: SeriesRules) -> int:
+    """Most records in one request of the series (``conf.record_limit_aia``/``record_limit_hmi``)."""
+    return int(conf.record_limit_hmi if rules.instrument == "HMI" else conf.record_limit_aia)
+
+
 def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_size: int = 20000, noaa_series=None):
     """
     Plan the exports of one checked block and list the records each will export.
@@ -216,7 +225,7 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
             request = SearchedRequest(plan, location)
             _rows(info, request, rule, block, segment, page_size)
             log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
-            out.append(request)
+            out += split_request(request, record_limit(rule), sparse=rule.lev1)
     return out
 
 

@@ -38,8 +38,8 @@ def test_guide_example_at_one_minute_finds_480_per_wavelength(jsoc):
     )
     table = result["jsoccutout"]
     assert per_wavelength(table) == {171: 480, 193: 480, 211: 480, 304: 480}
-    # one request per wavelength, each with im_patch's cadence and the record set's @60s
-    assert len(table.plans) == 4
+    # one wavelength per request (split in two for pipelining), each with im_patch's cadence and @60s
+    assert sorted(p.wavelength for p in table.plans) == [171, 171, 193, 193, 211, 211, 304, 304]
     assert all("@60s" in p.ds and ",cadence=60s," in p.process for p in table.plans)
 
 
