@@ -8,10 +8,16 @@ own JSOC client expects. Messages say what to change in the query.
 
 __all__ = [
     "CutoutQueryError",
+    "DiskSpaceError",
+    "ExportTimeoutError",
     "JSOCCutoutError",
     "JSOCExportError",
+    "JSOCHTTPError",
     "MissingNotifyError",
+    "PathTemplateError",
+    "PendingExportError",
     "UnknownActiveRegionError",
+    "UnsafeArchiveError",
 ]
 
 
@@ -45,4 +51,67 @@ class MissingNotifyError(CutoutQueryError):
 class JSOCExportError(JSOCCutoutError, RuntimeError):
     """
     JSOC refused or failed an export request (reserved for the client's network side).
+    """
+
+
+class JSOCHTTPError(JSOCExportError):
+    """
+    A JSOC CGI call failed at the HTTP level: no connection, a timeout, an HTTP error status or
+    a reply that is not JSON.
+
+    Attributes
+    ----------
+    url : str
+        The URL that was called (without its query).
+    status_code : int or None
+        The HTTP status, if a reply arrived.
+    """
+
+    def __init__(self, message: str, url: str = "", status_code: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status_code = status_code
+
+
+class ExportTimeoutError(JSOCExportError):
+    """
+    An export did not complete within the time allowed; the request may still complete at JSOC.
+    """
+
+
+class PendingExportError(JSOCExportError):
+    """
+    JSOC refused a new export because the notification address already has a pending one
+    (JSOC status 7), and it could not be waited out or cancelled.
+    """
+
+
+class UnsafeArchiveError(JSOCCutoutError, ValueError):
+    """
+    A downloaded tar file holds a member that could write outside its destination (an absolute
+    path, a ``..`` component, a symbolic or hard link, a device or pipe); nothing was extracted.
+    """
+
+
+class DiskSpaceError(JSOCCutoutError, OSError):
+    """
+    The download directory lacks the free space an export needs.
+
+    Attributes
+    ----------
+    needed : int
+        Bytes needed.
+    free : int
+        Bytes free on the file system.
+    """
+
+    def __init__(self, message: str, needed: int = 0, free: int = 0):
+        super().__init__(message)
+        self.needed = needed
+        self.free = free
+
+
+class PathTemplateError(JSOCCutoutError, ValueError):
+    """
+    A download ``path`` template names a key the search result does not have, or is malformed.
     """

@@ -1,0 +1,117 @@
+"""
+A per-job report: what was skipped, which requests failed, which files are missing.
+
+One `JobReport` goes with each ``fetch``. The planner records frames it skipped (bad QUALITY, no
+image, cutout box off the disk), the scheduler records failed or expired requests with JSOC's
+request ID and message, and the download step records files that could not be had. `str` gives a
+summary for people; `JobReport.log` sends it to ``sunpy.log`` (a warning when something is
+missing, else an info line).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from sunpy import log
+
+__all__ = ["SKIP_BOX_OFF", "SKIP_NO_IMAGE", "SKIP_QUALITY", "FailedRequest", "JobReport", "MissingFile"]
+
+#: Skip reasons used by the client (any other text is accepted too).
+SKIP_QUALITY = "QUALITY"
+SKIP_NO_IMAGE = "no image"
+SKIP_BOX_OFF = "box off the disk"
+
+#: How many record names `JobReport.__str__` lists per reason before eliding.
+_SHOW = 5
+
+
+@dataclass(frozen=True)
+class FailedRequest:
+    """An export request that failed, expired or was cancelled."""
+
+    requestid: str
+    message: str
+    status: str = "failed"
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    """A file that was expected but is not on disk."""
+
+    requestid: str
+    record: str
+    filename: str
+    reason: str
+
+
+class JobReport:
+    """
+    What a job skipped, which of its requests failed and which files are missing.
+
+    Safe to fill from several threads.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.skipped: dict[str, list[str]] = {}
+        self.failed: list[FailedRequest] = []
+        self.missing: list[MissingFile] = []
+
+    def skip(self, reason: str, record: str) -> None:
+        """Record a frame left out of the job, and why (e.g. `SKIP_QUALITY`)."""
+        with self._lock:
+            self.skipped.setdefault(reason, []).append(record)
+
+    def fail(self, requestid: str, message: str, status: str = "failed") -> None:
+        """Record a request that failed (or ``status="expired"``/``"cancelled"``) with JSOC's message."""
+        with self._lock:
+            self.failed.append(FailedRequest(requestid, message, status))
+        log.warning("JSOC export request %s %s: %s", requestid, status, message)
+
+    def missing_file(self, requestid: str, record: str, filename: str, reason: str) -> None:
+        """Record an expected file that could not be had."""
+        with self._lock:
+            self.missing.append(MissingFile(requestid, record, filename, reason))
+
+    @property
+    def ok(self) -> bool:
+        """`True` if no request failed and no file is missing (skipped frames do not count)."""
+        return not self.failed and not self.missing
+
+    def counts(self) -> Counter:
+        """The number of skipped frames per reason."""
+        return Counter({reason: len(records) for reason, records in self.skipped.items()})
+
+    def _skipped_lines(self) -> list[str]:
+        lines = []
+        for reason, records in sorted(self.skipped.items()):
+            shown = ", ".join(records[:_SHOW]) + (", ..." if len(records) > _SHOW else "")
+            lines.append(f"  skipped {len(records)} ({reason}): {shown}")
+        return lines
+
+    def __str__(self) -> str:
+        with self._lock:
+            if not (self.skipped or self.failed or self.missing):
+                return "JSOC cutout job: nothing skipped, no failed requests, no missing files."
+            lines = ["JSOC cutout job report:", *self._skipped_lines()]
+            lines += [f"  request {f.requestid} {f.status}: {f.message}" for f in self.failed]
+            lines += [
+                f"  missing {m.filename or m.record} (request {m.requestid}, record {m.record}): {m.reason}"
+                for m in self.missing
+            ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__}: {sum(self.counts().values())} skipped, {len(self.failed)} failed requests, "
+            f"{len(self.missing)} missing files>"
+        )
+
+    def log(self) -> None:
+        """Log the report: a warning if a request failed or a file is missing, else info."""
+        if self.ok:
+            log.info("%s", self)
+        else:
+            log.warning("%s", self)

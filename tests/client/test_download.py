@@ -1,0 +1,333 @@
+"""
+Downloads of completed exports against the emulator: URLs, paths, partial names, the ledger,
+url-tar extraction, the free-space check and the job report.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import drms
+import pytest
+
+from astropy.time import Time
+
+from sunpy_jsoc_cutout._download import (
+    check_free_space,
+    download_request,
+    file_urls,
+    finish_downloads,
+    make_downloader,
+    queue_request_files,
+    target_path,
+)
+from sunpy_jsoc_cutout._ledger import Ledger
+from sunpy_jsoc_cutout._report import SKIP_QUALITY, JobReport
+from sunpy_jsoc_cutout.exceptions import DiskSpaceError, PathTemplateError, UnsafeArchiveError
+
+HMI = "hmi.M_45s[2014.01.01_00:00:00_TAI/3m]{magnetogram}"
+
+
+def completed_export(emulator, email, spec=HMI, method="url", protocol="fits"):
+    """Export through drms, wait, and return (drms request, the completed exp_status reply)."""
+    client = drms.Client(server=emulator.server_config, email=email)
+    request = client.export(spec, method=method, protocol=protocol)
+    assert request.wait(sleep=0)
+    query = urllib.parse.urlencode({"op": "exp_status", "requestid": request.id})
+    with urllib.request.urlopen(f"{emulator.server_config.url_jsoc_fetch}?{query}") as reply:
+        return request, json.load(reply)
+
+
+def file_downloads(emulator):
+    """The file GETs the emulator served (parfive also sends a HEAD first)."""
+    return [e for e in emulator.request_log if e.get("path", "").startswith("/SUM") and e.get("method") == "GET"]
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def into(directory):
+    return lambda record, filename: target_path(directory / "{file}", filename, {})
+
+
+# file_urls ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["url", "url-tar", "url_quick"])
+def test_file_urls_match_drms(emulator, email, method):
+    protocol = "as-is" if method == "url_quick" else "fits"
+    request, index = completed_export(emulator, email, method=method, protocol=protocol)
+    if method == "url_quick":
+        index = request._d  # url_quick replies at once: there is no request ID to poll
+    urls = request.urls
+    expected = [(r or "", f, u) for r, f, u in zip(urls.record, urls.filename, urls.url, strict=True)]
+    assert file_urls(index, emulator.server_config.http_download_baseurl) == expected
+    if method == "url-tar":
+        assert len(expected) == 1
+        assert expected[0][1].endswith(".tar")
+
+
+def test_file_urls_rules():
+    index = {
+        "method": "url",
+        "protocol": "fits",
+        "dir": "/SUM1/D2/S00000",
+        "data": [{"record": "r[1]", "filename": "a.fits"}, {"record": "r[2]", "filename": "NoDataFile"}],
+    }
+    assert file_urls(index, "http://host/base") == [("r[1]", "a.fits", "http://host/base/SUM1/D2/S00000/a.fits")]
+    quick = {"method": "url_quick", "dir": "", "data": [{"record": "r", "filename": "/SUM9/D1/S0/m.fits"}]}
+    assert file_urls(quick, "http://h/") == [("r", "m.fits", "http://h/SUM9/D1/S0/m.fits")]
+    with pytest.raises(ValueError, match="ftp"):
+        file_urls({**index, "method": "ftp"}, "http://h/")
+
+
+# target_path ----------------------------------------------------------------------------------
+
+
+def test_target_path_fills_row_keys(tmp_path):
+    row = {"T_REC": Time("2014-01-01T00:00:01"), "Wavelength": 171, "INSTRUME": "AIA_3"}
+    path = target_path(str(tmp_path / "{wavelength}" / "{T_REC:%Y%m%d}" / "{INSTRUME}_{file}"), "x.fits", row)
+    assert path == tmp_path / "171" / "20140101" / "AIA_3_x.fits"
+    assert target_path(tmp_path, "x.fits", row) == tmp_path / "x.fits"
+    assert target_path("~/{t_rec:%Y}/{file}", "x.fits", row).parts[-2:] == ("2014", "x.fits")
+    with pytest.raises(PathTemplateError, match=r"\{date\}.*Available keys: INSTRUME, T_REC, Wavelength"):
+        target_path(tmp_path / "{date}" / "{file}", "x.fits", row)
+    with pytest.raises(PathTemplateError, match="not a valid template"):
+        target_path(tmp_path / "{file" / "x", "x.fits", row)
+
+
+# check_free_space -----------------------------------------------------------------------------
+
+
+def test_check_free_space(tmp_path):
+    free = check_free_space(tmp_path / "not" / "yet", 1)
+    assert free > 1
+    with pytest.raises(DiskSpaceError, match=r"needs 1000000000000000000 bytes .* only \d+ bytes") as info:
+        check_free_space(tmp_path, 10**18)
+    assert info.value.needed == 10**18
+    assert 0 < info.value.free < 10**18
+
+
+# url exports ----------------------------------------------------------------------------------
+
+
+def test_url_export_downloads_once_over_one_connection(emulator, email, tmp_path):
+    _, index = completed_export(emulator, email)
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    base = emulator.server_config.http_download_baseurl
+    results = download_request(ledger, index["requestid"], index, base, into(tmp_path / "out"))
+    assert not results.errors
+    names = sorted(p.rsplit("/", 1)[-1] for p in results)
+    assert names == sorted(f for _, f, _ in file_urls(index, base))
+    assert len(names) == 4
+    assert emulator.connections.snapshot()["max_connections"] <= 1
+    assert not list((tmp_path / "out").glob("*.part"))
+    for record, filename, url in file_urls(index, base):
+        entry = ledger.done_file(index["requestid"], filename)
+        final = tmp_path / "out" / filename
+        assert entry.path == str(final)
+        assert entry.record == record
+        with urllib.request.urlopen(url) as reply:
+            assert final.read_bytes() == reply.read()
+        assert entry.sha256 == sha256(final)
+    # the same download again is skipped entirely: the ledger holds every file
+    before = len(file_downloads(emulator))
+    again = download_request(ledger, index["requestid"], index, base, into(tmp_path / "out"))
+    assert sorted(again) == sorted(results)
+    assert len(file_downloads(emulator)) == before
+
+
+def test_truncated_download_never_takes_the_final_name(emulator, email, tmp_path):
+    _, index = completed_export(emulator, email)
+    rid, base = index["requestid"], emulator.server_config.http_download_baseurl
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    out = tmp_path / "out"
+    # a stale partial file from a killed run must not be taken for a finished one
+    last_name = file_urls(index, base)[-1][1]
+    out.mkdir()
+    (out / (last_name + ".part")).write_bytes(b"garbage from a killed run")
+    emulator.faults.set("truncate", "files", times=1)
+    results = download_request(ledger, rid, index, base, into(out))
+    (error,) = results.errors
+    assert error.url.startswith("http")
+    failed = error.url.rsplit("/", 1)[-1]
+    assert not (out / failed).exists()
+    assert ledger.done_file(rid, failed) is None
+    assert len(results) == 3
+    assert not list(out.glob("*.part"))
+    assert failed != last_name
+    assert (out / last_name).read_bytes()[:6] == b"SIMPLE"
+    # a parfive retry (what Fido.fetch(results) does) writes the final name
+    retried = make_downloader(progress=False).retry(results)
+    assert not retried.errors
+    assert (out / failed).read_bytes()[:6] == b"SIMPLE"
+    # and a re-run downloads only the file the ledger does not hold
+    (out / failed).unlink()
+    before = len(file_downloads(emulator))
+    rerun = download_request(ledger, rid, index, base, into(out))
+    assert len(rerun) == 4
+    assert not rerun.errors
+    assert len(file_downloads(emulator)) - before == 1
+    assert ledger.done_file(rid, failed).sha256 == sha256(out / failed)
+
+
+def test_queue_and_finish_with_row_templates(emulator, email, tmp_path):
+    _, index = completed_export(emulator, email)
+    rid, base = index["requestid"], emulator.server_config.http_download_baseurl
+    rows = {rec: {"T_REC": Time(rec.split("[")[1][:10].replace(".", "-"))} for rec, _, _ in file_urls(index, base)}
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    downloader = make_downloader(progress=False)
+    queued = queue_request_files(
+        downloader,
+        ledger,
+        rid,
+        file_urls(index, base),
+        lambda rec, name: target_path(tmp_path / "{T_REC:%Y}" / "{file}", name, rows[rec]),
+    )
+    assert len(queued.queued) == 4
+    assert all(item.partial.name.endswith(".part") for item in queued.queued)
+    results = finish_downloads(downloader.download(), ledger, queued)
+    assert sorted(results) == sorted(str(item.final) for item in queued.queued)
+    assert all(str(p).startswith(str(tmp_path / "2014")) for p in results)
+
+
+_KILLED = """
+import json, sys
+from sunpy_jsoc_cutout._download import download_request, target_path
+from sunpy_jsoc_cutout._ledger import Ledger
+ledger_path, index_path, base, out = sys.argv[1:]
+index = json.load(open(index_path))
+download_request(Ledger(ledger_path), index["requestid"], index, base,
+                 lambda rec, name: target_path(out + "/{file}", name, {}))
+"""
+
+
+def test_killed_download_leaves_no_final_file(emulator, email, tmp_path):
+    _, index = completed_export(emulator, email)
+    rid, base = index["requestid"], emulator.server_config.http_download_baseurl
+    (tmp_path / "index.json").write_text(json.dumps(index))
+    out = tmp_path / "out"
+    emulator.faults.set("slow", "files", delay=5.0)
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    args = [
+        sys.executable,
+        "-c",
+        _KILLED,
+        str(tmp_path / "ledger.sqlite"),
+        str(tmp_path / "index.json"),
+        base,
+        str(out),
+    ]
+    worker = subprocess.Popen(args, env={**env, "PARFIVE_HIDE_PROGRESS": "1"})
+    try:
+        for _ in range(400):  # the partial file appears once the first reply's headers arrived
+            if list(out.glob("*.part")) or worker.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert worker.poll() is None
+        assert len(list(out.glob("*.part"))) == 1
+    finally:
+        worker.kill()
+        worker.wait()
+    assert [p for p in out.iterdir() if not p.name.endswith(".part")] == []
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    assert all(not f.done for f in ledger.files(rid))
+    emulator.faults.clear()
+    results = download_request(ledger, rid, index, base, into(out))
+    assert len(results) == 4
+    assert not results.errors
+    assert sorted(p.name for p in out.iterdir()) == sorted(f for _, f, _ in file_urls(index, base))
+
+
+# url-tar exports ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keep_tar", [False, True])
+def test_url_tar_is_extracted_and_the_tar_removed(emulator, email, tmp_path, keep_tar):
+    _, index = completed_export(emulator, email, method="url-tar")
+    rid, base = index["requestid"], emulator.server_config.http_download_baseurl
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    out = tmp_path / "out"
+    results = download_request(ledger, rid, index, base, into(out), keep_tar=keep_tar)
+    assert not results.errors
+    expected = sorted(row["filename"] for row in index["data"])
+    assert sorted(p.rsplit("/", 1)[-1] for p in results) == expected
+    leftovers = sorted(p.name for p in out.iterdir())
+    assert leftovers == sorted(expected + ([f"{rid}.tar"] if keep_tar else []))
+    for name in expected:
+        assert (out / name).read_bytes()[:6] == b"SIMPLE"
+        assert ledger.done_file(rid, name).sha256 == sha256(out / name)
+    before = len(file_downloads(emulator))
+    assert sorted(download_request(ledger, rid, index, base, into(out))) == sorted(results)
+    assert len(file_downloads(emulator)) == before
+
+
+def test_missing_files_go_to_the_report(emulator, email, tmp_path):
+    _, index = completed_export(emulator, email, method="url-tar")
+    index["data"] += [
+        {"record": "hmi.M_45s[2014.01.01_00:09:00_TAI][2]", "filename": "NoDataFile"},
+        {"record": "hmi.M_45s[2014.01.01_00:09:45_TAI][2]", "filename": "ghost.fits"},
+    ]
+    report = JobReport()
+    results = download_request(
+        Ledger(tmp_path / "l.sqlite"),
+        index["requestid"],
+        index,
+        emulator.server_config.http_download_baseurl,
+        into(tmp_path / "out"),
+        report=report,
+    )
+    assert len(results) == 4
+    assert not results.errors
+    assert [(m.record, m.filename) for m in report.missing] == [
+        ("hmi.M_45s[2014.01.01_00:09:00_TAI][2]", ""),
+        ("hmi.M_45s[2014.01.01_00:09:45_TAI][2]", "ghost.fits"),
+    ]
+    assert "NoDataFile" in report.missing[0].reason
+    assert "not in the tar file" in report.missing[1].reason
+
+
+def test_malicious_tar_from_the_server_writes_nothing(emulator, email, tmp_path):
+    emulator.set_export_faults(unsafe_tar=("absolute", "dotdot", "symlink", "hardlink"))
+    _, index = completed_export(emulator, email, method="url-tar")
+    ledger = Ledger(tmp_path / "work" / "ledger.sqlite")
+    out = tmp_path / "work" / "out"
+    report = JobReport()
+    with pytest.raises(UnsafeArchiveError, match="unsafe"):
+        download_request(
+            ledger, index["requestid"], index, emulator.server_config.http_download_baseurl, into(out), report=report
+        )
+    assert list(out.iterdir()) == []
+    assert not (tmp_path / "jsoc_emulator_unsafe_dotdot.txt").exists()
+    assert not (tmp_path / "work" / "jsoc_emulator_unsafe_dotdot.txt").exists()
+    assert all(not f.done for f in ledger.files(index["requestid"]) if f.filename.endswith(".fits"))
+
+
+# the job report -------------------------------------------------------------------------------
+
+
+def test_job_report(caplog):
+    report = JobReport()
+    assert report.ok
+    assert "nothing skipped" in str(report)
+    for i in range(7):
+        report.skip(SKIP_QUALITY, f"aia[{i}]")
+    report.skip("no image", "aia[9]")
+    report.fail("JSOC_20260101_007", "Request too large", "failed")
+    report.missing_file("JSOC_20260101_008", "hmi[1]", "", "JSOC lists no data file (NoDataFile)")
+    assert not report.ok
+    assert report.counts() == {"QUALITY": 7, "no image": 1}
+    text = str(report)
+    assert "skipped 7 (QUALITY): aia[0], aia[1], aia[2], aia[3], aia[4], ..." in text
+    assert "request JSOC_20260101_007 failed: Request too large" in text
+    assert "NoDataFile" in text
+    with caplog.at_level(logging.INFO, logger="sunpy"):
+        report.log()
+    assert any("JSOC_20260101_007" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)

@@ -1,0 +1,142 @@
+"""
+The download ledger: request keys, request and file bookkeeping, reopening, two processes at once.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sunpy_jsoc_cutout._ledger import FileEntry, Ledger, RequestEntry, request_key
+
+PARAMS = {
+    "series": "aia.lev1_euv_12s",
+    "ds": "aia.lev1_euv_12s[2014-01-01T00:00:00Z/1m][171]{image}",
+    "process": "im_patch,t_ref=2014-01-01T00:00:00Z,t=0,r=0,c=0,locunits=arcsec,boxunits=pixels,x=0,y=0,width=100,height=100",
+    "protocol": "fits",
+    "method": "url",
+    "filenamefmt": "{seriesname}.{T_REC:A}.{WAVELNTH}.{segment}",
+    "sizeratio": 1,
+    "notify": "user@example.com",
+    "requestor": "",
+}
+
+
+def test_request_key_is_stable_and_ignores_other_fields():
+    key = request_key(PARAMS)
+    assert len(key) == 64
+    assert request_key(dict(reversed(list(PARAMS.items())))) == key
+    assert request_key({**PARAMS, "op": "exp_request", "format": "json", "extra": None}) == key
+    assert request_key({**PARAMS, "method": "url-tar"}) != key
+    assert request_key({**PARAMS, "process": None}) == request_key({k: v for k, v in PARAMS.items() if k != "process"})
+
+
+def test_requests_round_trip_and_status(tmp_path):
+    ledger = Ledger(tmp_path / "deep" / "dir" / "ledger.sqlite")
+    assert ledger.path.is_file()
+    key = request_key(PARAMS)
+    assert ledger.request_for(key) is None
+    entry = ledger.add_request(key, "JSOC_20260101_1", PARAMS)
+    assert isinstance(entry, RequestEntry)
+    assert (entry.requestid, entry.key, entry.params, entry.status) == ("JSOC_20260101_1", key, PARAMS, "submitted")
+    # adding the same ID again keeps the entry
+    assert ledger.add_request(key, "JSOC_20260101_1", {"other": 1}).params == PARAMS
+
+    ledger.set_status("JSOC_20260101_1", "complete", "done")
+    assert ledger.get("JSOC_20260101_1").status == "complete"
+    assert ledger.get("JSOC_20260101_1").message == "done"
+    assert ledger.request_for(key).requestid == "JSOC_20260101_1"
+
+    # a newer request with the same key wins; failed or cancelled ones are never returned
+    ledger.add_request(key, "JSOC_20260101_2", PARAMS)
+    assert ledger.request_for(key).requestid == "JSOC_20260101_2"
+    ledger.set_status("JSOC_20260101_2", "failed", "Bad recordset")
+    assert ledger.request_for(key).requestid == "JSOC_20260101_1"
+    ledger.set_status("JSOC_20260101_1", "cancelled")
+    assert ledger.request_for(key) is None
+
+    assert [e.requestid for e in ledger.requests()] == ["JSOC_20260101_1", "JSOC_20260101_2"]
+    assert [e.requestid for e in ledger.requests("failed")] == ["JSOC_20260101_2"]
+    assert ledger.known_request_ids() == {"JSOC_20260101_1", "JSOC_20260101_2"}
+    assert ledger.get("JSOC_nope") is None
+    with pytest.raises(ValueError, match="Unknown request status"):
+        ledger.set_status("JSOC_20260101_1", "finished")
+    with pytest.raises(KeyError, match="JSOC_nope"):
+        ledger.set_status("JSOC_nope", "complete")
+
+
+def test_files_are_idempotent_and_done_needs_the_file(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.add_request("k", "JSOC_1", PARAMS)
+    files = [("rec[1]", "a.fits", "http://h/a.fits"), ("rec[2]", "b.fits", "http://h/b.fits")]
+    ledger.add_files("JSOC_1", files)
+    ledger.add_files("JSOC_1", files)
+    entries = ledger.files("JSOC_1")
+    assert [e.filename for e in entries] == ["a.fits", "b.fits"]
+    assert entries[0] == FileEntry("JSOC_1", "rec[1]", "a.fits", "http://h/a.fits", None, None, None, False)
+    assert ledger.done_file("JSOC_1", "a.fits") is None
+
+    path = tmp_path / "a.fits"
+    path.write_bytes(b"x" * 10)
+    ledger.mark_done("JSOC_1", "a.fits", str(path), 10, "ab" * 32)
+    ledger.add_files("JSOC_1", files)  # adding again does not undo the done state
+    done = ledger.done_file("JSOC_1", "a.fits")
+    assert done is not None
+    assert (done.path, done.size, done.sha256, done.done) == (str(path), 10, "ab" * 32, True)
+    path.write_bytes(b"x" * 5)  # changed size: no longer done
+    assert ledger.done_file("JSOC_1", "a.fits") is None
+    path.unlink()
+    assert ledger.done_file("JSOC_1", "a.fits") is None
+    assert ledger.files("JSOC_2") == []
+
+
+def test_reopen_keeps_everything(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    first = Ledger(path)
+    first.add_request("k", "JSOC_1", PARAMS)
+    first.set_status("JSOC_1", "complete", "ok")
+    first.add_files("JSOC_1", [("r", "f.fits", "http://h/f.fits")])
+    (tmp_path / "f.fits").write_bytes(b"abc")
+    first.mark_done("JSOC_1", "f.fits", str(tmp_path / "f.fits"), 3, "00" * 32)
+    del first
+    again = Ledger(path)
+    assert again.get("JSOC_1").status == "complete"
+    assert again.request_for("k").params == PARAMS
+    assert again.done_file("JSOC_1", "f.fits").sha256 == "00" * 32
+
+
+_WORKER = textwrap.dedent(
+    """
+    import sys
+    from sunpy_jsoc_cutout._ledger import Ledger
+    ledger = Ledger(sys.argv[1])
+    name = sys.argv[2]
+    for i in range(int(sys.argv[3])):
+        rid = f"JSOC_{name}_{i}"
+        ledger.add_request(f"key{i % 7}", rid, {"i": i, "name": name})
+        ledger.add_files(rid, [(f"r{i}", f"{name}_{i}.fits", "http://h/x")])
+        ledger.set_status(rid, "complete")
+        ledger.mark_done(rid, f"{name}_{i}.fits", "/nonexistent", 1, "0" * 64)
+    """
+)
+
+
+def test_two_processes_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    Ledger(path)
+    count = 300
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(path), name, str(count)], stderr=subprocess.PIPE)
+        for name in ("a", "b")
+    ]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err.decode()
+    ledger = Ledger(path)
+    expected = {f"JSOC_{name}_{i}" for name in ("a", "b") for i in range(count)}
+    assert ledger.known_request_ids() == expected
+    assert len(ledger.requests("complete")) == 2 * count
+    for rid in ("JSOC_a_0", "JSOC_b_299"):
+        (entry,) = ledger.files(rid)
+        assert entry.done
