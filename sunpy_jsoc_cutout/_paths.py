@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import astropy.units as u
 from astropy.time import Time
 
 from .exceptions import PathTemplateError
@@ -51,6 +52,16 @@ class _TimeField:
         return getattr(self.time, name)
 
 
+def _plain(value: Any) -> Any:
+    """Times accept strftime specs; quantities become their number (``{wavelength}`` -> ``171``)."""
+    if isinstance(value, Time):
+        return _TimeField(value)
+    if isinstance(value, u.Quantity) and value.isscalar:
+        number = float(value.value)
+        return int(number) if number.is_integer() else number
+    return value
+
+
 def _row_items(row: Mapping[str, Any] | Any) -> dict[str, Any]:
     """The row's columns as a dict (a `dict`, a table row, or anything with ``colnames``)."""
     if row is None:
@@ -63,16 +74,15 @@ def _row_items(row: Mapping[str, Any] | Any) -> dict[str, Any]:
 def template_keys(row: Mapping[str, Any] | Any) -> dict[str, Any]:
     """
     The values a path template may use for a row: each column under its own name and its cleaned
-    lower-case name (original names win on a clash); times wrapped to accept ``strftime`` specs.
+    lower-case name (original names win on a clash); times wrapped to accept ``strftime`` specs,
+    quantities as their number in the column's unit (``{wavelength}`` gives ``171``).
     """
     items = _row_items(row)
     keys: dict[str, Any] = {}
     for name, value in items.items():
-        if isinstance(value, Time):
-            value = _TimeField(value)
-        keys.setdefault(_clean_key(str(name)), value)
+        keys.setdefault(_clean_key(str(name)), _plain(value))
     for name, value in items.items():
-        keys[str(name)] = _TimeField(value) if isinstance(value, Time) else value
+        keys[str(name)] = _plain(value)
     return keys
 
 

@@ -52,9 +52,16 @@ def email():
 
 
 @pytest.fixture
-def jsoc(emulator):
-    """The ``emulator``, with the cutout client's JSOC URL pointing at it (``config.use_jsoc``)."""
-    from sunpy_jsoc_cutout.config import use_jsoc  # noqa: PLC0415
+def jsoc(emulator, tmp_path):
+    """
+    The ``emulator``, with the cutout client pointing at it (``config.use_jsoc``), a ledger of the
+    test's own and a quick staging poll (the emulator's FAST model; the default is 2 s).
+    """
+    from sunpy_jsoc_cutout.config import conf, use_jsoc  # noqa: PLC0415
 
-    with use_jsoc(emulator.url):
+    with (
+        use_jsoc(emulator.url),
+        conf.set_temp("ledger", str(tmp_path / "ledger.sqlite")),
+        conf.set_temp("min_poll", 0.2),
+    ):
         yield emulator

@@ -1,0 +1,196 @@
+"""
+``JSOCCutoutClient.fetch``: stage the planned exports politely and download them.
+
+* One pending export per user: `~._scheduler.ExportRunner` submits request *k+1* as soon as *k*
+  is complete and hands *k* over, so *k* downloads while *k+1* stages.
+* Downloads use this package's own parfive downloader, one connection by default
+  (``conf.max_conn``), never Fido's (Fido makes five connections for clients that are not
+  sunpy's ``JSOCClient``); the finished `parfive.Results` are returned and Fido merges them.
+* Everything is recorded in the ledger (``config.ledger_path()``): fetching the same results
+  again, after a crash or a kill, adopts the requests already made and skips complete files.
+* A failed or expired export does not stop the others. It is logged with its request ID and
+  JSOC's message, kept in ``client.last_report`` and added to the returned Results' ``errors``
+  with an http URL (JSOC's status page of the request), so ``Fido.fetch(results, max_conn=1)``
+  retries the downloads that failed and never raises for it.
+"""
+
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import parfive
+
+import astropy.units as u
+
+from sunpy import log
+
+from ._coords import parse_drms_time
+from ._download import download_request, make_downloader
+from ._export_files import check_free_space
+from ._jsoc_export import JSOCExportAPI, ReadyExport
+from ._ledger import Ledger
+from ._paths import target_path
+from ._report import JobReport
+from ._scheduler import ExportRunner
+from ._validation import require_notify
+from .config import base_url, conf, ledger_path
+
+__all__ = ["fetch"]
+
+_FIRST_BRACKET = re.compile(r"\[([^\]]*)\]")
+
+
+def _template(path) -> str:
+    if path is None:
+        from sunpy import config as sunpy_config  # noqa: PLC0415
+
+        return str(Path(sunpy_config.get("downloads", "download_dir")) / "{file}")
+    text = str(path)
+    return text if "{file}" in text else str(Path(text) / "{file}")
+
+
+def _root(template: str) -> Path:
+    """The deepest directory of a path template that holds no ``{...}`` field."""
+    parts = []
+    for part in Path(template).expanduser().parts:
+        if "{" in part:
+            break
+        parts.append(part)
+    return Path(*parts) if parts else Path.cwd()
+
+
+def _path_maker(template: str, rows) -> Callable[[str, str], Path]:
+    """``path_for(record, filename)``: fill the template from the table row of that record."""
+    seconds = np.round(rows["T_REC"].unix).astype(np.int64) if len(rows) else []
+    by_time = {int(t): i for i, t in enumerate(seconds)}
+
+    def path_for(record: str, filename: str) -> Path:
+        index = 0
+        match = _FIRST_BRACKET.search(record or "")
+        if match:
+            try:
+                index = by_time.get(round(parse_drms_time(match.group(1)).unix), 0)
+            except ValueError:
+                index = 0
+        return target_path(template, filename, rows[index] if len(rows) else None)
+
+    return path_for
+
+
+def _status_url(requestid: str | None, plan) -> str:
+    """A harmless http URL standing for a failed export in ``Results.errors``."""
+    if requestid:
+        return f"{base_url()}cgi-bin/ajax/jsoc_fetch?op=exp_status&requestid={requestid}"
+    return f"{base_url()}cgi-bin/ajax/jsoc_info?op=series_struct&ds={plan.series}"
+
+
+def _merge(into: parfive.Results, results: parfive.Results) -> None:
+    for path, url in zip(results, results.urls, strict=False):
+        into.append(path=path, url=url)
+    for error in results.errors:
+        into.add_error(error.filepath_partial, error.url, error.exception)
+
+
+def _used_plans(table) -> list[int]:
+    return sorted({int(i) for i in np.asarray(table["Request"])}) if len(table) else []
+
+
+def fetch(
+    client,
+    table,
+    *,
+    path=None,
+    downloader=None,
+    progress: bool = True,
+    overwrite: bool = False,
+    keep_tar: bool = False,
+    cancel_foreign: bool = False,
+    ledger: Ledger | str | os.PathLike | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] = time.sleep,
+    **kwargs,
+) -> parfive.Results:
+    """
+    Stage the exports of ``table`` one at a time and download their files.
+
+    Parameters
+    ----------
+    client : `~sunpy_jsoc_cutout.client.JSOCCutoutClient`
+    table : `~sunpy_jsoc_cutout._table.JSOCCutoutResponse`
+        Search results (a slice of them fetches only the requests its rows belong to).
+    path : str, optional
+        Path template; ``{file}`` and any column of the table (``{wavelength}``, ``{T_REC:%Y%m%d}``).
+    downloader : parfive.Downloader, optional
+        Ignored: Fido always passes one with five connections. Set ``conf.max_conn`` instead.
+    progress, overwrite : bool
+        Show progress bars and staging progress; parfive's overwrite rule.
+    keep_tar : bool
+        Keep the tar files of ``url-tar`` exports after extracting them.
+    cancel_foreign : bool
+        Cancel a pending export of the same address made by another program instead of waiting.
+    ledger : `~sunpy_jsoc_cutout._ledger.Ledger` or path, optional
+        Default: ``config.ledger_path()``.
+    clock, sleep : callable
+        Injectable for tests.
+
+    Returns
+    -------
+    parfive.Results
+        The files, and an error entry (with an http URL) for every failed export or download.
+    """
+    notify = require_notify({"notify": table.notify})
+    template = _template(path)
+    report = JobReport()
+    client.last_report = report
+    used = _used_plans(table)
+    if len(table):
+        skipped = np.flatnonzero(np.asarray(table["Skip"]) != "")
+        for i in skipped:
+            report.skip(str(table["Skip"][i]), f"{table['Series'][i]}[{table['T_REC'][i].isot}]")
+    needed = int(np.sum(table["Size"].to(u.byte).value)) if len(table) else 0
+    root = _root(template)
+    root.mkdir(parents=True, exist_ok=True)
+    check_free_space(root, needed)
+    if not isinstance(ledger, Ledger):
+        ledger = Ledger(ledger or ledger_path())
+    out = parfive.Results()
+    plans = [table.plans[i] for i in used]
+    request_of_row = np.asarray(table["Request"]) if len(table) else np.array([], dtype=int)
+    rows_of = {id(table.plans[i]): table[request_of_row == i] for i in used}
+    with JSOCExportAPI(base_url()) as api:
+        runner = ExportRunner(
+            api,
+            ledger,
+            notify=notify,
+            min_poll=float(conf.min_poll),
+            max_poll=float(conf.max_poll),
+            timeout=float(conf.export_timeout),
+            cancel_foreign=cancel_foreign,
+            clock=clock,
+            sleep=sleep,
+            progress=progress,
+        )
+        for outcome in runner.iter_ready(plans):
+            if isinstance(outcome, ReadyExport):
+                log.info("Export %s is complete; downloading its files", outcome.requestid)
+                results = download_request(
+                    ledger,
+                    outcome.requestid,
+                    outcome.index,
+                    base_url(),
+                    _path_maker(template, rows_of[id(outcome.plan)]),
+                    downloader=make_downloader(int(conf.max_conn), 1, progress, overwrite),
+                    tar_dir=root,
+                    keep_tar=keep_tar,
+                    report=report,
+                )
+                _merge(out, results)
+            else:
+                report.fail(outcome.requestid or "(none)", outcome.message, f"failed (status {outcome.status})")
+                stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"
+                out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+    report.log()
+    return out
