@@ -2,7 +2,6 @@
 
 import re
 
-import numpy as np
 import parfive
 import pytest
 
@@ -61,7 +60,9 @@ def test_guide_request_end_to_end(jsoc, email, tmp_path):
         assert cutout.data.shape == (40, 40)
         assert cutout.data.dtype.kind == "f"
         assert cutout.data.dtype.itemsize == 4  # float32 (big-endian in FITS)
-        point = SkyCoord(*CENTRE, frame=HeliographicCarrington, observer=cutout.observer_coordinate, obstime=cutout.date)
+        point = SkyCoord(
+            *CENTRE, frame=HeliographicCarrington, observer=cutout.observer_coordinate, obstime=cutout.date
+        )
         x, y = cutout.wcs.world_to_pixel(point)
         assert abs(x - 19.5) < 1.5
         assert abs(y - 19.5) < 1.5
