@@ -1,0 +1,45 @@
+"""Many requests through Fido.fetch: one pending export at a time, downloads overlapping staging."""
+
+import astropy.units as u
+
+import sunpy.net.attrs as a
+from sunpy.net import Fido
+
+import sunpy_jsoc_cutout  # noqa: F401
+from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout.config import conf
+
+
+def test_single_block_many_requests_are_polite_and_pipelined(jsoc, email, tmp_path):
+    query = (
+        a.Time("2014-02-05 08:00", "2014-02-05 08:10"),
+        a.jsoc.Series("aia.lev1"),
+        jc.Wavelengths(171 * u.AA, 193 * u.AA, 304 * u.AA),
+        jc.Box.carrington(100 * u.deg, 10 * u.deg, 20 * u.pix, 20 * u.pix),
+        a.jsoc.Notify(email),
+    )
+    with conf.set_temp("record_limit_aia", 40):
+        result = Fido.search(*query)
+    table = result["jsoccutout"]
+    assert len(table.plans) == 6  # three wavelengths (one per request on aia.lev1), 50 records each: 40 + 10
+    files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
+    assert not files.errors
+    assert len(files) == int((table["Skip"] == "").sum())
+
+    requests = sorted(jsoc.exports.state()["requests"], key=lambda r: r["submitted"])
+    assert len(requests) == 6
+    assert all(r["state"] == "done" for r in requests)
+    # JSOC's pending table never held two of ours: each was submitted after the one before completed
+    for before, after in zip(requests, requests[1:], strict=False):
+        assert after["submitted"] >= before["completed_at"]
+    assert all(e.get("jsoc_status") != 7 for e in jsoc.request_log if e["params"].get("op") == "exp_request")
+    # some file of request k was downloaded while request k+1 was staging (emulator clock)
+    gets = [e for e in jsoc.request_log if e["endpoint"] == "files"]
+    overlapped = 0
+    for k, (this, following) in enumerate(zip(requests, requests[1:], strict=False)):
+        mine = [e for e in gets if e["path"].startswith(this["dir"]) or this["dir"] in e["path"]]
+        assert mine, f"no download seen for request {k}"
+        if any(following["submitted"] <= e["time"] <= following["completed_at"] for e in mine):
+            overlapped += 1
+    assert overlapped == len(requests) - 1
+    assert jsoc.connections.snapshot()["max_connections"] == 1
