@@ -356,6 +356,7 @@ class ExportManager:
                 self.store.image_size,
                 lambda: self.clock.now_datetime().strftime("%Y.%m.%d_%H:%M:%S_UT"),
                 request.faults,
+                request.dataset,
             )
             result = stage_export(job)
         except (StagingError, ProcessError) as err:

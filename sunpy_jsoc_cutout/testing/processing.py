@@ -13,22 +13,24 @@ Steps run in order through `STEP_REGISTRY` (name -> callable). Each step takes t
 `ExportItem` (one per output file) and returns the next list, so steps chain like JSOC's
 (each step's output record set is the next step's input).
 
-**Placeholder until issue #3:** ``im_patch`` is a *pass-through*: it renames every image
-segment to the ``<series>_mod`` output series (records ``<series>_mod[...]``, files named from
-the ``_mod`` segment, e.g. ``image.fits``, float32) but does not cut anything out. ``no_op``
-does nothing. The other JSOC steps (``resize``, ``rebin``, ``aia_scale_*``, ``Maproj``,
-``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and fail the request; a step JSOC
-does not know fails with JSOC's ``Invalid process field value: <process>.``
+``im_patch`` is JSOC's cut-out program (:mod:`.im_patch`: tracked, registered or cropped
+boxes written to ``<series>_mod`` records with float32 data, files named from the ``_mod``
+segment, e.g. ``image.fits``). ``no_op`` does nothing. ``aia_scale_orig``,
+``aia_scale_aialev1``, ``aia_scale_other`` and ``resize`` (:mod:`.aia_scale`) and ``rebin``
+(:mod:`.rebin`) resample the pixels into ``<series>_mod``; those modules register themselves
+with `register_step` when imported, which `run_steps` and `validate_steps` do on first use
+(they import this module, so it cannot import them at load time). The other JSOC steps
+(``Maproj``, ``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and fail the request;
+a step JSOC does not know fails with JSOC's ``Invalid process field value: <process>.``
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
-
-from .filenames import RecordNames
 
 __all__ = [
     "JSOC_STEPS",
@@ -244,11 +246,14 @@ class ExportItem:
 
 @dataclass
 class StepContext:
-    """What a step may need besides its items: the request id, the catalogue, the chain text."""
+    """What a step may need besides its items: the request id, the catalogue, the chain text,
+    the rendered full-disk size (None: 4096) and the record-set spec as opened."""
 
     requestid: str
     catalogue: Any
     process: str = ""
+    image_size: int | None = None
+    dataset: str = ""
 
 
 StepFunc = Callable[[list[ExportItem], Mapping[str, str], StepContext], list[ExportItem]]
@@ -258,33 +263,32 @@ def _no_op(items: list[ExportItem], args: Mapping[str, str], context: StepContex
     return items
 
 
-def _im_patch_passthrough(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
-    """Placeholder for issue #3: rename to ``<series>_mod`` without cutting anything out."""
-    out = []
-    for item in items:
-        if item.segment.kind == "spikes":
-            continue
-        mod_series = context.catalogue.get_series(f"{item.seriesname}_mod")
-        mod_segment = mod_series.segment(item.segment.name) or mod_series.segments[0]
-        header = dict(item.header)
-        header.update(
-            RequestID=context.requestid, SOURCE=item.record, CONTENT="Tracked Extracted Patches, made by im_patch"
-        )
-        record = mod_series.name + item.record[len(item.seriesname) :]
-        names = RecordNames(item.records, item.index, mod_segment, seriesname=mod_series.name)
-        out.append(
-            replace(item, record=record, seriesname=mod_series.name, segment=mod_segment, header=header, names=names)
-        )
-    return out
+def _im_patch(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
+    """JSOC's ``im_patch`` (`sunpy_jsoc_cutout.testing.im_patch.im_patch`)."""
+    from .im_patch import im_patch  # noqa: PLC0415 (im_patch imports this module)
+
+    return im_patch(items, args, context)
 
 
 STEP_REGISTRY: dict[str, StepFunc | None] = dict.fromkeys(JSOC_STEPS)
-STEP_REGISTRY.update(no_op=_no_op, im_patch=_im_patch_passthrough)
+STEP_REGISTRY.update(no_op=_no_op, im_patch=_im_patch)
 
 
 def register_step(name: str, func: StepFunc | None) -> None:
     """Install (or, with None, disable) the implementation of processing step ``name``."""
     STEP_REGISTRY[name] = func
+
+
+_PIXEL_STEPS_LOADED = False
+
+
+def _load_pixel_steps() -> None:
+    """Import the modules that register the resampling steps (once; they import this module)."""
+    global _PIXEL_STEPS_LOADED
+    if not _PIXEL_STEPS_LOADED:
+        _PIXEL_STEPS_LOADED = True
+        importlib.import_module(f"{__package__}.aia_scale")
+        importlib.import_module(f"{__package__}.rebin")
 
 
 def run_steps(chain: ProcessChain, items: list[ExportItem], context: StepContext) -> list[ExportItem]:
@@ -297,6 +301,7 @@ def run_steps(chain: ProcessChain, items: list[ExportItem], context: StepContext
         ``Invalid process field value: <process>.`` for a step JSOC does not know; a "not
         supported by emulator yet" message for a JSOC step the emulator does not implement.
     """
+    _load_pixel_steps()
     for step in chain.steps:
         if step.name not in STEP_REGISTRY:
             raise ProcessError(f"Invalid process field value: {chain.text}.")
@@ -309,6 +314,7 @@ def run_steps(chain: ProcessChain, items: list[ExportItem], context: StepContext
 
 def validate_steps(chain: ProcessChain) -> None:
     """Raise `ProcessError` now for what `run_steps` would refuse (used at pickup time)."""
+    _load_pixel_steps()
     for step in chain.steps:
         if step.name not in STEP_REGISTRY:
             raise ProcessError(f"Invalid process field value: {chain.text}.")

@@ -14,8 +14,9 @@ For a request this module
 5. for ``url-tar``: ``tar chf`` of the whole directory (members ``./<name>``, index files
    included), then, as JSOC does, deletes the data files, leaving the tar and the index files.
 
-Image protocols (``jpg``, ``mpg``, ``mp4``, ``png``) are not emulated yet: they fail with
-status 4 ``protocol not supported by emulator yet``.
+Image protocols (``jpg``, ``mpg``, ``mp4``): step 3 makes JPEG pictures (and an MP4 movie)
+instead of FITS files, with :mod:`.image_protocols`; ``png`` fails as JSOC's script does
+(``Illegal protocol png``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .filenames import FilenameError, RecordNames, make_filename
-from .fitsfiles import make_segment_file
+from .fitsfiles import make_segment_file, write_segment_fits
+from .image_protocols import write_image_files
 from .processing import ExportItem, ProcessChain, ProcessError, StepContext, run_steps
 
 __all__ = ["IMAGE_PROTOCOLS", "StagingError", "StagingFaults", "StagingResult", "build_items", "stage_export"]
@@ -89,6 +91,7 @@ class StagingJob:
     image_size: int | None
     now_text: Callable[[], str]
     faults: StagingFaults = field(default_factory=StagingFaults)
+    dataset: str = ""  # the record-set spec as opened (im_patch re-reads it, e.g. for lev1 cadences)
 
 
 def protocol_kind(protocol: str) -> str:
@@ -134,8 +137,14 @@ def _write_files(job: StagingJob, items: list[ExportItem]) -> tuple[list[tuple[s
             raise StagingError(job.faults.fail_message)
         name = make_filename(job.filenamefmt, item.names, counter)
         path = job.local_dir / name
-        size = None if item.data is not None else job.image_size
-        nbytes += make_segment_file(path, item.header, item.segment, size=size, keywords=keywords, region=item.region)
+        if item.data is not None:  # pixels made by a step (float32 _mod segments are never compressed)
+            nbytes += write_segment_fits(
+                path, item.header, item.data, storage=item.segment.storage, compress=False, keywords=keywords
+            )
+        else:
+            nbytes += make_segment_file(
+                path, item.header, item.segment, size=job.image_size, keywords=keywords, region=item.region
+            )
         rows.append((item.record, name))
     if job.faults.fail_after is not None and len(items) >= job.faults.fail_after:
         raise StagingError(job.faults.fail_message)
@@ -260,14 +269,16 @@ def stage_export(job: StagingJob) -> StagingResult:
         file-name error, an injected fault).
     """
     kind = protocol_kind(job.protocol)
-    if kind in IMAGE_PROTOCOLS:
-        raise StagingError(f"protocol not supported by emulator yet: {job.protocol}")
-    if kind not in ("as-is", "fits"):
+    if kind not in ("as-is", "fits", *IMAGE_PROTOCOLS):
         raise StagingError(f"Invalid protocol '{job.protocol}'.")
     try:
         items = build_items(job.records)
-        items = run_steps(job.chain, items, StepContext(job.requestid, job.catalogue, job.chain.text))
-        rows, nbytes = _write_files(job, items)
+        context = StepContext(job.requestid, job.catalogue, job.chain.text, job.image_size, job.dataset)
+        items = run_steps(job.chain, items, context)
+        if kind in IMAGE_PROTOCOLS:
+            rows, nbytes = write_image_files(job.protocol, items, context, job.local_dir)
+        else:
+            rows, nbytes = _write_files(job, items)
     except (ProcessError, FilenameError) as err:
         raise StagingError(str(err)) from err
     if kind == "as-is":

@@ -211,12 +211,12 @@ def test_unknown_step_fails_later_and_releases_the_address(manager):
     assert submit(manager, process="n=0|bogus,x=1")["requestid"] != reply["requestid"]  # hash forgotten
 
 
-def test_image_protocols_fail_rather_than_pretend(manager):
-    reply = submit(manager, protocol="jpg,CT=grey.sao,scaling=MINMAX,size=1")
+def test_unknown_image_protocol_fails_at_staging(manager):
+    reply = submit(manager, protocol="png,CT=grey.sao,scaling=MINMAX,size=1")
     assert reply["status"] == 2
     failed = finish(manager, reply["requestid"])
     assert failed["status"] == 4
-    assert failed["error"].startswith("protocol not supported by emulator yet")
+    assert "png" in failed["error"]
 
 
 def test_unsupported_method(manager):
