@@ -245,6 +245,9 @@ def download_request(
     tar_dir: str | os.PathLike | None = None,
     keep_tar: bool = False,
     report: JobReport | None = None,
+    new_downloader: Callable[[], parfive.Downloader] | None = None,
+    batch: int | None = None,
+    on_batch: Callable[[int, int], object] | None = None,
 ) -> parfive.Results:
     """
     Download the files of one completed export (``url`` or ``url-tar``) and record them.
@@ -268,6 +271,14 @@ def download_request(
         Keep the tar file after extracting it.
     report : `~._report.JobReport`, optional
         Records listed as ``NoDataFile`` and data files absent from a tar are added to it.
+    new_downloader : callable, optional
+        Makes a fresh downloader; with ``batch``, the files of a ``url`` export are downloaded
+        ``batch`` at a time, each batch renamed and recorded before the next starts, so that a
+        killed run loses at most the files of one batch (with ``batch=1``, none that finished).
+    batch : int, optional
+        Files per batch (see ``new_downloader``).
+    on_batch : callable, optional
+        Called as ``on_batch(files_done, files_total)`` after each batch (for a progress bar).
 
     Returns
     -------
@@ -291,12 +302,29 @@ def download_request(
             report.missing_file(requestid, record, "", "JSOC lists no data file (NoDataFile)")
     files = file_urls(index, base_url)
     if not index.get("tarfile"):
-        queued = queue_request_files(downloader, ledger, requestid, files, path_for)
-        results = downloader.download() if queued.queued else parfive.Results()
-        return finish_downloads(results, ledger, queued)
+        if new_downloader is None or not batch:
+            queued = queue_request_files(downloader, ledger, requestid, files, path_for)
+            results = downloader.download() if queued.queued else parfive.Results()
+            return finish_downloads(results, ledger, queued)
+        out = parfive.Results()
+        for start in range(0, len(files), batch):
+            chunk_downloader = downloader if start == 0 else new_downloader()
+            queued = queue_request_files(chunk_downloader, ledger, requestid, files[start : start + batch], path_for)
+            results = chunk_downloader.download() if queued.queued else parfive.Results()
+            _extend(out, finish_downloads(results, ledger, queued))
+            if on_batch is not None:
+                on_batch(min(start + batch, len(files)), len(files))
+        return out
     if tar_dir is None:
         tar_dir = Path(path_for(*rows[0])).parent if rows else Path.cwd()
     return _download_tar(downloader, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
+
+
+def _extend(into: parfive.Results, results: parfive.Results) -> None:
+    for path, url in zip(results, results.urls, strict=False):
+        into.append(path=path, url=url)
+    for error in results.errors:
+        into.add_error(error.filepath_partial, error.url, error.exception)
 
 
 def _download_tar(downloader, ledger, requestid, tar_file, rows, path_for, tar_dir, keep_tar, report):

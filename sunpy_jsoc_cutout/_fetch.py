@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import parfive
+from tqdm.auto import tqdm
 
 import astropy.units as u
 
@@ -92,6 +93,11 @@ def _merge(into: parfive.Results, results: parfive.Results) -> None:
         into.append(path=path, url=url)
     for error in results.errors:
         into.add_error(error.filepath_partial, error.url, error.exception)
+
+
+def _advance(bar, done: int, total: int) -> None:
+    bar.total = total
+    bar.update(done - bar.n)
 
 
 def _used_plans(table) -> list[int]:
@@ -176,17 +182,23 @@ def fetch(
         for outcome in runner.iter_ready(plans):
             if isinstance(outcome, ReadyExport):
                 log.info("Export %s is complete; downloading its files", outcome.requestid)
+                batch = int(conf.download_batch) or None
+                bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not (progress and batch))
                 results = download_request(
                     ledger,
                     outcome.requestid,
                     outcome.index,
                     base_url(),
                     _path_maker(template, rows_of[id(outcome.plan)]),
-                    downloader=make_downloader(int(conf.max_conn), 1, progress, overwrite),
+                    downloader=make_downloader(int(conf.max_conn), 1, progress and not batch, overwrite),
+                    new_downloader=lambda: make_downloader(int(conf.max_conn), 1, False, overwrite),
+                    batch=batch,
+                    on_batch=lambda done, total, bar=bar: _advance(bar, done, total),
                     tar_dir=root,
                     keep_tar=keep_tar,
                     report=report,
                 )
+                bar.close()
                 _merge(out, results)
             else:
                 report.fail(outcome.requestid or "(none)", outcome.message, f"failed (status {outcome.status})")

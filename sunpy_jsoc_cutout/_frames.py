@@ -14,7 +14,15 @@ Which records an export will turn into files, and how big they will be (pure, ve
 
 import numpy as np
 
-__all__ = ["HEADER_BYTES", "box_pixels", "cutout_pixels", "estimate_bytes", "select_lev1_frames", "skip_reasons", "tracked_centre"]
+__all__ = [
+    "HEADER_BYTES",
+    "box_pixels",
+    "cutout_pixels",
+    "estimate_bytes",
+    "select_lev1_frames",
+    "skip_reasons",
+    "tracked_centre",
+]
 
 #: FITS header and padding of one cutout file (a full AIA header is about 6-8 FITS blocks).
 HEADER_BYTES = 8 * 2880
@@ -151,4 +159,3 @@ def skip_reasons(
     reasons[~np.asarray(has_image, dtype=bool)] = "no image"
     reasons[quality < 0] = "QUALITY < 0"
     return reasons
-

@@ -262,4 +262,3 @@ def _image_segment(info: JSOCInfo, rules: SeriesRules) -> str | None:
         segments = [s["name"] for s in info.series_struct(rules.name).get("segments", [])]
         _SEGMENTS[name] = next((s for s in segments if s != "spikes"), segments[0] if segments else "")
     return _SEGMENTS[name] or None
-

@@ -41,11 +41,18 @@ class Conf(ConfigNamespace):
     record_limit_aia = ConfigItem(15000, "Most records in one export request of an AIA series.")
     record_limit_hmi = ConfigItem(32000, "Most records in one export request of an HMI series.")
     max_conn = ConfigItem(1, "Download connections to JSOC (JSOC asks for one).")
+    download_batch = ConfigItem(
+        1,
+        "Files downloaded per parfive run; each run's files get their final names before the next starts, "
+        "so a killed fetch never downloads a finished file again (0: all files of a request at once).",
+    )
     min_poll = ConfigItem(2.0, "Shortest interval between two status requests for one export, in seconds.")
     max_poll = ConfigItem(60.0, "Longest interval between two status requests for one export, in seconds.")
     export_timeout = ConfigItem(6 * 3600.0, "Give up waiting for one export after this many seconds.")
     page_size = ConfigItem(20000, "Most records asked of jsoc_info in one search request.")
-    ledger = ConfigItem("", "Path of the request ledger (empty: sunpy's download directory/.jsoc_cutout_ledger.sqlite).")
+    ledger = ConfigItem(
+        "", "Path of the request ledger (empty: sunpy's download directory/.jsoc_cutout_ledger.sqlite)."
+    )
 
 
 conf = Conf()

@@ -1,5 +1,7 @@
 """Many requests through Fido.fetch: one pending export at a time, downloads overlapping staging."""
 
+import itertools
+
 import astropy.units as u
 
 import sunpy.net.attrs as a
@@ -30,13 +32,13 @@ def test_single_block_many_requests_are_polite_and_pipelined(jsoc, email, tmp_pa
     assert len(requests) == 6
     assert all(r["state"] == "done" for r in requests)
     # JSOC's pending table never held two of ours: each was submitted after the one before completed
-    for before, after in zip(requests, requests[1:], strict=False):
+    for before, after in itertools.pairwise(requests):
         assert after["submitted"] >= before["completed_at"]
     assert all(e.get("jsoc_status") != 7 for e in jsoc.request_log if e["params"].get("op") == "exp_request")
     # some file of request k was downloaded while request k+1 was staging (emulator clock)
     gets = [e for e in jsoc.request_log if e["endpoint"] == "files"]
     overlapped = 0
-    for k, (this, following) in enumerate(zip(requests, requests[1:], strict=False)):
+    for k, (this, following) in enumerate(itertools.pairwise(requests)):
         mine = [e for e in gets if e["path"].startswith(this["dir"]) or this["dir"] in e["path"]]
         assert mine, f"no download seen for request {k}"
         if any(following["submitted"] <= e["time"] <= following["completed_at"] for e in mine):
