@@ -1,0 +1,151 @@
+"""
+Working with export requests by ID: list, re-download, re-stage and cancel.
+
+JSOC e-mails a request ID when an export is done, and the e-mails get lost; this package writes
+every request it makes to a ledger on disk (`sunpy_jsoc_cutout.config.ledger_path`), so nothing
+depends on them. These functions are the public calls behind a command line.
+
+Examples
+--------
+>>> from sunpy_jsoc_cutout import jobs
+>>> for entry in jobs.list_requests():  # doctest: +SKIP
+...     print(entry.requestid, entry.status, entry.params["ds"])
+>>> files = jobs.download("JSOC_20140205_123", path="~/data/{file}")  # doctest: +SKIP
+"""
+
+import os
+from pathlib import Path
+
+import parfive
+
+from sunpy import config as sunpy_config
+
+from ._download import download_request, make_downloader
+from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
+from ._ledger import Ledger, RequestEntry
+from ._paths import target_path
+from ._scheduler import ExportRunner
+from .config import base_url, conf, ledger_path
+from .exceptions import JSOCExportError
+
+__all__ = ["cancel", "download", "list_requests", "pending_request", "restage"]
+
+
+def _ledger(ledger) -> Ledger:
+    return ledger if isinstance(ledger, Ledger) else Ledger(ledger or ledger_path())
+
+
+def _entry(ledger: Ledger, requestid: str) -> RequestEntry:
+    entry = ledger.get(requestid)
+    if entry is None:
+        msg = f"The ledger {ledger.path} has no request {requestid}; list the known ones with jobs.list_requests()."
+        raise JSOCExportError(msg)
+    return entry
+
+
+def _runner(api: JSOCExportAPI, ledger: Ledger, notify: str, progress: bool = False) -> ExportRunner:
+    return ExportRunner(
+        api,
+        ledger,
+        notify=notify,
+        min_poll=float(conf.min_poll),
+        max_poll=float(conf.max_poll),
+        timeout=float(conf.export_timeout),
+        progress=progress,
+    )
+
+
+def list_requests(status: str | None = None, *, ledger: Ledger | str | os.PathLike | None = None) -> list[RequestEntry]:
+    """
+    The requests in the ledger, oldest first.
+
+    Parameters
+    ----------
+    status : str, optional
+        Only those with this status: ``"submitted"`` (pending at JSOC), ``"complete"``,
+        ``"failed"``, ``"expired"`` or ``"cancelled"``.
+    ledger : Ledger or path, optional
+        Default ``config.ledger_path()``.
+    """
+    return _ledger(ledger).requests(status)
+
+
+def pending_request(notify: str) -> str | None:
+    """The ID of the export JSOC holds pending for ``notify`` (any program's), or None."""
+    with JSOCExportAPI(base_url()) as api:
+        return api.check_pending(notify)
+
+
+def download(
+    requestid: str,
+    path: str | os.PathLike | None = None,
+    *,
+    ledger: Ledger | str | os.PathLike | None = None,
+    progress: bool = True,
+    keep_tar: bool = False,
+) -> parfive.Results:
+    """
+    Download (again) the files of a completed request; files the ledger holds complete are skipped.
+
+    Parameters
+    ----------
+    requestid : str
+        A JSOC request ID (``JSOC_YYYYMMDD_NNN``); it need not be in the ledger.
+    path : str or path-like, optional
+        Path template with ``{file}`` (default: sunpy's download directory).
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.JSOCExportError
+        If JSOC does not have the request complete (status and message in the text); an expired
+        request of the ledger can be staged again with `restage`.
+    """
+    ledger = _ledger(ledger)
+    template = (
+        str(path)
+        if path is not None
+        else str(Path(sunpy_config.get("downloads", "download_dir")).expanduser() / "{file}")
+    )
+    with JSOCExportAPI(base_url()) as api:
+        reply = api.exp_status(requestid)
+    if int(reply.get("status", -1)) != 0:
+        msg = (
+            f"JSOC request {requestid} is not ready to download (status {reply.get('status')}: "
+            f"{reply.get('error') or reply.get('message') or 'no message'}); if it expired, call jobs.restage()."
+        )
+        raise JSOCExportError(msg)
+    return download_request(
+        ledger,
+        requestid,
+        reply,
+        base_url(),
+        lambda record, filename: target_path(template, filename),
+        downloader=make_downloader(int(conf.max_conn), 1, progress),
+        keep_tar=keep_tar,
+    )
+
+
+def restage(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> ReadyExport | FailedExport:
+    """
+    Stage a ledger request again if JSOC deleted it (after about 7 days), and wait for it.
+
+    A request still complete at JSOC is returned as it is. Download it with `download` using
+    the returned ``requestid``.
+    """
+    ledger = _ledger(ledger)
+    entry = _entry(ledger, requestid)
+    with JSOCExportAPI(base_url()) as api:
+        return _runner(api, ledger, entry.params["notify"]).resubmit_expired(requestid)
+
+
+def cancel(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> bool:
+    """
+    Cancel a pending request of the ledger, so that the address may submit another.
+
+    Returns whether JSOC cancelled it (JSOC only deletes its pending row; the ledger marks the
+    request cancelled).
+    """
+    ledger = _ledger(ledger)
+    entry = _entry(ledger, requestid)
+    with JSOCExportAPI(base_url()) as api:
+        return _runner(api, ledger, entry.params["notify"]).cancel(requestid)
