@@ -9,7 +9,13 @@ It starts `sunpy_jsoc_cutout.testing.JSOCEmulator` on ``127.0.0.1``, then uses `
 exactly as one would against the real JSOC:
 
 1. a plain ``url``/``fits`` export of a few ``aia.lev1_euv_12s`` 171 Å records;
-2. a small request processed by ``im_patch`` (a tracked cutout box).
+2. a small request processed by ``im_patch`` (a tracked cutout box);
+
+and then this package's Fido client, as a user would:
+
+3. ``Fido.search`` with ``a.jsoc_cutout`` attrs (the user's guide request, shortened: ``aia.lev1``
+   at 171 and 304 Å, a Carrington-tracked box, 10-minute cadence, ``url-tar``, a filename
+   format with the wavelength), which prints the export plan, and ``Fido.fetch``.
 
 It downloads the files, opens each with `sunpy.map.Map` and prints a short summary (request
 IDs, file names, map shapes and instruments). Nothing leaves the machine.
@@ -158,6 +164,49 @@ def _export_and_download(
     )
 
 
+def _fido_cutouts(emulator: JSOCEmulator, out_dir: Path) -> list[ExportSummary]:
+    """The user's guide request through ``Fido.search``/``Fido.fetch``; one summary per JSOC request."""
+    import astropy.units as u  # noqa: PLC0415
+
+    import sunpy.net.attrs as a  # noqa: PLC0415
+    from sunpy.net import Fido  # noqa: PLC0415
+
+    from sunpy_jsoc_cutout import attrs as jc  # noqa: PLC0415  (importing registers the client)
+    from sunpy_jsoc_cutout import jobs  # noqa: PLC0415
+    from sunpy_jsoc_cutout.config import conf, use_jsoc  # noqa: PLC0415
+
+    ledger = out_dir / "fido" / ".ledger.sqlite"
+    with use_jsoc(emulator.url), conf.set_temp("ledger", str(ledger)), conf.set_temp("min_poll", 0.5):
+        result = Fido.search(
+            a.Time("2014-02-05 08:00", "2014-02-05 09:00"),
+            a.jsoc.Series("aia.lev1"),
+            jc.Wavelengths(171 * u.AA, 304 * u.AA),
+            jc.Box.carrington(100 * u.deg, 10 * u.deg, 200 * u.pix, 200 * u.pix),
+            jc.Tracking(True),
+            a.Sample(10 * u.min),
+            jc.FilenameFormat("aia.lev1.{T_REC:A}.{WAVELNTH}.noproj.fits"),
+            jc.Method("url-tar"),
+            a.jsoc.Notify(DEMO_EMAIL),
+        )
+        print("\n".join(result["jsoccutout"].plan_lines()))
+        files = Fido.fetch(result, path=out_dir / "fido" / "{wavelength}" / "{file}", progress=False)
+        if files.errors:
+            log.warning("%d downloads failed: %s", len(files.errors), files.errors)
+        summaries = []
+        for entry in jobs.list_requests(ledger=ledger):
+            done = [f for f in jobs.request_files(entry.requestid, ledger=ledger) if f.done and f.record]
+            summaries.append(
+                ExportSummary(
+                    label=f"Fido cutout request ({entry.params.get('wavelength')} A)",
+                    request_id=entry.requestid,
+                    record_set=entry.params["ds"],
+                    records=tuple(f.record for f in done),
+                    files=tuple(_describe_file(Path(f.path)) for f in done),
+                )
+            )
+    return summaries
+
+
 def run_demo(out_dir: str | Path, *, image_size: int = 1024, time_model: str = "fast") -> list[ExportSummary]:
     """
     Run both demo exports against a freshly started emulator.
@@ -174,7 +223,7 @@ def run_demo(out_dir: str | Path, *, image_size: int = 1024, time_model: str = "
     Returns
     -------
     list of `ExportSummary`
-        The plain export first, then the im_patch request.
+        The plain export first, then the im_patch request, then the Fido client's requests.
 
     Raises
     ------
@@ -199,7 +248,8 @@ def run_demo(out_dir: str | Path, *, image_size: int = 1024, time_model: str = "
             process=CUTOUT_PROCESS,
             poll_interval=poll_interval,
         )
-    return [plain, cutout]
+        fido = _fido_cutouts(emulator, out_dir)
+    return [plain, cutout, *fido]
 
 
 def format_summary(exports: list[ExportSummary]) -> str:

@@ -22,13 +22,13 @@ from sunpy import config as sunpy_config
 
 from ._download import download_request, make_downloader
 from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
-from ._ledger import Ledger, RequestEntry
+from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
 from ._scheduler import ExportRunner
 from .config import base_url, conf, ledger_path
 from .exceptions import JSOCExportError
 
-__all__ = ["cancel", "download", "list_requests", "pending_request", "restage"]
+__all__ = ["cancel", "download", "list_requests", "pending_request", "request_files", "restage"]
 
 
 def _ledger(ledger) -> Ledger:
@@ -68,6 +68,11 @@ def list_requests(status: str | None = None, *, ledger: Ledger | str | os.PathLi
         Default ``config.ledger_path()``.
     """
     return _ledger(ledger).requests(status)
+
+
+def request_files(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> list[FileEntry]:
+    """The files of a ledger request: record, name, URL, and where and whether each was downloaded."""
+    return _ledger(ledger).files(requestid)
 
 
 def pending_request(notify: str) -> str | None:

@@ -34,8 +34,14 @@ def test_demo_succeeds_and_reports_two_distinct_requests(demo_run):
     status, output, out = demo_run
     assert status == 0
     requests = REQUEST_LINE.findall(output)
-    assert [label for label, _ in requests] == ["plain url/fits export", "im_patch cutout request"]
-    assert requests[0][1] != requests[1][1]
+    assert [label for label, _ in requests] == [
+        "plain url/fits export",
+        "im_patch cutout request",
+        "Fido cutout request (171 A)",
+        "Fido cutout request (304 A)",
+    ]
+    assert len({request_id for _, request_id in requests}) == 4
+    assert "Export plan: 2 JSOC request(s), 12 files" in output
     assert f"Files are in {out.resolve()}" in output
 
 
@@ -64,6 +70,19 @@ def test_cutout_request_is_processed_by_im_patch(demo_run):
     assert len(files) == 2
     for path in files:
         assert isinstance(sunpy.map.Map(path), AIAMap)
+
+
+def test_fido_job_downloads_tracked_cutouts_named_by_the_format(demo_run):
+    _, _, out = demo_run
+    for wavelength in (171, 304):
+        files = sorted((out / "fido" / str(wavelength)).glob("*.fits"))
+        assert len(files) == 6  # one hour at a 10-minute cadence
+        for path in files:
+            assert re.match(rf"aia\.lev1\.2014-02-05T\d{{6}}Z\.{wavelength}\.noproj\.fits$", path.name)
+        smap = sunpy.map.Map(files[0])
+        assert isinstance(smap, AIAMap)
+        assert smap.data.shape == (200, 200)
+    assert not list((out / "fido").rglob("*.tar"))
 
 
 def test_format_summary_lists_ids_records_and_files():
