@@ -38,6 +38,7 @@ from ._report import JobReport
 from ._scheduler import ExportRunner
 from ._validation import require_notify
 from .config import base_url, conf, ledger_path
+from .exceptions import UnsafeArchiveError
 
 __all__ = ["fetch"]
 
@@ -104,6 +105,36 @@ def _used_plans(table) -> list[int]:
     return sorted({int(i) for i in np.asarray(table["Request"])}) if len(table) else []
 
 
+def _download_ready(outcome, ledger, path_for, root, report, *, progress, overwrite, keep_tar) -> parfive.Results:
+    """Download the files of one completed export; an unsafe tar becomes an error entry, not an exception."""
+    log.info("Export %s is complete; downloading its files", outcome.requestid)
+    batch = int(conf.download_batch) or None
+    bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not (progress and batch))
+    try:
+        return download_request(
+            ledger,
+            outcome.requestid,
+            outcome.index,
+            base_url(),
+            path_for,
+            downloader=make_downloader(int(conf.max_conn), 1, progress and not batch, overwrite),
+            new_downloader=lambda: make_downloader(int(conf.max_conn), 1, False, overwrite),
+            batch=batch,
+            on_batch=lambda done, total: _advance(bar, done, total),
+            tar_dir=root,
+            keep_tar=keep_tar,
+            report=report,
+        )
+    except UnsafeArchiveError as err:
+        report.fail(outcome.requestid, str(err), "refused (unsafe tar)")
+        results = parfive.Results()
+        stand_in = root / f"{outcome.requestid}.unsafe.tar"
+        results.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), err)
+        return results
+    finally:
+        bar.close()
+
+
 def fetch(
     client,
     table,
@@ -149,6 +180,8 @@ def fetch(
     """
     notify = require_notify({"notify": table.notify})
     template = _template(path)
+    if len(table):
+        target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
     report = JobReport()
     client.last_report = report
     used = _used_plans(table)
@@ -181,25 +214,9 @@ def fetch(
         )
         for outcome in runner.iter_ready(plans):
             if isinstance(outcome, ReadyExport):
-                log.info("Export %s is complete; downloading its files", outcome.requestid)
-                batch = int(conf.download_batch) or None
-                bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not (progress and batch))
-                results = download_request(
-                    ledger,
-                    outcome.requestid,
-                    outcome.index,
-                    base_url(),
-                    _path_maker(template, rows_of[id(outcome.plan)]),
-                    downloader=make_downloader(int(conf.max_conn), 1, progress and not batch, overwrite),
-                    new_downloader=lambda: make_downloader(int(conf.max_conn), 1, False, overwrite),
-                    batch=batch,
-                    on_batch=lambda done, total, bar=bar: _advance(bar, done, total),
-                    tar_dir=root,
-                    keep_tar=keep_tar,
-                    report=report,
-                )
-                bar.close()
-                _merge(out, results)
+                options = {"progress": progress, "overwrite": overwrite, "keep_tar": keep_tar}
+                rows = rows_of[id(outcome.plan)]
+                _merge(out, _download_ready(outcome, ledger, _path_maker(template, rows), root, report, **options))
             else:
                 report.fail(outcome.requestid or "(none)", outcome.message, f"failed (status {outcome.status})")
                 stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"

@@ -1,6 +1,7 @@
 """Fido.fetch through JSOCCutoutClient against the emulator with JSOC's rules on."""
 
 import re
+from pathlib import Path
 
 import parfive
 import pytest
@@ -17,7 +18,7 @@ from sunpy.net.jsoc import JSOCClient
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout.config import conf
-from sunpy_jsoc_cutout.exceptions import MissingNotifyError
+from sunpy_jsoc_cutout.exceptions import MissingNotifyError, PathTemplateError, UnsafeArchiveError
 
 GUIDE_FORMAT = "aia.lev1.{T_REC:A}.{WAVELNTH}.noproj.fits"  # the guide's {WAVELNTH} format, plus .fits
 GUIDE_NAME = re.compile(r"^aia\.lev1\.2014-02-05T\d{6}Z\.(171|193|211|304)\.noproj\.fits$")
@@ -116,3 +117,27 @@ def test_stock_client_with_two_blocks_gets_status_7_ours_completes(jsoc, email, 
     assert len(files) == len(result[0]) + len(result[1])
     ours = exp_requests(jsoc)[2:]
     assert [e.get("jsoc_status") for e in ours].count(7) <= 1  # at most the stock client's leftover
+
+
+def test_malicious_tar_is_refused_and_the_others_arrive(jsoc, email, tmp_path):
+    query = guide_query(email, a.Sample(30 * u.min), jc.Method("url-tar"))
+    result = Fido.search(a.Time("2014-02-05 08:00", "2014-02-05 08:30"), *query[1:])
+    absolute = Path("/tmp/jsoc_emulator_unsafe_absolute.txt")
+    absolute.unlink(missing_ok=True)
+    jsoc.set_export_faults(unsafe_tar=["dotdot", "absolute", "symlink"])
+    out = tmp_path / "out"
+    files = Fido.fetch(result, path=out / "{file}")
+    assert len(files.errors) == 4  # every tar of this job was poisoned: each refused, none raised
+    assert all(isinstance(e.exception, UnsafeArchiveError) for e in files.errors)
+    assert not list(out.rglob("*.fits"))  # nothing extracted from a refused tar
+    assert not list(out.rglob("*.tar"))
+    assert not absolute.exists()
+    assert not list(tmp_path.rglob("jsoc_emulator_unsafe_*"))
+    assert not list(tmp_path.rglob("unsafe_symlink*"))
+
+
+def test_bad_path_template_fails_before_anything_is_sent(jsoc, email, tmp_path):
+    result = Fido.search(*guide_query(email, a.Sample(60 * u.min)))
+    with pytest.raises(PathTemplateError, match="wavelenght"):
+        Fido.fetch(result, path=tmp_path / "{wavelenght}" / "{file}")
+    assert not exp_requests(jsoc)
