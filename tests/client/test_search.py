@@ -144,3 +144,24 @@ def jsoc_client_search(box):
     return JSOCCutoutClient().search(
         a.Time("2014-02-05 08:00", "2014-02-05 08:01"), a.jsoc.Series("aia.lev1_euv_12s"), box
     )
+
+
+def test_coaligned_aia_and_hmi_in_one_block(jsoc):
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:05"),
+        jc.CoalignedSeries("aia.lev1_euv_12s", "hmi.M_45s"),
+        jc.Wavelengths(171 * u.AA, 304 * u.AA),
+        jc.Box([-300, 200] * u.arcsec, 200 * u.arcsec),
+        jc.ReferenceTime("2014-02-05 08:00"),
+    )
+    assert len(result) == 1  # one block, so one fetch plans across both instruments
+    table = result["jsoccutout"]
+    assert {p.series for p in table.plans} == {"aia.lev1_euv_12s", "hmi.M_45s"}
+    assert set(np.unique(table["Wavelength"].to_value(u.AA))) == {171, 304, 6173}
+
+    def box_args(process):
+        args = dict(part.split("=", 1) for part in process.split("|")[1].split(",")[1:] if "=" in part)
+        return {k: args[k] for k in ("locunits", "boxunits", "x", "y", "width", "height", "t_ref")}
+
+    boxes = [box_args(p.process) for p in table.plans]
+    assert boxes[0] == boxes[1]  # same centre, reference time and angular size
