@@ -35,7 +35,7 @@ from ._jsoc_export import JSOCExportAPI, ReadyExport
 from ._ledger import Ledger
 from ._paths import target_path
 from ._report import JobReport
-from ._scheduler import ExportRunner
+from ._scheduler import runner_from_config
 from ._validation import require_notify
 from .config import base_url, conf, ledger_path
 from .exceptions import UnsafeArchiveError
@@ -200,17 +200,8 @@ def fetch(
     request_of_row = np.asarray(table["Request"]) if len(table) else np.array([], dtype=int)
     rows_of = {id(table.plans[i]): table[request_of_row == i] for i in used}
     with JSOCExportAPI(base_url()) as api:
-        runner = ExportRunner(
-            api,
-            ledger,
-            notify=notify,
-            min_poll=float(conf.min_poll),
-            max_poll=float(conf.max_poll),
-            timeout=float(conf.export_timeout),
-            cancel_foreign=cancel_foreign,
-            clock=clock,
-            sleep=sleep,
-            progress=progress,
+        runner = runner_from_config(
+            api, ledger, notify, cancel_foreign=cancel_foreign, clock=clock, sleep=sleep, progress=progress
         )
         for outcome in runner.iter_ready(plans):
             if isinstance(outcome, ReadyExport):

@@ -24,7 +24,7 @@ from ._download import download_request, make_downloader
 from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
 from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
-from ._scheduler import ExportRunner
+from ._scheduler import ExportRunner, runner_from_config
 from .config import base_url, conf, ledger_path
 from .exceptions import JSOCExportError
 
@@ -43,16 +43,8 @@ def _entry(ledger: Ledger, requestid: str) -> RequestEntry:
     return entry
 
 
-def _runner(api: JSOCExportAPI, ledger: Ledger, notify: str, progress: bool = False) -> ExportRunner:
-    return ExportRunner(
-        api,
-        ledger,
-        notify=notify,
-        min_poll=float(conf.min_poll),
-        max_poll=float(conf.max_poll),
-        timeout=float(conf.export_timeout),
-        progress=progress,
-    )
+def _runner(api: JSOCExportAPI, ledger: Ledger, notify: str) -> ExportRunner:
+    return runner_from_config(api, ledger, notify)
 
 
 def list_requests(status: str | None = None, *, ledger: Ledger | str | os.PathLike | None = None) -> list[RequestEntry]:
