@@ -178,6 +178,9 @@ def fetch(
     parfive.Results
         The files, and an error entry (with an http URL) for every failed export or download.
     """
+    if not len(table) or not getattr(table, "plans", None):
+        # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
+        return parfive.Results()
     notify = require_notify({"notify": table.notify})
     template = _template(path)
     if len(table):

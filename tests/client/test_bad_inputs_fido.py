@@ -92,3 +92,13 @@ def test_bad_query_gives_its_message_and_sends_nothing(jsoc, query, message, cap
     # positive control: a valid query in the same fixture does reach it
     Fido.search(TIME, EUV, a.Wavelength(171 * u.AA), BOX)
     assert len(jsoc.request_log) > 0
+
+
+def test_fetching_a_failed_search_does_nothing(jsoc, tmp_path):
+    # sunpy >= 7.1 keeps the failed block (empty, with .errors); sunpy 7.0 raised at search
+    if not _fido_keeps_search_errors():
+        pytest.skip("sunpy 7.0 raises at search time")
+    result = Fido.search(TIME, a.jsoc.Series("hmi.sharp_720s"), BOX, a.jsoc.Notify("user@example.com"))
+    assert result.errors
+    assert len(Fido.fetch(result, path=tmp_path / "{file}")) == 0
+    assert not [e for e in jsoc.request_log if e["endpoint"] == "jsoc_fetch"]
