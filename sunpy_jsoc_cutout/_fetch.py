@@ -161,7 +161,8 @@ def fetch(
     path : str, optional
         Path template; ``{file}`` and any column of the table (``{wavelength}``, ``{T_REC:%Y%m%d}``).
     downloader : parfive.Downloader, optional
-        Ignored: Fido always passes one with five connections. Set ``conf.max_conn`` instead.
+        Not used for downloading (Fido always passes one with five connections; set
+        ``conf.max_conn`` instead); only its ``progress`` setting is followed.
     progress, overwrite : bool
         Show progress bars and staging progress; parfive's overwrite rule.
     keep_tar : bool
@@ -182,6 +183,8 @@ def fetch(
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
     notify = require_notify({"notify": table.notify})
+    if downloader is not None and not downloader.config.progress:
+        progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
     template = _template(path)
     if len(table):
         target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent

@@ -15,7 +15,7 @@ Order of work (nothing is sent before the block passed ``_validation.check_block
 import itertools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,6 +30,7 @@ from ._coords import ImPatchLocation, parse_drms_time, resolve_box
 from ._jsoc_info import JSOCInfo, int_keyword
 from ._noaa import noaa_query, resolve_active_region
 from ._plan import ExportPlan, plan_exports
+from ._process import im_patch_time
 from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
 from ._split import split_request
@@ -193,6 +194,33 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     }
 
 
+def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
+    """
+    Widen im_patch's ``t_start``/``t_stop`` to the listed rows.
+
+    A slotted record set can hold a slot whose ``T_REC`` (or ``T_OBS``) lies just past the end
+    of ``a.Time`` (AIA slots are labelled a second after the minute); im_patch skips records
+    outside ``t_start``-``t_stop``, so without this the search would list a file that never comes.
+    """
+    if not columns or "t_stop=" not in plan.process:
+        return plan
+    times = Time([columns["T_REC"].min(), columns["T_REC"].max(), columns["T_OBS"].min(), columns["T_OBS"].max()])
+    first, last = times.min() - 1 * u.s, times.max() + 1 * u.s
+    process = plan.process
+
+    def widen(key: str, when: Time, earlier: bool) -> None:
+        nonlocal process
+        match = re.search(rf"{key}=([0-9T:.\-]+)", process)
+        if match and match.group(1) != "NotSpecified":
+            current = Time(match.group(1), scale="utc")
+            if (when < current) if earlier else (when > current):
+                process = process.replace(match.group(0), f"{key}={im_patch_time(when)}")
+
+    widen("t_start", first, earlier=True)
+    widen("t_stop", last, earlier=False)
+    return replace(plan, process=process)
+
+
 def record_limit(rules: SeriesRules) -> int:
     """Most records in one request of the series (``conf.record_limit_aia``/``record_limit_hmi``)."""
     return int(conf.record_limit_hmi if rules.instrument == "HMI" else conf.record_limit_aia)
@@ -224,6 +252,7 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
         for plan in plans:
             request = SearchedRequest(plan, location)
             _rows(info, request, rule, block, segment, page_size)
+            request.plan = cover_rows(request.plan, request.columns)
             log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
             out += split_request(request, record_limit(rule), sparse=rule.lev1)
     return out

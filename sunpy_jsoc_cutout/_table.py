@@ -39,7 +39,7 @@ class JSOCCutoutResponse(QueryResponseTable):
 
     def plan_lines(self) -> list[str]:
         """The export plan as text lines: one per request still referenced by a row."""
-        if not len(self) or not self.plans:
+        if not len(self) or not self.plans or not {"Request", "Size", "Skip"} <= set(self.colnames):
             return []
         used = sorted({int(i) for i in np.asarray(self["Request"])})
         size = np.asarray(self["Size"].to_value(u.Mibyte))

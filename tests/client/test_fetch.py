@@ -141,3 +141,23 @@ def test_bad_path_template_fails_before_anything_is_sent(jsoc, email, tmp_path):
     with pytest.raises(PathTemplateError, match="wavelenght"):
         Fido.fetch(result, path=tmp_path / "{wavelenght}" / "{file}")
     assert not exp_requests(jsoc)
+
+
+def test_every_listed_row_arrives_when_the_last_slot_is_past_the_time_range(jsoc, email, tmp_path):
+    # aia.lev1_euv_12s slots are labelled a second after the minute: 09:00:01 is in the record set
+    # of 08:00-09:00 at 20 min; im_patch's t_stop must not drop it.
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 09:00"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        jc.Box([-517.2, -246] * u.arcsec, 100 * u.arcsec),
+        a.Sample(20 * u.min),
+        a.jsoc.Notify(email),
+    )
+    table = result["jsoccutout"]
+    assert len(table) == 4
+    assert table["T_REC"][-1].isot.startswith("2014-02-05T09:00:01")
+    files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
+    assert not files.errors
+    assert len(files) == 4
+    assert not result["jsoccutout"].client.last_report.missing
