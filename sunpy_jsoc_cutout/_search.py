@@ -205,7 +205,7 @@ def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
     if not columns or "t_stop=" not in plan.process:
         return plan
     times = Time([columns["T_REC"].min(), columns["T_REC"].max(), columns["T_OBS"].min(), columns["T_OBS"].max()])
-    first, last = times.min() - 1 * u.s, times.max() + 1 * u.s
+    first, last = times.min(), times.max()
     process = plan.process
 
     def widen(key: str, when: Time, earlier: bool) -> None:
@@ -214,7 +214,8 @@ def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
         if match and match.group(1) != "NotSpecified":
             current = Time(match.group(1), scale="utc")
             if (when < current) if earlier else (when > current):
-                process = process.replace(match.group(0), f"{key}={im_patch_time(when)}")
+                padded = when - 1 * u.s if earlier else when + 1 * u.s
+                process = process.replace(match.group(0), f"{key}={im_patch_time(padded)}")
 
     widen("t_start", first, earlier=True)
     widen("t_stop", last, earlier=False)
