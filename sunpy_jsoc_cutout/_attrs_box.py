@@ -158,8 +158,8 @@ class Box(DataAttr):
         >>> box = jc.Box.from_corners(
         ...     SkyCoord(-700 * u.arcsec, -400 * u.arcsec, **kw), SkyCoord(-300 * u.arcsec, -100 * u.arcsec, **kw)
         ... )
-        >>> box.width, box.height
-        (<Quantity 400. arcsec>, <Quantity 300. arcsec>)
+        >>> print(box.width.to("arcsec"), box.height.to("arcsec"))
+        400.0 arcsec 300.0 arcsec
         """
         bl, tr = SkyCoord(bottom_left), SkyCoord(top_right)
         if not (bl.isscalar and tr.isscalar) or not bl.is_equivalent_frame(tr):
