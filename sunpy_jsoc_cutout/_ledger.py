@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS requests (
     updated REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS requests_key ON requests (key);
+CREATE TABLE IF NOT EXISTS intents (
+    key TEXT PRIMARY KEY,
+    started REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS files (
     requestid TEXT NOT NULL,
     filename TEXT NOT NULL,
@@ -262,6 +266,30 @@ class Ledger:
                 f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE requestid = ?", (requestid,)
             ).fetchone()
         return _request_entry(row)
+
+    # Submissions in flight --------------------------------------------------------------------
+
+    def add_intent(self, key: str) -> None:
+        """
+        Note that a request with this `request_key` is about to be submitted.
+
+        A process killed after JSOC accepted the request but before `add_request` leaves the
+        intent behind; the next run then knows that a pending request JSOC names for the same
+        address may be its own.
+        """
+        with self._connect(write=True) as connection:
+            connection.execute("INSERT OR REPLACE INTO intents (key, started) VALUES (?, ?)", (key, time.time()))
+
+    def intent(self, key: str) -> float | None:
+        """When an unfinished submission with this key started (unix time), or `None`."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT started FROM intents WHERE key = ?", (key,)).fetchone()
+        return None if row is None else float(row[0])
+
+    def clear_intent(self, key: str) -> None:
+        """Forget the submission intent of this key (it was recorded or refused)."""
+        with self._connect(write=True) as connection:
+            connection.execute("DELETE FROM intents WHERE key = ?", (key,))
 
     def get(self, requestid: str) -> RequestEntry | None:
         """The entry of a request ID, or `None` if the ledger does not know it."""

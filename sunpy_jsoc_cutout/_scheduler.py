@@ -71,6 +71,8 @@ class _Job:
     pause: float | None = None
     reply: dict | None = None
     notes: list[str] = field(default_factory=list)
+    #: Unix time of an unfinished submission left in the ledger by an earlier (killed) run.
+    previous_intent: float | None = None
 
 
 class ExportRunner:
@@ -226,6 +228,7 @@ class ExportRunner:
     def _submit(self, job: _Job, held: list):
         """Adopt or submit ``job``; returns None (then wait for it) or its final outcome."""
         entry = self.ledger.request_for(job.key)
+        job.previous_intent = self.ledger.intent(job.key)
         adopted = None if entry is None else self._adopt(job, entry)
         if adopted is True:
             return None if job.reply is None else self._ready(job, job.reply)
@@ -234,6 +237,7 @@ class ExportRunner:
         errors = 0
         interval = None
         while not self._timed_out(job):
+            self.ledger.add_intent(job.key)
             try:
                 reply = self.api.exp_request(job.plan, self.notify)
             except JSOCHTTPError as err:
@@ -254,6 +258,7 @@ class ExportRunner:
         return self._fail(job, None, f"No export could be submitted within {self.timeout:.0f} s.", "timeout")
 
     def _accepted(self, job: _Job, reply: dict, status: int | None):
+        self.ledger.clear_intent(job.key)
         requestid = str(reply.get("requestid") or "")
         job.requestid = requestid if REQUEST_ID_RE.fullmatch(requestid) else None
         if job.requestid and status in (0, 1, 2):
@@ -309,6 +314,11 @@ class ExportRunner:
         pid = pending_request_id(message)
         entry = self.ledger.get(pid) if pid else None
         self.progress.polled(pid or "?", 7, self.clock() - job.started, None)
+        if entry is None and pid and self._interrupted_submission(job):
+            # our own earlier run was killed after JSOC accepted it and before the ledger heard of it
+            entry = self.ledger.add_request(job.key, pid, job.params)
+            self.ledger.clear_intent(job.key)
+            log.info("JSOC names %s pending: the request of an interrupted run of ours, adopted", pid)
         if entry is not None and entry.key == job.key:
             job.requestid, job.adopted = pid, True
             job.notes.append(f"adopted pending {pid} from the ledger")
@@ -328,6 +338,11 @@ class ExportRunner:
             text = f"{message} It was still pending after {self.timeout:.0f} s."
             return self._fail(job, 7, text, "pending")
         return "retry"
+
+    def _interrupted_submission(self, job: _Job) -> bool:
+        """Whether an earlier run left an unfinished submission of this job, within JSOC's 60-minute pending window."""
+        started = job.previous_intent
+        return started is not None and 0 <= time.time() - started < 3600
 
     def _finish_other(self, job: _Job, pid: str, held: list):
         """Poll our own other request ``pid`` until it leaves the pending states (ledger updated)."""

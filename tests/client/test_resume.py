@@ -16,10 +16,17 @@ import pytest
 
 from astropy.io import fits
 
-from sunpy_jsoc_cutout._ledger import Ledger
+from sunpy.net import Fido
+
+from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, ledger_params
+from sunpy_jsoc_cutout._ledger import Ledger, request_key
+from sunpy_jsoc_cutout.config import ledger_path
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 
 JOB = Path(__file__).parent / "jobs" / "fetch_job.py"
+sys.path.insert(0, str(JOB.parent))
+from fetch_job import QUERY
+
 EMAIL = "user@example.com"
 
 
@@ -121,3 +128,19 @@ def test_kill_mid_file_then_resume(jsoc, tmp_path, uninterrupted):
         assert gets.count(path) == 1, path
     assert not list(out.glob("*.part"))
     assert data_hashes(out) == uninterrupted
+
+
+def test_killed_between_jsoc_accepting_and_the_ledger_write(jsoc, email, tmp_path):
+    """The narrowest kill: JSOC has the request, the ledger only the intent to submit it."""
+    result = Fido.search(*QUERY)
+    plan = result["jsoccutout"].plans[0]
+    ledger = Ledger(ledger_path())
+    ledger.add_intent(request_key(ledger_params(plan, email)))  # what the killed run wrote first
+    with JSOCExportAPI(jsoc.url) as api:
+        lost = api.exp_request(plan, email)["requestid"]  # JSOC accepted it; the run died here
+    files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
+    assert not files.errors
+    accepted = accepted_requests(jsoc)
+    assert len(accepted) == 2  # the lost request and the second plan: no duplicate of the first
+    assert ledger.get(lost).status == "complete"
+    assert len(files) == int((result["jsoccutout"]["Skip"] == "").sum())
