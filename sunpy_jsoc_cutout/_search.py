@@ -33,12 +33,12 @@ from ._plan import ExportPlan, plan_exports
 from ._process import im_patch_time
 from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
-from ._split import split_request
+from ._split import JobCosts, split_job
 from .attrs import ActiveRegion, Tracking
 from .config import conf
 from .exceptions import CutoutQueryError
 
-__all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block"]
+__all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block", "split_for_jsoc"]
 
 REFERENCE_KEYS = (
     "T_REC", "T_OBS", "QUALITY", "HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS", "CAR_ROT",
@@ -62,6 +62,8 @@ class SearchedRequest:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     #: ``(index, count)`` when the plan was split into ``count`` pieces by ``_split``.
     part: tuple[int, int] | None = None
+    #: The series' rules (record limit, sparse lev1 slots).
+    rules: SeriesRules | None = None
 
 
 def parse_times(values) -> Time:
@@ -227,6 +229,14 @@ def record_limit(rules: SeriesRules) -> int:
     return int(conf.record_limit_hmi if rules.instrument == "HMI" else conf.record_limit_aia)
 
 
+def split_for_jsoc(requests: list[SearchedRequest]) -> list[SearchedRequest]:
+    """Split the job's requests for JSOC's limits and for pipelining (``_split``; costs from ``conf``)."""
+    costs = JobCosts(float(conf.staging_per_record), float(conf.download_rate), float(conf.request_overhead))
+    return split_job(
+        requests, lambda r: record_limit(r.rules), costs, float(conf.request_byte_limit), sparse=lambda r: r.rules.lev1
+    )
+
+
 def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_size: int = 20000, noaa_series=None):
     """
     Plan the exports of one checked block and list the records each will export.
@@ -255,7 +265,8 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
             _rows(info, request, rule, block, segment, page_size)
             request.plan = cover_rows(request.plan, request.columns)
             log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
-            out += split_request(request, record_limit(rule), sparse=rule.lev1)
+            request.rules = rule
+            out.append(request)
     return out
 
 

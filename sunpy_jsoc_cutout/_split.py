@@ -1,14 +1,22 @@
 """
-Splitting one planned export into requests JSOC will accept and that pipeline well (pure).
+Splitting planned exports into requests JSOC will accept and that pipeline well (pure).
 
 JSOC refuses a request whose record set is too large ("about 15,000 AIA, 32,000 HMI records",
 ``exportdata.html``; status 4 "too many records") and one whose estimated size is over its byte
 limit (status 3; the client sends ``sizeratio`` so that cutouts are not charged as full disks).
-Within those limits a job is cut into a few requests of similar size, so that the download of
-request *k* runs while JSOC stages request *k+1*: with *k* requests, only the first staging
-and the last download are not hidden behind other work. More requests cost JSOC's fixed queue
-latency (about a minute each) and one pending slot at a time, so the client aims for at most
-`TARGET_REQUESTS` requests of at least `MIN_RECORDS` records each, unless the limits force more.
+
+Within those limits the job is cut into pieces so that the download of request *k* runs while
+JSOC stages request *k+1* (JSOC stages one request per user at a time). With *N* requests of
+similar size, what is not hidden behind other work is the first request's staging and the last
+request's download, about ``(S + D) / N`` for a job that stages in *S* seconds and downloads in
+*D*; each request costs JSOC's fixed overhead *o* (queue pick-up, set-up: tens of seconds). The
+total ``(S + D) / N + N o`` is smallest at ``N = sqrt((S + D) / o)``. The client estimates *S*
+and *D* from the rows (``conf.staging_per_record``, ``conf.download_rate``), takes *o* from
+``conf.request_overhead``, and asks for that many requests, at most `MAX_REQUESTS`, never
+fewer than the job already has (one per wavelength on ``aia.lev1``, one per series), and no
+piece smaller than `MIN_RECORDS`. A small job (say 200 cutouts) stays in one request per
+wavelength; the user's guide campaign (1,920 cutouts of 1 MB) becomes 8 requests. Measured
+against drms by hand on the emulator's realistic model: ``benchmarks/bench_campaign.py``.
 
 Boundaries fall on the time of a kept row: the new record set starts at that row's ``T_REC`` and
 ends at the next piece's first row, so DRMS's ``@`` grid and im_patch's cadence grid (anchored at
@@ -17,7 +25,7 @@ the first record of the set) start where they started for that row.
 
 import math
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,23 +33,57 @@ import astropy.units as u
 
 from ._recordset import drms_time
 
-__all__ = ["MIN_RECORDS", "TARGET_REQUESTS", "piece_sizes", "split_request"]
+__all__ = ["MAX_REQUESTS", "MIN_RECORDS", "JobCosts", "piece_sizes", "pipeline_requests", "split_job", "split_request"]
 
-TARGET_REQUESTS = 4
-MIN_RECORDS = 300
+MAX_REQUESTS = 8
+MIN_RECORDS = 100
 _RANGE = re.compile(r"^(?P<head>[^\[]+\[)(?P<start>[^\]\-@]+?)-(?P<end>[^\]@]+?)(?P<at>@[^\]]+)?(?P<tail>\].*)$")
 
 
-def piece_sizes(n: int, record_limit: int, byte_limit: float, bytes_per_record: float) -> int:
-    """Records per request for ``n`` records: within both limits, about ``n / TARGET_REQUESTS``."""
+@dataclass(frozen=True)
+class JobCosts:
+    """The estimates behind the number of requests (see the module notes)."""
+
+    staging_per_record: float = 1.0
+    download_rate: float = 5e6
+    request_overhead: float = 20.0
+
+
+def pipeline_requests(records: int, total_bytes: float, costs: JobCosts, existing: int = 1) -> int:
+    """How many requests a job of ``records`` files and ``total_bytes`` should be staged as."""
+    work = records * costs.staging_per_record + total_bytes / costs.download_rate
+    best = round(math.sqrt(work / costs.request_overhead)) if work > 0 else 1
+    return max(existing, min(MAX_REQUESTS, best))
+
+
+def piece_sizes(n: int, record_limit: int, byte_limit: float, bytes_per_record: float, pieces: int = 1) -> int:
+    """Records per request for ``n`` records: within both limits, about ``n / pieces``, at least `MIN_RECORDS`."""
     cap = max(1, int(record_limit))
     if bytes_per_record > 0:
         cap = max(1, min(cap, int(byte_limit // bytes_per_record)))
-    wanted = max(MIN_RECORDS, math.ceil(n / TARGET_REQUESTS))
+    wanted = max(MIN_RECORDS, math.ceil(n / max(1, pieces)))
     return min(cap, wanted)
 
 
-def split_request(request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False):
+def split_job(requests, record_limit, costs: JobCosts, byte_limit: float = 50e9, *, sparse=lambda request: False):
+    """
+    Split every searched request of a job (``_search.SearchedRequest``) for the limits and pipelining.
+
+    ``record_limit(request)`` and ``sparse(request)`` give each request's record limit and whether
+    its series is ``aia.lev1``/``hmi.lev1``.
+    """
+    listed = [r for r in requests if len(r.columns.get("T_REC", []))]
+    records = sum(len(r.columns["T_REC"]) for r in listed)
+    total_bytes = float(sum(np.sum(r.columns["bytes"]) for r in listed))
+    wanted = pipeline_requests(records, total_bytes, costs, existing=max(1, len(listed)))
+    out = []
+    for request in requests:
+        pieces = math.ceil(wanted / max(1, len(listed)))
+        out += split_request(request, record_limit(request), byte_limit, sparse=sparse(request), pieces=pieces)
+    return out
+
+
+def split_request(request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False, pieces: int = 1):
     """
     Split a searched request (``_search.SearchedRequest``) into pieces by time.
 
@@ -58,7 +100,7 @@ def split_request(request, record_limit: int, byte_limit: float = 50e9, *, spars
         return [request]
     good = np.asarray(columns["bytes"]) > 0
     per_record = float(np.mean(np.asarray(columns["bytes"])[good])) if good.any() else 0.0
-    size = piece_sizes(n, record_limit, byte_limit, per_record)
+    size = piece_sizes(n, record_limit, byte_limit, per_record, pieces)
     if size >= n:
         return [request]
     starts = list(range(0, n, size))

@@ -14,7 +14,7 @@ from sunpy.net.jsoc.attrs import KeywordComparison
 
 from . import attrs as jc
 from ._jsoc_info import JSOCInfo
-from ._search import search_block
+from ._search import search_block, split_for_jsoc
 from ._table import JSOCCutoutResponse, build_table
 from ._validation import check_block
 from ._walker import walker
@@ -134,7 +134,8 @@ class JSOCCutoutClient(BaseClient):
         info = JSOCInfo(base_url())
         requests = []
         for block, rules in checked:
-            requests += search_block(info, block, rules, page_size=int(conf.page_size), noaa_series=conf.noaa_series)
+            found = search_block(info, block, rules, page_size=int(conf.page_size), noaa_series=conf.noaa_series)
+            requests += split_for_jsoc(found)
         notify = next((b["notify"] for b in blocks if b.get("notify")), None)
         method = next((b["method"] for b in blocks if b.get("method")), "url")
         return build_table(requests, self, notify, method)

@@ -40,6 +40,10 @@ class Conf(ConfigNamespace):
     noaa_series = ConfigItem("su_rsb.NOAA_ActiveRegions", "JSOC series holding NOAA active regions.")
     record_limit_aia = ConfigItem(15000, "Most records in one export request of an AIA series.")
     record_limit_hmi = ConfigItem(32000, "Most records in one export request of an HMI series.")
+    request_byte_limit = ConfigItem(50e9, "Most estimated bytes in one export request (JSOC refuses 100,000 MB).")
+    staging_per_record = ConfigItem(1.0, "Estimated JSOC staging seconds per cutout (for sizing pipelined requests).")
+    download_rate = ConfigItem(5e6, "Estimated download bytes per second from JSOC (for sizing pipelined requests).")
+    request_overhead = ConfigItem(20.0, "Estimated fixed seconds JSOC spends on each export request.")
     max_conn = ConfigItem(1, "Download connections to JSOC (JSOC asks for one).")
     download_batch = ConfigItem(
         1,

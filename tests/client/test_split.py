@@ -10,7 +10,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._split import MIN_RECORDS, piece_sizes
+from sunpy_jsoc_cutout._split import MAX_REQUESTS, MIN_RECORDS, JobCosts, piece_sizes, pipeline_requests
 from sunpy_jsoc_cutout.config import conf
 
 BOX = jc.Box.carrington(100 * u.deg, 10 * u.deg, 50 * u.pix, 50 * u.pix)
@@ -28,18 +28,29 @@ def search(*query, limit):
 
 
 def test_piece_sizes_respect_both_limits():
-    assert piece_sizes(10_000, 40, 1e12, 1e6) == 40
-    assert piece_sizes(10_000, 15_000, 1e9, 1e6) == 1000  # bytes: 1 GB / 1 MB per record
-    assert piece_sizes(10_000, 15_000, 1e12, 1e6) == 2500  # about four requests
-    assert piece_sizes(500, 15_000, 1e12, 1e6) == MIN_RECORDS
+    assert piece_sizes(10_000, 40, 1e12, 1e6, pieces=1) == 40
+    assert piece_sizes(10_000, 15_000, 1e9, 1e6, pieces=1) == 1000  # bytes: 1 GB / 1 MB per record
+    assert piece_sizes(10_000, 15_000, 1e12, 1e6, pieces=4) == 2500
+    assert piece_sizes(150, 15_000, 1e12, 1e6, pieces=4) == MIN_RECORDS
+
+
+def test_number_of_requests_balances_hidden_work_against_overhead():
+    costs = JobCosts(staging_per_record=1.0, download_rate=5e6, request_overhead=20.0)
+    # (S + D) / N + N o is smallest at N = sqrt((S + D) / o)
+    assert pipeline_requests(100, 100 * 30e3, costs) == 2  # sqrt(100.6 / 20) = 2.2
+    assert pipeline_requests(10, 10 * 30e3, costs) == 1
+    # the user's guide campaign: 1920 cutouts of 1 MB: sqrt((1920 + 384) / 20) = 10.7, at most 8
+    assert pipeline_requests(1920, 1920 * 1e6, costs, existing=4) == MAX_REQUESTS
+    # never fewer than the job already has
+    assert pipeline_requests(40, 40 * 30e3, costs, existing=4) == 4
 
 
 def test_slotted_series_pieces_hold_exactly_their_rows(jsoc):
     query = (TWO_HOURS, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), BOX)
     whole = search(*query, limit=15000)
     split = search(*query, limit=40)
-    # 601 records: pieces of MIN_RECORDS (300) so that downloads overlap staging
-    assert len(whole.plans) == 3
+    # 601 small cutouts: sqrt(601 s of staging / 20 s) = 5.5 -> 6 pieces, so that downloads overlap staging
+    assert len(whole.plans) == 6
     assert len(split.plans) == 16  # 601 records, 40 per request
     assert np.array_equal(np.asarray(split["recnum"]), np.asarray(whole["recnum"]))
     for index, plan in enumerate(split.plans):
