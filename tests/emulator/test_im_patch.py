@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from astropy.io import fits
 
-from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.frame_select import select_lev1_slots
 
 EMAIL = "user@example.com"
@@ -28,14 +27,6 @@ EXAMPLE_ARGS = {
     "width": 345.6,
     "height": 345.6,
 }
-
-
-@pytest.fixture(scope="module")
-def emu4096(tmp_path_factory):
-    """Full-resolution stored images (CDELT1 ~0.6"); cut-outs render only their own pixels."""
-    root = tmp_path_factory.mktemp("sums4096")
-    with JSOCEmulator(time_model="fast", image_size=4096, registered=(EMAIL,), root=root) as emu:
-        yield emu
 
 
 def export(emu, spec, args, out_dir):

@@ -4,21 +4,15 @@ the emulator's surface texture (fixed in the Carrington frame), with unregistere
 negative control.
 """
 
-import drms
 import numpy as np
 import pytest
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.time import Time
 
-import sunpy.map
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective
 
-from sunpy_jsoc_cutout.testing import JSOCEmulator
-
-EMAIL = "user@example.com"
 START = "2014-02-06T00:00:00"
 SPEC = "aia.lev1_euv_12s[2014-02-06T00:00:00Z/50m@2m][171]{image}"  # 25 frames
 ARGS = {
@@ -31,25 +25,6 @@ ARGS = {
     "width": 200,
     "height": 200,
 }
-
-
-@pytest.fixture(scope="module")
-def emu4096(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sums4096")
-    with JSOCEmulator(time_model="fast", image_size=4096, registered=(EMAIL,), root=root) as emu:
-        yield emu
-
-
-def export(emu, args, out_dir):
-    client = drms.Client(server=emu.server_config, email=EMAIL)
-    request = client.export(SPEC, method="url", protocol="fits", process={"im_patch": args})
-    request.wait(sleep=0)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    maps = []
-    for path in sorted(request.download(out_dir).download):
-        with fits.open(path) as hdul:
-            maps.append(sunpy.map.Map(hdul[0].data.astype(float), hdul[0].header.copy()))
-    return maps
 
 
 def _peak(c_minus, c0, c_plus):
@@ -99,9 +74,11 @@ def tracked_point_pixels(maps, reference):
 
 
 @pytest.fixture(scope="module")
-def sequences(emu4096, tmp_path_factory):
+def sequences(emu4096, export_maps, tmp_path_factory):
     out = tmp_path_factory.mktemp("register")
-    return export(emu4096, dict(ARGS, r=1), out / "r1"), export(emu4096, dict(ARGS, r=0), out / "r0")
+    return export_maps(emu4096, SPEC, dict(ARGS, r=1), out / "r1"), export_maps(
+        emu4096, SPEC, dict(ARGS, r=0), out / "r0"
+    )
 
 
 def test_registered_frames_align_to_a_tenth_of_a_pixel(sequences):

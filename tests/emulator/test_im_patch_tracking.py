@@ -7,21 +7,17 @@ degree boxes and the implicit limb-to-limb times of ``t_start``/``t_stop=NotSpec
 
 import warnings
 
-import drms
 import numpy as np
 import pytest
 from erfa import ErfaWarning
 
 import astropy.units as u
 from astropy.coordinates import SkyCoord
-from astropy.io import fits
 from astropy.time import Time
 
-import sunpy.map
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective, sun
 from sunpy.sun.models import differential_rotation
 
-from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.catalogue import Catalogue
 from sunpy_jsoc_cutout.testing.im_patch import im_patch
 from sunpy_jsoc_cutout.testing.noaa import region
@@ -29,30 +25,9 @@ from sunpy_jsoc_cutout.testing.processing import StepContext
 from sunpy_jsoc_cutout.testing.render import render
 from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
 
-EMAIL = "user@example.com"
 AR = 11964  # latitude 30.4 N, near the central meridian on 2014-02-06 in the emulator's catalogue
 START = "2014-02-06T00:00:00"
 CARRINGTON_RATE = 14.1844 * u.deg / u.day
-
-
-@pytest.fixture(scope="module")
-def emu4096(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sums4096")
-    with JSOCEmulator(time_model="fast", image_size=4096, registered=(EMAIL,), root=root) as emu:
-        yield emu
-
-
-def export(emu, spec, args, out_dir):
-    """im_patch export through drms; the cut-outs as sunpy maps, in time order."""
-    client = drms.Client(server=emu.server_config, email=EMAIL)
-    request = client.export(spec, method="url", protocol="fits", process={"im_patch": args})
-    request.wait(sleep=0)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    maps = []
-    for path in sorted(request.download(out_dir).download):
-        with fits.open(path) as hdul:
-            maps.append(sunpy.map.Map(hdul[0].data.astype(float), hdul[0].header.copy()))
-    return maps
 
 
 def excess_centroid(smap):
@@ -118,11 +93,11 @@ def car_rot_at(time):
     return int(sun.carrington_rotation_number(Time(time)))
 
 
-def test_tracked_region_drifts_only_by_differential_rotation(emu4096, tmp_path):
+def test_tracked_region_drifts_only_by_differential_rotation(emu4096, export_maps, tmp_path):
     lon0, lat = region_start()
     spec = f"aia.lev1_euv_12s[{START}Z/8h@10m][171]{{image}}"
     args = {"t": 0, "locunits": "carrlong", "car_rot": car_rot_at(START), "x": lon0.value, "y": lat.value}
-    maps = export(emu4096, spec, dict(args, boxunits="arcsec", width=200, height=200), tmp_path)
+    maps = export_maps(emu4096, spec, dict(args, boxunits="arcsec", width=200, height=200), tmp_path)
     assert len(maps) == 48
     t0 = maps[0].date
     measured = np.array([excess_centroid(m) for m in maps])
@@ -137,11 +112,11 @@ def test_tracked_region_drifts_only_by_differential_rotation(emu4096, tmp_path):
     assert np.abs(error).max() < 0.5
 
 
-def test_untracked_box_shows_the_full_rotation(emu4096, tmp_path):
+def test_untracked_box_shows_the_full_rotation(emu4096, export_maps, tmp_path):
     lon0, lat = region_start()
     spec = f"aia.lev1_euv_12s[{START}Z/8h@10m][171]{{image}}"
     args = {"t": 1, "locunits": "carrlong", "car_rot": car_rot_at(START), "x": lon0.value, "y": lat.value}
-    maps = export(emu4096, spec, dict(args, boxunits="arcsec", width=400, height=150), tmp_path)
+    maps = export_maps(emu4096, spec, dict(args, boxunits="arcsec", width=400, height=150), tmp_path)
     assert len(maps) == 48
     t0 = maps[0].date
     measured = np.array([excess_centroid(m) for m in maps])
@@ -155,7 +130,7 @@ def centre_pixel(smap):
 
 
 @pytest.mark.parametrize("locunits", ["carrlong", "stony", "arcsec"])
-def test_registered_box_centre_is_the_requested_location(emu4096, tmp_path, locunits):
+def test_registered_box_centre_is_the_requested_location(emu4096, export_maps, tmp_path, locunits):
     spec = "aia.lev1_euv_12s[2014-02-06T00:00:00Z/1h@30m][171]{image}"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ErfaWarning)
@@ -167,7 +142,7 @@ def test_registered_box_centre_is_the_requested_location(emu4096, tmp_path, locu
         args["car_rot"] = car_rot_at(START)
     else:
         args["t_ref"] = START
-    maps = export(emu4096, spec, args, tmp_path)
+    maps = export_maps(emu4096, spec, args, tmp_path)
     assert len(maps) == 2
     first = maps[0]
     if locunits == "carrlong":
@@ -190,7 +165,7 @@ def test_registered_box_centre_is_the_requested_location(emu4096, tmp_path, locu
         assert smap.meta["hgcrlt"] == pytest.approx(point.lat.to_value(u.deg), abs=0.01)
 
 
-def test_degree_box_is_the_box_projected_at_the_central_meridian(emu4096, tmp_path):
+def test_degree_box_is_the_box_projected_at_the_central_meridian(emu4096, export_maps, tmp_path):
     spec = "aia.lev1_euv_12s[2014-02-06T00:00:00Z/12s][171]{image}"
     width, height, lat = 10.0, 6.0, 20.0
     args = {
@@ -203,7 +178,7 @@ def test_degree_box_is_the_box_projected_at_the_central_meridian(emu4096, tmp_pa
         "width": width,
         "height": height,
     }
-    (smap,) = export(emu4096, spec, args, tmp_path)
+    (smap,) = export_maps(emu4096, spec, args, tmp_path)
     obs = smap.observer_coordinate.transform_to(HeliographicCarrington(observer="self", obstime=smap.date))
     ur = carrington_pixel(smap, obs.lon + width / 2 * u.deg, (lat + height / 2) * u.deg)
     ll = carrington_pixel(smap, obs.lon - width / 2 * u.deg, (lat - height / 2) * u.deg)

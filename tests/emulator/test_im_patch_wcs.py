@@ -20,7 +20,6 @@ from astropy.io import fits
 
 import sunpy.map
 
-from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.catalogue import Catalogue
 from sunpy_jsoc_cutout.testing.render import render
 
@@ -29,13 +28,6 @@ START = "2014-02-06T00:00:00"
 AIA = "aia.lev1_euv_12s[2014-02-06T00:00:00Z/12s][171]{image}"
 HMI = "hmi.M_45s[2014.02.06_00:00:00_TAI/45s]{magnetogram}"
 ARCSEC_BOX = {"t": 0, "t_ref": START, "locunits": "arcsec", "boxunits": "arcsec", "width": 60, "height": 45}
-
-
-@pytest.fixture(scope="module")
-def emu4096(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sums4096")
-    with JSOCEmulator(time_model="fast", image_size=4096, registered=(EMAIL,), root=root) as emu:
-        yield emu
 
 
 def export_one(emu, spec, args, out_dir):
