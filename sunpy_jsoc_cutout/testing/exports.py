@@ -28,6 +28,7 @@ from sunpy import log
 from . import export_rules as rules
 from .addresses import AddressBook
 from .clock import Clock
+from .export_controls import ExportControls
 from .export_rules import ExportRequestError
 from .export_state import (
     OFFLINE,
@@ -38,17 +39,17 @@ from .export_state import (
     PendingTable,
     manage_request_reply,
 )
-from .processing import ProcessError, parse_process, size_ratio, validate_steps
-from .staging import StagingError, StagingFaults, StagingJob, size_in_mb, stage_export
+from .export_worker import StagingWorker
+from .processing import parse_process, size_ratio
+from .staging import StagingFaults, size_in_mb
 from .timemodel import FAST, TimeModel
 
 __all__ = ["ExportManager"]
 
 NO_NOTIFY = "Email address for notification was not specified. It is required."
-ELSEWHERE_IP = "192.0.2.1"
 
 
-class ExportManager:
+class ExportManager(StagingWorker, ExportControls):
     """
     JSOC's export system, for the emulator's HTTP server.
 
@@ -318,67 +319,6 @@ class ExportManager:
         )
 
     # ------------------------------------------------------------------ worker
-    def _enqueue(self, request: ExportRequest) -> None:
-        self.start()
-        self._queue.put(request)
-
-    def _work(self) -> None:
-        while True:
-            request = self._queue.get()
-            if request is None:
-                return
-            try:
-                self._stage(request)
-            finally:
-                with self._idle:
-                    self._outstanding -= 1
-                    self._idle.notify_all()
-
-    def _stage(self, request: ExportRequest) -> None:
-        with self._lock:
-            if request.state != "queued":
-                return
-            request.state = "staging"
-        try:
-            validate_steps(request.chain)
-            sums_dir, local = self.store.new_export_dir(request.serial)
-            request.sums_dir, request.local_dir = sums_dir, local
-            job = StagingJob(
-                request.requestid,
-                request.records,
-                request.chain,
-                request.method,
-                request.protocol,
-                request.filenamefmt,
-                sums_dir,
-                local,
-                self.catalogue,
-                self.store.image_size,
-                lambda: self.clock.now_datetime().strftime("%Y.%m.%d_%H:%M:%S_UT"),
-                request.faults,
-                request.dataset,
-            )
-            result = stage_export(job)
-        except (StagingError, ProcessError) as err:
-            self._fail(request, str(err))
-            return
-        except Exception as err:  # noqa: BLE001 - any other error must still fail the request, not hang it
-            log.debug("export %s failed: %r", request.requestid, err)
-            self._fail(request, f"Failure occurred while processing export Request ID '{request.requestid}'.\n")
-            return
-        with self._lock:
-            request.index = result.index
-            request.state = "staged"
-            self._refresh(request, self.clock.now())
-
-    def _fail(self, request: ExportRequest, message: str) -> None:
-        with self._lock:
-            request.state, request.error = "failed", message
-            request.completed_at = self.clock.now()
-            self._pending.release(request.requestid)
-            self._dups.forget(request.requestid)
-        log.debug("export %s failed: %s", request.requestid, message)
-
     # ------------------------------------------------------------------ status machine
     def _complete(self, request: ExportRequest, when: float) -> None:
         request.state, request.completed_at = "done", when
@@ -439,83 +379,3 @@ class ExportManager:
             )
 
     # ------------------------------------------------------------------ knobs and inspection
-    def set_faults(
-        self,
-        *,
-        fail_after: int | None = None,
-        fail_message: str | None = None,
-        fail_requests: int | None = None,
-        unsafe_tar=(),
-        pending_elsewhere: str | None = None,
-        offline: bool | None = None,
-        clear: bool = False,
-    ) -> dict:
-        """
-        Export-level faults.
-
-        Parameters
-        ----------
-        fail_after : int, optional
-            New requests fail with status 4 after this many files were written.
-        fail_message : str, optional
-            Their error message.
-        fail_requests : int, optional
-            How many new requests fail (None: every one until cleared).
-        unsafe_tar : sequence of str
-            Add unsafe members (``absolute``, ``dotdot``, ``symlink``, ``hardlink``) to the tars of
-            new ``url-tar`` requests.
-        pending_elsewhere : str, optional
-            Record a pending request for this address made "elsewhere": its next request gets
-            status 7 naming that request's id (for 60 minutes, or until cancelled).
-        offline : bool, optional
-            Treat all data as offline (on tape): new requests get JSOC's status 25.
-        clear : bool
-            Reset every knob first.
-        """
-        with self._lock:
-            if clear:
-                self._faults.clear()
-            self._faults.update(fail_after, fail_message, fail_requests, unsafe_tar, offline)
-            if pending_elsewhere:
-                now = self.clock.now()
-                self._pending.add(pending_elsewhere, ELSEWHERE_IP, self._next_id(now), now)
-            return self._faults.describe()
-
-    def fault_state(self) -> dict:
-        """The export-level knobs."""
-        with self._lock:
-            return self._faults.describe()
-
-    def expire(self, requestid: str) -> str:
-        """Make a completed request expire now; returns ``expired``, ``not completed`` or ``unknown``."""
-        with self._lock:
-            request = self._requests.get(requestid)
-            if request is None:
-                return "unknown"
-            self._refresh(request, self.clock.now())
-            if request.state == "deleted":
-                return "expired"
-            if request.state != "done":
-                return "not completed"
-            self._delete(request)
-            return "expired"
-
-    def request(self, requestid: str) -> ExportRequest | None:
-        """The request object (for tests and the control API)."""
-        with self._lock:
-            return self._requests.get(requestid)
-
-    def state(self) -> dict:
-        """JSON-serialisable picture of the manager."""
-        with self._lock:
-            self._refresh_all()
-            now = self.clock.now()
-            return {
-                "requests": [r.describe() for r in self._requests.values()],
-                "pending": self._pending.describe(now),
-                "duplicates": len(self._dups.rows),
-                "registered": self.addresses.registered(),
-                "time_model": self.model.name,
-                "outstanding": self._outstanding,
-                "faults": self.fault_state(),
-            }
