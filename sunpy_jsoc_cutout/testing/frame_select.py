@@ -35,6 +35,9 @@ __all__ = [
     "strip_at_cadence",
 ]
 
+#: im_patch's own message for an ``@`` cadence it cannot parse (``get_input_recset``).
+BAD_CADENCE = "cant make sense of @xx cadence spec"  # codespell:ignore cant
+
 _LEV1_PREFIXES = ("aia.lev1[", "hmi.lev1[", "aia.lev1_nrt2[", "hmi.lev1_nrt[")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ATOINC = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*([a-zA-Z]*)\s*$")
@@ -102,7 +105,7 @@ def strip_at_cadence(query: str) -> tuple[str, float]:
     match = re.match(r"(\d*)(.?)", query[at + 1 :])
     digits, unit = match.group(1), match.group(2)
     if unit not in _UNITS:
-        raise FrameSelectError("cant make sense of @xx cadence spec")
+        raise FrameSelectError(BAD_CADENCE)
     cadence = int(digits or 0) * _UNITS[unit]
     return query[:at] + query[at + 1 + len(digits) + 1 :], cadence
 

@@ -138,8 +138,8 @@ def test_malicious_tar_is_refused_and_the_others_arrive(jsoc, email, tmp_path):
 
 def test_bad_path_template_fails_before_anything_is_sent(jsoc, email, tmp_path):
     result = Fido.search(*guide_query(email, a.Sample(60 * u.min)))
-    with pytest.raises(PathTemplateError, match="wavelenght"):
-        Fido.fetch(result, path=tmp_path / "{wavelenght}" / "{file}")
+    with pytest.raises(PathTemplateError, match="passband"):
+        Fido.fetch(result, path=tmp_path / "{passband}" / "{file}")
     assert not exp_requests(jsoc)
 
 
