@@ -25,7 +25,14 @@ from ._recordset import plan_recordsets, resolve_cadence
 from ._series_rules import SeriesRules
 from .exceptions import CutoutQueryError
 
-__all__ = ["ExportPlan", "carrington_drift_rate", "default_filename_format", "plan_exports"]
+__all__ = [
+    "ExportPlan",
+    "carrington_drift_rate",
+    "default_filename_format",
+    "plan_block",
+    "plan_exports",
+    "reference_time",
+]
 
 _CARRINGTON_RATE = 360 / 25.38 * u.deg / u.day
 
@@ -105,7 +112,11 @@ def _drift(
     return location
 
 
-def _reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | None) -> Time:
+def reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | None = None) -> Time:
+    """
+    The reference time of a block: `ReferenceTime`, a NOAA/Carrington time, the centre's obstime,
+    the start of ``a.Time`` or of the tracking, in that order.
+    """
     candidates = [
         block.get("reference_time"),
         location_t_ref,
@@ -120,11 +131,33 @@ def _reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time |
     raise CutoutQueryError(msg)
 
 
-def plan_exports(
+def _steps(block: dict, rules: SeriesRules, location: ImPatchLocation, t_ref, start, stop, tracking, cadence) -> list:
+    steps = []
+    if "level1p5" in block and rules.is_aia:
+        steps.append(_process.aia_scale_step(rules, block["level1p5"].pointing_table))
+    im_patch = _process.im_patch_args(
+        location,
+        t_ref=t_ref,
+        t_start=start,
+        t_stop=stop,
+        tracking=tracking.enabled,
+        register=block.get("register", False),
+        crop=block.get("crop", False),
+        full_headers=block.get("full_headers", False),
+        cadence=cadence.im_patch if cadence else None,
+    )
+    steps.append(("im_patch", im_patch))
+    rebin = block.get("rebin")
+    if rebin is not None:
+        steps.append(("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
+    return steps
+
+
+def plan_block(
     block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
-) -> list[ExportPlan]:
+) -> tuple[ImPatchLocation, list[ExportPlan]]:
     """
-    The export requests for one series of a checked block.
+    The export requests for one series of a checked block, and the box as they send it.
 
     Parameters
     ----------
@@ -138,17 +171,23 @@ def plan_exports(
         Replaces the block's box (an `ActiveRegion` resolved by ``_noaa``).
     t_ref : `~astropy.time.Time`, optional
         Reference time from the NOAA record.
+
+    Returns
+    -------
+    location : `~sunpy_jsoc_cutout._coords.ImPatchLocation`
+        im_patch's location and box (padded for drift when asked).
+    plans : list of `ExportPlan`
     """
     tracking = block.get("tracking") or Tracking(True)
     box = box or block["boxes"][0]
-    near = _reference_time(block, box, tracking, t_ref)
+    near = reference_time(block, box, tracking, t_ref)
     location = resolve_box(box, keywords, tracking=tracking.enabled, near=near)
-    t_ref = _reference_time(block, box, tracking, t_ref or location.t_ref)
+    t_ref = reference_time(block, box, tracking, t_ref or location.t_ref)
     start, stop = _times(block, tracking, location, t_ref)
     location = _drift(location, tracking, (stop - start).to(u.day), keywords, rules)
     cadence = resolve_cadence(rules, block["sample"]) if "sample" in block else None
     waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [])
-    plans = plan_recordsets(
+    recordsets = plan_recordsets(
         rules,
         start=block.get("start_time", start),
         end=block.get("end_time", stop),
@@ -158,29 +197,10 @@ def plan_exports(
         keywords=block.get("keywords", ()),
         segments=block.get("segments", ()),
     )
-    steps = []
-    if "level1p5" in block and rules.is_aia:
-        steps.append(_process.aia_scale_step(rules, block["level1p5"].pointing_table))
-    steps.append(
-        (
-            "im_patch",
-            _process.im_patch_args(
-                location,
-                t_ref=t_ref,
-                t_start=start,
-                t_stop=stop,
-                tracking=tracking.enabled,
-                register=block.get("register", False),
-                crop=block.get("crop", False),
-                full_headers=block.get("full_headers", False),
-                cadence=cadence.im_patch if cadence else None,
-            ),
-        )
+    process = _process.build_process(
+        _steps(block, rules, location, t_ref, start, stop, tracking, cadence), block.get("record_limit", 0)
     )
     rebin = block.get("rebin")
-    if rebin is not None:
-        steps.append(("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
-    process = _process.build_process(steps, block.get("record_limit", 0))
     ratio = _process.size_ratio(
         location,
         rules,
@@ -188,17 +208,25 @@ def plan_exports(
         rebin_scale=rebin.scale if rebin is not None else None,
     )
     protocol = block.get("protocol")
-    return [
+    plans = [
         ExportPlan(
             rules.name,
-            plan.ds,
+            recordset.ds,
             process,
             f"{ratio:.6g}",
             block.get("method", "url"),
             protocol.jsoc_string if protocol is not None else "fits",
             block.get("filename_format") or default_filename_format(rules),
             block.get("requestor"),
-            plan.wavelength,
+            recordset.wavelength,
         )
-        for plan in plans
+        for recordset in recordsets
     ]
+    return location, plans
+
+
+def plan_exports(
+    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+) -> list[ExportPlan]:
+    """The export requests for one series of a checked block (`plan_block` without the location)."""
+    return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]

@@ -6,7 +6,7 @@ Order of work (nothing is sent before the block passed ``_validation.check_block
 1. an `ActiveRegion` is looked up in the NOAA series (``_noaa``);
 2. the reference record nearest the reference time gives SDO's position and the geometry
    (``REFERENCE_KEYS``);
-3. ``_plan.plan_exports`` makes the export requests;
+3. ``_plan.plan_block`` makes the export requests and gives the box as they send it;
 4. each request's records are listed with only the keywords a row needs (``ROW_KEYS``), paged
    so that no ``jsoc_info`` call returns more than ``page_size`` records; ``aia.lev1``/``hmi.lev1``
    cadence selection is replayed (``_frames``) so that the rows are the frames JSOC will export.
@@ -26,10 +26,10 @@ from sunpy import log
 
 from . import _frames
 from ._attrs_box import NOAA_SERIES
-from ._coords import ImPatchLocation, parse_drms_time, resolve_box
+from ._coords import ImPatchLocation, parse_drms_time
 from ._jsoc_info import JSOCInfo, int_keyword
 from ._noaa import noaa_query, resolve_active_region
-from ._plan import ExportPlan, plan_exports
+from ._plan import ExportPlan, plan_block, reference_time
 from ._process import im_patch_time
 from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
@@ -253,12 +253,11 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
     tracking = block.get("tracking") or Tracking(True)
     for rule in rules:
         waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [None])
-        t_ref = _guess_reference_time(block, box, t_noaa, tracking)
+        t_ref = reference_time(block, box, tracking, t_noaa)
         keywords = _reference_keywords(info, rule, t_ref, waves[0] if rule.is_aia else None)
         if t_noaa is not None:
             box, _ = resolve_active_region(block["boxes"][0], noaa_rows, keywords)
-        plans = plan_exports(block, rule, keywords, box=box, t_ref=t_noaa)
-        location = resolve_box(box, keywords, tracking=tracking.enabled, near=t_ref)
+        location, plans = plan_block(block, rule, keywords, box=box, t_ref=t_noaa)
         segment = (block.get("segments") or [None])[0] or _image_segment(info, rule)
         for plan in plans:
             request = SearchedRequest(plan, location)
@@ -277,20 +276,6 @@ def _noaa_rows(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) ->
     rows = info.rs_list(query["ds"], query["key"].split(","))
     count = rows.pop("_count")[0]
     return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
-
-
-def _guess_reference_time(block, box, t_noaa, tracking) -> Time:
-    for value in (
-        block.get("reference_time"),
-        t_noaa,
-        getattr(getattr(box, "center", None), "obstime", None),
-        block.get("start_time"),
-        tracking.start if isinstance(tracking.start, Time) else None,
-    ):
-        if value is not None:
-            return Time(value)
-    msg = "Give a reference time: a.jsoc_cutout.ReferenceTime(...), a box centre with an obstime, or a.Time."
-    raise CutoutQueryError(msg)
 
 
 _SEGMENTS: dict[str, str] = {}

@@ -9,10 +9,12 @@ from astropy.coordinates import SkyCoord
 import sunpy.net.attrs as a
 from sunpy.coordinates import frames
 from sunpy.net import Fido
+from sunpy.util.exceptions import SunpyUserWarning
 
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._attrs_box import ActiveRegion
+from sunpy_jsoc_cutout._frames import estimate_bytes
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import UnknownActiveRegionError
 
@@ -165,3 +167,26 @@ def test_coaligned_aia_and_hmi_in_one_block(jsoc):
 
     boxes = [box_args(p.process) for p in table.plans]
     assert boxes[0] == boxes[1]  # same centre, reference time and angular size
+
+
+def test_padding_for_drift_reaches_the_size_estimate(jsoc):
+    def search(tracking):
+        return Fido.search(
+            a.Time("2014-02-05 08:00", "2014-02-07 08:00"),
+            a.jsoc.Series("aia.lev1_euv_12s"),
+            a.Wavelength(171 * u.AA),
+            jc.Box.carrington(100 * u.deg, 40 * u.deg, 100 * u.pix, 100 * u.pix),
+            tracking,
+            a.Sample(12 * u.h),
+        )["jsoccutout"]
+
+    with pytest.warns(SunpyUserWarning, match="drift apart"):
+        plain = search(jc.Tracking(True))
+    padded = search(jc.Tracking(True, pad_for_drift=True))
+    width = float(padded.plans[0].process.split("width=")[1].split(",")[0])
+    assert width > 100
+    good = np.asarray(padded["Skip"]) == ""
+    # the rows are sized with the box as it is sent (padded), not the box as it was asked
+    assert np.all(padded["Size"][good] > plain["Size"][good])
+    expected = estimate_bytes(np.array([round(width) ** 2]))[0] * u.byte
+    assert u.allclose(padded["Size"][good][0], expected)
