@@ -42,6 +42,7 @@ __all__ = [
     "carrington_rotation_for",
     "limb_crossing_times",
     "parse_drms_time",
+    "parse_drms_times",
     "resolve_box",
     "sdo_observer",
     "solar_radius_arcsec",
@@ -52,6 +53,17 @@ CRLN_CORRECTION_DEG = 0.0818941
 _RSUN_REF_M = 6.96e8
 
 
+def _iso_and_scale(text: str) -> tuple[str, str]:
+    """``2014.02.05_08:00:35_TAI`` -> (``2014-02-05T08:00:35``, ``tai``); no zone, ``Z``, ``_UT(C)`` mean UTC."""
+    text, scale = str(text).strip(), "utc"
+    for suffix, zone in (("_TAI", "tai"), ("_UTC", "utc"), ("_UT", "utc"), ("Z", "utc")):
+        if text.endswith(suffix):
+            text, scale = text[: -len(suffix)], zone
+            break
+    date, _, clock = text.replace("T", "_").partition("_")
+    return f"{date.replace('.', '-')}T{clock or '00:00:00'}", scale
+
+
 def parse_drms_time(value) -> Time:
     """
     Parse a JSOC time keyword (``2014.02.05_08:00:35_TAI``, ``2014-02-05T08:00:00.57Z``...).
@@ -60,14 +72,16 @@ def parse_drms_time(value) -> Time:
     """
     if isinstance(value, Time):
         return value
-    text = str(value).strip()
-    scale = "utc"
-    for suffix, zone in (("_TAI", "tai"), ("_UTC", "utc"), ("_UT", "utc"), ("Z", "utc")):
-        if text.endswith(suffix):
-            text, scale = text[: -len(suffix)], zone
-            break
-    date, _, clock = text.replace("T", "_").partition("_")
-    return Time(f"{date.replace('.', '-')}T{clock or '00:00:00'}", scale=scale).utc
+    iso, scale = _iso_and_scale(value)
+    return Time(iso, scale=scale).utc
+
+
+def parse_drms_times(values) -> Time:
+    """Many JSOC time strings of one series at once (vectorised `parse_drms_time`; the first sets the scale)."""
+    pairs = [_iso_and_scale(v) for v in values]
+    if not pairs:
+        return Time([], format="isot", scale="utc")
+    return Time([iso for iso, _ in pairs], format="isot", scale=pairs[0][1]).utc
 
 
 def sdo_observer(keywords: dict) -> SkyCoord:

@@ -51,6 +51,7 @@ __all__ = [
     "QueuedRequest",
     "check_free_space",
     "download_request",
+    "extend_results",
     "file_hash",
     "file_urls",
     "finish_downloads",
@@ -311,7 +312,7 @@ def download_request(
             chunk_downloader = downloader if start == 0 else new_downloader()
             queued = queue_request_files(chunk_downloader, ledger, requestid, files[start : start + batch], path_for)
             results = chunk_downloader.download() if queued.queued else parfive.Results()
-            _extend(out, finish_downloads(results, ledger, queued))
+            extend_results(out, finish_downloads(results, ledger, queued))
             if on_batch is not None:
                 on_batch(min(start + batch, len(files)), len(files))
         return out
@@ -320,7 +321,8 @@ def download_request(
     return _download_tar(downloader, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
 
 
-def _extend(into: parfive.Results, results: parfive.Results) -> None:
+def extend_results(into: parfive.Results, results: parfive.Results) -> None:
+    """Append the files and errors of ``results`` to ``into``."""
     for path, url in zip(results, results.urls, strict=False):
         into.append(path=path, url=url)
     for error in results.errors:

@@ -29,7 +29,7 @@ import astropy.units as u
 from sunpy import log
 
 from ._coords import parse_drms_time
-from ._download import download_request, make_downloader
+from ._download import download_request, extend_results, make_downloader
 from ._export_files import check_free_space
 from ._jsoc_export import JSOCExportAPI, ReadyExport
 from ._ledger import Ledger
@@ -37,7 +37,7 @@ from ._paths import target_path
 from ._report import JobReport
 from ._scheduler import runner_from_config
 from ._validation import require_notify
-from .config import base_url, conf, ledger_path
+from .config import base_url, conf, download_dir, ledger_path
 from .exceptions import UnsafeArchiveError
 
 __all__ = ["fetch"]
@@ -45,11 +45,10 @@ __all__ = ["fetch"]
 _FIRST_BRACKET = re.compile(r"\[([^\]]*)\]")
 
 
-def _template(path) -> str:
+def path_template(path) -> str:
+    """Fido's rule for ``path``: sunpy's download directory by default, ``/{file}`` appended when missing."""
     if path is None:
-        from sunpy import config as sunpy_config  # noqa: PLC0415
-
-        return str(Path(sunpy_config.get("downloads", "download_dir")) / "{file}")
+        return str(download_dir() / "{file}")
     text = str(path)
     return text if "{file}" in text else str(Path(text) / "{file}")
 
@@ -87,13 +86,6 @@ def _status_url(requestid: str | None, plan) -> str:
     if requestid:
         return f"{base_url()}cgi-bin/ajax/jsoc_fetch?op=exp_status&requestid={requestid}"
     return f"{base_url()}cgi-bin/ajax/jsoc_info?op=series_struct&ds={plan.series}"
-
-
-def _merge(into: parfive.Results, results: parfive.Results) -> None:
-    for path, url in zip(results, results.urls, strict=False):
-        into.append(path=path, url=url)
-    for error in results.errors:
-        into.add_error(error.filepath_partial, error.url, error.exception)
 
 
 def _advance(bar, done: int, total: int) -> None:
@@ -185,7 +177,7 @@ def fetch(
     notify = require_notify({"notify": table.notify})
     if downloader is not None and not downloader.config.progress:
         progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
-    template = _template(path)
+    template = path_template(path)
     if len(table):
         target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
     report = JobReport()
@@ -213,7 +205,9 @@ def fetch(
             if isinstance(outcome, ReadyExport):
                 options = {"progress": progress, "overwrite": overwrite, "keep_tar": keep_tar}
                 rows = rows_of[id(outcome.plan)]
-                _merge(out, _download_ready(outcome, ledger, _path_maker(template, rows), root, report, **options))
+                extend_results(
+                    out, _download_ready(outcome, ledger, _path_maker(template, rows), root, report, **options)
+                )
             else:
                 report.fail(outcome.requestid or "(none)", outcome.message, f"failed (status {outcome.status})")
                 stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"

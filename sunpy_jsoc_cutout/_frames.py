@@ -14,6 +14,8 @@ Which records an export will turn into files, and how big they will be (pure, ve
 
 import numpy as np
 
+from ._coords import CRLN_CORRECTION_DEG
+
 __all__ = [
     "HEADER_BYTES",
     "box_pixels",
@@ -26,7 +28,6 @@ __all__ = [
 
 #: FITS header and padding of one cutout file (a full AIA header is about 6-8 FITS blocks).
 HEADER_BYTES = 8 * 2880
-CRLN_CORRECTION_DEG = 0.0818941
 
 
 def select_lev1_frames(times: np.ndarray, quality: np.ndarray, cadence: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from sunpy import log
 
 from . import _frames
 from ._attrs_box import NOAA_SERIES
-from ._coords import ImPatchLocation, parse_drms_time
+from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
 from ._jsoc_info import JSOCInfo, int_keyword
 from ._noaa import noaa_query, resolve_active_region
 from ._plan import ExportPlan, plan_block, reference_time
@@ -64,23 +64,6 @@ class SearchedRequest:
     part: tuple[int, int] | None = None
     #: The series' rules (record limit, sparse lev1 slots).
     rules: SeriesRules | None = None
-
-
-def parse_times(values) -> Time:
-    """Many JSOC time strings at once (vectorised `parse_drms_time`; one time scale per call)."""
-    texts = [str(v).strip() for v in values]
-    if not texts:
-        return Time([], format="isot", scale="utc")
-    scale = "tai" if texts[0].endswith("_TAI") else "utc"
-    iso = []
-    for text in texts:
-        for suffix in ("_TAI", "_UTC", "_UT", "Z"):
-            if text.endswith(suffix):
-                text = text[: -len(suffix)]
-                break
-        date, _, clock = text.replace("T", "_").partition("_")
-        iso.append(f"{date.replace('.', '-')}T{clock or '00:00:00'}")
-    return Time(iso, format="isot", scale=scale).utc
 
 
 def _float(value) -> float:
@@ -163,7 +146,7 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     if not cols:
         return
     quality = np.array([int_keyword(q) for q in cols["QUALITY"]], dtype=np.int64)
-    t_rec = parse_times(cols["T_REC"])
+    t_rec = parse_drms_times(cols["T_REC"])
     if cadence is not None:
         keep = _frames.select_lev1_frames((t_rec - t_rec[0]).to_value(u.s), quality, cadence.seconds)
         cols = {k: v[keep] for k, v in cols.items()}
@@ -186,7 +169,7 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     reasons = _frames.skip_reasons(quality, has_image, centre=centre, size=(nx, ny), shape=rules.shape)
     request.columns = {
         "T_REC": t_rec,
-        "T_OBS": parse_times(cols["T_OBS"]),
+        "T_OBS": parse_drms_times(cols["T_OBS"]),
         "WAVELNTH": kw["WAVELNTH"],
         "INSTRUME": np.asarray(cols["INSTRUME"], dtype=str),
         "QUALITY": quality,

@@ -70,6 +70,13 @@ class JSOCCutoutResponse(QueryResponseTable):
         return f"<p>{plan}</p>" + super()._repr_html_()
 
 
+def _stack_times(parts: list[Time]) -> Time:
+    """Concatenate times without formatting and re-parsing strings."""
+    utc = [t.utc for t in parts]
+    jd1, jd2 = np.concatenate([t.jd1 for t in utc]), np.concatenate([t.jd2 for t in utc])
+    return Time(jd1, jd2, format="jd", scale="utc", precision=3).copy(format="isot")
+
+
 def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
     """Stack the rows of searched requests (``_search.SearchedRequest``) into one response table."""
     columns: dict[str, list] = {k: [] for k in ("T_REC", "T_OBS", "Wavelength", "Instrument", "Series", "QUALITY")}
@@ -92,10 +99,7 @@ def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
     plans = [r.plan for r in requests]
     if not columns["T_REC"]:
         return JSOCCutoutResponse([], client=client, plans=plans, notify=notify, method=method)
-    data = {
-        "T_REC": Time(np.concatenate([t.utc.isot for t in columns.pop("T_REC")]), scale="utc"),
-        "T_OBS": Time(np.concatenate([t.utc.isot for t in columns.pop("T_OBS")]), scale="utc"),
-    }
+    data = {"T_REC": _stack_times(columns.pop("T_REC")), "T_OBS": _stack_times(columns.pop("T_OBS"))}
     for key, parts in columns.items():
         data[key] = np.concatenate(parts)
     data["Wavelength"] = data["Wavelength"] * u.AA

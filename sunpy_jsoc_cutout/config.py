@@ -27,7 +27,7 @@ from astropy.config import ConfigItem, ConfigNamespace
 
 from sunpy import config as sunpy_config
 
-__all__ = ["ENV_URL", "base_url", "conf", "ledger_path", "use_jsoc"]
+__all__ = ["ENV_URL", "base_url", "conf", "download_dir", "ledger_path", "use_jsoc"]
 
 #: The environment variable that overrides ``conf.url``.
 ENV_URL = "SUNPY_JSOC_CUTOUT_URL"
@@ -98,8 +98,13 @@ def use_jsoc(url: str) -> Iterator[str]:
         _overrides.pop()
 
 
+def download_dir() -> Path:
+    """sunpy's download directory (``[downloads] download_dir`` of sunpy's configuration)."""
+    return Path(sunpy_config.get("downloads", "download_dir")).expanduser()
+
+
 def ledger_path() -> Path:
     """Where the request ledger lives (``conf.ledger``, or beside sunpy's download directory)."""
     if conf.ledger:
         return Path(conf.ledger).expanduser()
-    return Path(sunpy_config.get("downloads", "download_dir")).expanduser() / ".jsoc_cutout_ledger.sqlite"
+    return download_dir() / ".jsoc_cutout_ledger.sqlite"

@@ -14,13 +14,11 @@ Examples
 """
 
 import os
-from pathlib import Path
 
 import parfive
 
-from sunpy import config as sunpy_config
-
 from ._download import download_request, make_downloader
+from ._fetch import path_template
 from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
 from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
@@ -98,11 +96,7 @@ def download(
         request of the ledger can be staged again with `restage`.
     """
     ledger = _ledger(ledger)
-    template = (
-        str(path)
-        if path is not None
-        else str(Path(sunpy_config.get("downloads", "download_dir")).expanduser() / "{file}")
-    )
+    template = path_template(path)
     with JSOCExportAPI(base_url()) as api:
         reply = api.exp_status(requestid)
     if int(reply.get("status", -1)) != 0:
