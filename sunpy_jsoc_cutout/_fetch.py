@@ -35,7 +35,7 @@ from ._jsoc_export import JSOCExportAPI, ReadyExport
 from ._ledger import Ledger
 from ._paths import target_path
 from ._report import JobReport
-from ._scheduler import runner_from_config
+from ._scheduler import ExportRunner
 from ._validation import require_notify
 from .config import base_url, conf, download_dir, ledger_path
 from .exceptions import UnsafeArchiveError
@@ -93,8 +93,22 @@ def _advance(bar, done: int, total: int) -> None:
     bar.update(done - bar.n)
 
 
-def _used_plans(table) -> list[int]:
-    return sorted({int(i) for i in np.asarray(table["Request"])}) if len(table) else []
+def _report_skipped(table) -> JobReport:
+    """A job report that already lists the rows JSOC will skip."""
+    report = JobReport()
+    for i in np.flatnonzero(np.asarray(table["Skip"]) != ""):
+        report.skip(str(table["Skip"][i]), f"{table['Series'][i]}[{table['T_REC'][i].isot}]")
+    return report
+
+
+def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
+    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
+    settings = {
+        "min_poll": float(conf.min_poll),
+        "max_poll": float(conf.max_poll),
+        "timeout": float(conf.export_timeout),
+    }
+    return ExportRunner(api, ledger, notify=notify, **{**settings, **options})
 
 
 def _download_ready(outcome, ledger, path_for, root, report, *, progress, overwrite, keep_tar) -> parfive.Results:
@@ -178,24 +192,17 @@ def fetch(
     if downloader is not None and not downloader.config.progress:
         progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
     template = path_template(path)
-    if len(table):
-        target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
-    report = JobReport()
-    client.last_report = report
-    used = _used_plans(table)
-    if len(table):
-        skipped = np.flatnonzero(np.asarray(table["Skip"]) != "")
-        for i in skipped:
-            report.skip(str(table["Skip"][i]), f"{table['Series'][i]}[{table['T_REC'][i].isot}]")
-    needed = int(np.sum(table["Size"].to(u.byte).value)) if len(table) else 0
+    target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
+    report = client.last_report = _report_skipped(table)
     root = _root(template)
     root.mkdir(parents=True, exist_ok=True)
-    check_free_space(root, needed)
+    check_free_space(root, int(np.sum(table["Size"].to_value(u.byte))))
     if not isinstance(ledger, Ledger):
         ledger = Ledger(ledger or ledger_path())
     out = parfive.Results()
+    request_of_row = np.asarray(table["Request"])
+    used = sorted({int(i) for i in request_of_row})
     plans = [table.plans[i] for i in used]
-    request_of_row = np.asarray(table["Request"]) if len(table) else np.array([], dtype=int)
     rows_of = {id(table.plans[i]): table[request_of_row == i] for i in used}
     with JSOCExportAPI(base_url()) as api:
         runner = runner_from_config(

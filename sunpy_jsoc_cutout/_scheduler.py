@@ -42,7 +42,6 @@ from ._jsoc_export import (
 from ._ledger import Ledger, RequestEntry, request_key
 from ._plan import ExportPlan
 from ._progress import StagingProgress
-from .config import conf
 from .exceptions import JSOCExportError, JSOCHTTPError
 
 __all__ = [
@@ -50,7 +49,6 @@ __all__ = [
     "FailedExport",
     "ReadyExport",
     "plan_from_params",
-    "runner_from_config",
 ]
 
 #: exp_status codes of a request still on its way (12, test mode, never completes: a failure).
@@ -408,13 +406,3 @@ class ExportRunner:
             if status not in PENDING:
                 return self._fail(job, status, str(reply.get("error") or f"JSOC status {status}"))
             interval = self._interval(interval, hint)
-
-
-def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
-    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
-    settings = {
-        "min_poll": float(conf.min_poll),
-        "max_poll": float(conf.max_poll),
-        "timeout": float(conf.export_timeout),
-    }
-    return ExportRunner(api, ledger, notify=notify, **{**settings, **options})

@@ -18,11 +18,11 @@ import os
 import parfive
 
 from ._download import download_request, make_downloader
-from ._fetch import path_template
+from ._fetch import path_template, runner_from_config
 from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
 from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
-from ._scheduler import ExportRunner, runner_from_config
+from ._scheduler import ExportRunner
 from .config import base_url, conf, ledger_path
 from .exceptions import JSOCExportError
 
