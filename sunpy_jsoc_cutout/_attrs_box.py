@@ -52,7 +52,22 @@ def _check_latitude(lat: u.Quantity) -> u.Quantity:
     return lat
 
 
-class Box(DataAttr):
+class _CutoutBox(DataAttr):
+    """What `Box` and `ActiveRegion` share: they never collide, and each is equal only to itself."""
+
+    def collides(self, other) -> bool:
+        # Two boxes are refused with a clear message when the query is checked (``_validation``);
+        # colliding here would only give Python's "unsupported operand type(s) for &".
+        return False
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+class Box(_CutoutBox):
     """
     The cutout box: its centre and size (im_patch's ``x``, ``y``, ``width``, ``height``).
 
@@ -225,17 +240,6 @@ class Box(DataAttr):
         where = self.center if self.center is not None else self.position
         return f"<{self.__class__.__name__}: {self.locunits} {where}, {self.width} x {self.height}>"
 
-    def collides(self, other) -> bool:
-        # Two boxes are refused with a clear message when the query is checked (``_validation``);
-        # colliding here would only give Python's "unsupported operand type(s) for &".
-        return False
-
-    def __eq__(self, other) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
-
 
 def _lonlat(coord: SkyCoord) -> tuple[u.Quantity, u.Quantity]:
     if isinstance(coord.frame, Helioprojective):
@@ -260,7 +264,7 @@ def _locunits_for_frame(center: SkyCoord) -> str:
     raise CutoutQueryError(msg)
 
 
-class ActiveRegion(DataAttr):
+class ActiveRegion(_CutoutBox):
     """
     A box centred on a NOAA active region, resolved through JSOC's NOAA series.
 
@@ -310,14 +314,3 @@ class ActiveRegion(DataAttr):
 
     def __repr__(self) -> str:
         return f"<ActiveRegion: NOAA {self.number}, {self.width} x {self.height}>"
-
-    def collides(self, other) -> bool:
-        # Two boxes are refused with a clear message when the query is checked (``_validation``);
-        # colliding here would only give Python's "unsupported operand type(s) for &".
-        return False
-
-    def __eq__(self, other) -> bool:
-        return self is other
-
-    def __hash__(self) -> int:
-        return id(self)
