@@ -38,7 +38,7 @@ def test_bad_frame_is_replaced_by_its_neighbour():
     assert list(chosen) == [0, 6]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.floats(0.5, 30.0), min_size=2, max_size=120),
     st.lists(st.booleans(), min_size=120, max_size=120),
@@ -50,8 +50,7 @@ def test_selection_matches_the_stated_rule(gaps, bad, cadence):
     ours = list(select_lev1_frames(times, quality, cadence))
     assert set(ours) <= set(np.flatnonzero(quality >= 0))
     reference = nearest_good_per_slot(list(times), list(quality), cadence)
-    # Same count and the same distances to the slot times (ties may pick either frame).
-    assert len(ours) == len(reference)
+    assert ours == reference
 
 
 @pytest.mark.parametrize(
