@@ -116,7 +116,11 @@ def test_stock_client_with_two_blocks_gets_status_7_ours_completes(jsoc, email, 
     assert not files.errors
     assert len(files) == len(result[0]) + len(result[1])
     ours = exp_requests(jsoc)[2:]
-    assert [e.get("jsoc_status") for e in ours].count(7) <= 1  # at most the stock client's leftover
+    # the stock client's first export was still pending: status 7 once, cancelled, then one request per block
+    assert [e.get("jsoc_status") for e in ours] == [7, 2, 2]
+    assert [e["params"].get("operation") for e in jsoc.request_log if e["endpoint"] == "manage_request"].count(
+        "cancel"
+    ) == 1
 
 
 def test_malicious_tar_is_refused_and_the_others_arrive(jsoc, email, tmp_path):
