@@ -180,31 +180,16 @@ class RecordSetPlan:
     wavelength: int | None
 
 
-def plan_recordsets(
-    rules: SeriesRules,
-    *,
-    start: Time = None,
-    end: Time = None,
-    cadence: Cadence = None,
-    wavelengths: list[int] = (),
-    primekeys: dict = None,
-    keywords: list = (),
-    segments: list = (),
-) -> list[RecordSetPlan]:
+def plan_recordsets(rules: SeriesRules, *, wavelengths: list[int] = (), **selection) -> list[RecordSetPlan]:
     """
     The record sets of one query block: one per wavelength where the wavelength is a keyword
     filter (``aia.lev1``), otherwise one with a comma list of wavelengths.
+
+    ``selection`` holds the other keyword arguments of `build_recordset` (``start``, ``end``,
+    ``cadence``, ``primekeys``, ``keywords``, ``segments``).
     """
-    common = {
-        "start": start,
-        "end": end,
-        "cadence": cadence,
-        "primekeys": primekeys,
-        "keywords": keywords,
-        "segments": segments,
-    }
     wavelengths = list(wavelengths)
     if len(wavelengths) > 1 and not rules.wavelength_is_prime_key:
-        return [RecordSetPlan(build_recordset(rules, wavelengths=[w], **common), w) for w in wavelengths]
+        return [RecordSetPlan(build_recordset(rules, wavelengths=[w], **selection), w) for w in wavelengths]
     single = wavelengths[0] if len(wavelengths) == 1 else None
-    return [RecordSetPlan(build_recordset(rules, wavelengths=wavelengths, **common), single)]
+    return [RecordSetPlan(build_recordset(rules, wavelengths=wavelengths, **selection), single)]
