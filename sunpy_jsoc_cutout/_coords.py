@@ -1,18 +1,20 @@
 """
 Box centre and size in im_patch's units, from the reference record's keywords (pure).
 
-The observer is always **SDO**, built from the reference record's ``HGLN_OBS``, ``HGLT_OBS``,
-``DSUN_OBS`` and ``T_OBS``; never Earth (SDO is about 0.3" off Earth's view at the limb).
+The observer is always **SDO**, built from the reference record's keywords, never Earth (SDO is
+about 0.3" off Earth's view at the limb): ``HGLN_OBS``, ``HGLT_OBS``, ``DSUN_OBS`` where the series
+has them (AIA), else ``CRLN_OBS``, ``CRLT_OBS``, ``DSUN_OBS`` (real HMI series have no
+``HGLN_OBS``/``HGLT_OBS``; sunpy's maps fall back the same way), with ``T_OBS`` as the time.
 
 Conventions checked against ``im_patch.c``:
 
 * ``arcsec``: helioprojective arcsec as seen from SDO at the reference time.
 * ``stony``: longitude from SDO's central meridian (im_patch adds it to ``CRLN_OBS``), latitude.
 * ``carrlong``: Carrington longitude in JSOC's convention. im_patch subtracts 0.0818941 deg from
-  ``CRLN_OBS`` unless ``CALVER64`` bit 28 is set, so the longitude sent is sunpy's Carrington
-  longitude shifted by (corrected ``CRLN_OBS`` - sunpy's ``L0`` of SDO); the box then lands where
-  sunpy says. ``car_rot`` is the rotation whose central-meridian crossing of that longitude is
-  nearest the requested time.
+  ``CRLN_OBS`` unless bit 28 of the calibration version is set (`im_patch_crln`), so the longitude
+  sent is sunpy's Carrington longitude shifted by (corrected ``CRLN_OBS`` - sunpy's ``L0`` of SDO);
+  the box then lands where sunpy says. ``car_rot`` is the rotation whose central-meridian crossing
+  of that longitude is nearest the requested time.
 * Tracking is rigid at the Carrington rate, so a time change of a surface point uses sunpy's
   ``propagate_with_solar_surface("rigid")``.
 """
@@ -40,6 +42,7 @@ from .exceptions import CutoutQueryError
 __all__ = [
     "ImPatchLocation",
     "carrington_rotation_for",
+    "im_patch_crln",
     "limb_crossing_times",
     "parse_drms_time",
     "parse_drms_times",
@@ -48,9 +51,40 @@ __all__ = [
     "solar_radius_arcsec",
 ]
 
-#: im_patch's CRLN_OBS correction (``im_patch.c`` ``get_new_CRLN_OBS``), applied unless CALVER64 bit 28.
+#: im_patch's CRLN_OBS correction (``im_patch.c`` ``get_new_CRLN_OBS``), applied unless CALVER bit 28.
 CRLN_CORRECTION_DEG = 0.0818941
+_CALVER_BIT28 = 1 << 28
 _RSUN_REF_M = 6.96e8
+
+
+def im_patch_crln(crln, calver):
+    """
+    ``CRLN_OBS`` as im_patch uses it (``get_new_CRLN_OBS`` in ``lm-jps/proj:util/apps/im_patch.c``).
+
+    im_patch subtracts 0.0818941 deg unless bit 28 of the calibration version is set. It reads
+    ``CALVER64`` where the series has it, else ``CALVER32``; an absent or ``MISSING`` value means
+    no correction. Vectorised.
+
+    Parameters
+    ----------
+    crln : float or numpy.ndarray
+        ``CRLN_OBS`` in degrees as the record holds it.
+    calver : int or numpy.ndarray
+        ``CALVER64`` (else ``CALVER32``) as an integer, ``-1`` where the series has neither or
+        the value is ``MISSING`` (see `_search` ``CALVER``).
+    """
+    calver = np.asarray(calver, dtype=np.int64)
+    keep = (calver < 0) | ((calver & _CALVER_BIT28) != 0)
+    out = np.where(keep, np.asarray(crln, dtype=float), np.asarray(crln, dtype=float) - CRLN_CORRECTION_DEG)
+    return float(out) if out.ndim == 0 else out
+
+
+def _finite(keywords: dict, *names: str) -> bool:
+    """Whether every keyword in ``names`` is present and a finite number."""
+    try:
+        return all(np.isfinite(float(keywords.get(n, np.nan))) for n in names)
+    except (TypeError, ValueError):
+        return False
 
 
 def _iso_and_scale(text: str) -> tuple[str, str]:
@@ -85,18 +119,32 @@ def parse_drms_times(values) -> Time:
 
 
 def sdo_observer(keywords: dict) -> SkyCoord:
-    """SDO's position from a record's ``HGLN_OBS``, ``HGLT_OBS``, ``DSUN_OBS`` and ``T_OBS``."""
-    try:
-        return SkyCoord(
-            keywords["HGLN_OBS"] * u.deg,
-            keywords["HGLT_OBS"] * u.deg,
-            keywords["DSUN_OBS"] * u.m,
-            frame=HeliographicStonyhurst,
-            obstime=parse_drms_time(keywords["T_OBS"]),
+    """
+    SDO's position (Stonyhurst) from a record's keywords.
+
+    ``HGLN_OBS``/``HGLT_OBS``/``DSUN_OBS`` where they are set; otherwise ``CRLN_OBS`` (as im_patch
+    corrects it, `im_patch_crln`), ``CRLT_OBS`` and ``DSUN_OBS`` in the Carrington frame of the
+    observer itself. ``T_OBS`` is the time.
+    """
+    if "T_OBS" not in keywords or not _finite(keywords, "DSUN_OBS"):
+        msg = "The reference record lacks T_OBS or DSUN_OBS; SDO's position cannot be computed."
+        raise CutoutQueryError(msg)
+    obstime = parse_drms_time(keywords["T_OBS"])
+    distance = float(keywords["DSUN_OBS"]) * u.m
+    if _finite(keywords, "HGLN_OBS", "HGLT_OBS"):
+        lon, lat = float(keywords["HGLN_OBS"]) * u.deg, float(keywords["HGLT_OBS"]) * u.deg
+        return SkyCoord(lon, lat, distance, frame=HeliographicStonyhurst, obstime=obstime)
+    if not _finite(keywords, "CRLN_OBS", "CRLT_OBS"):
+        msg = (
+            "The reference record has neither HGLN_OBS/HGLT_OBS nor CRLN_OBS/CRLT_OBS set; SDO's position "
+            "cannot be computed. Choose another reference time."
         )
-    except KeyError as err:
-        msg = f"The reference record lacks the keyword {err.args[0]}; SDO's position cannot be computed."
-        raise CutoutQueryError(msg) from err
+        raise CutoutQueryError(msg)
+    crln = im_patch_crln(float(keywords["CRLN_OBS"]), int(keywords.get("CALVER", -1)))
+    carrington = HeliographicCarrington(
+        crln * u.deg, float(keywords["CRLT_OBS"]) * u.deg, distance, obstime=obstime, observer="self"
+    )
+    return SkyCoord(carrington.transform_to(HeliographicStonyhurst(obstime=obstime)))
 
 
 def solar_radius_arcsec(keywords: dict) -> float:
@@ -203,9 +251,7 @@ def _carrington_of(point: SkyCoord, keywords: dict) -> tuple[float, float]:
 
 def jsoc_carrington_offset(keywords: dict) -> float:
     """JSOC's Carrington longitude minus sunpy's, in degrees, from the reference record."""
-    crln = float(keywords["CRLN_OBS"])
-    if not int(keywords.get("CALVER64", 0)) & (1 << 28):
-        crln -= CRLN_CORRECTION_DEG
+    crln = im_patch_crln(float(keywords["CRLN_OBS"]), int(keywords.get("CALVER", -1)))
     observer = sdo_observer(keywords)
     l0 = observer.transform_to(HeliographicCarrington(observer=observer, obstime=observer.obstime)).lon
     return float((crln - l0.to_value(u.deg) + 180) % 360 - 180)
@@ -245,9 +291,7 @@ def _resolve_position(box: Box, keywords: dict, tracking: bool, near: Time) -> I
         carr = _carrington_of(point.make_3d(), keywords) if on_disk else None
         return ImPatchLocation("arcsec", x, y, carrington=carr, **common)
     if box.locunits == "stony":
-        point = SkyCoord(
-            (x + keywords["HGLN_OBS"]) * u.deg, y * u.deg, frame=HeliographicStonyhurst, obstime=observer.obstime
-        )
+        point = SkyCoord(x * u.deg + observer.lon, y * u.deg, frame=HeliographicStonyhurst, obstime=observer.obstime)
         if tracking and not _visible_from(point, observer):
             msg = f"The Stonyhurst centre ({x:g} deg, {y:g} deg) is not on SDO's visible disk; a tracked box must start on it."
             raise CutoutQueryError(msg)
@@ -286,7 +330,7 @@ def _resolve_skycoord(box: Box, keywords: dict, tracking: bool, near: Time) -> I
         if tracking and not _visible_from(hgs, observer):
             msg = "The box centre is not on SDO's visible disk at the reference time; a tracked box must start on it."
             raise CutoutQueryError(msg)
-        x = _wrap180(hgs.lon.to_value(u.deg) - keywords["HGLN_OBS"])
+        x = _wrap180(hgs.lon.to_value(u.deg) - observer.lon.to_value(u.deg))
         return ImPatchLocation(
             "stony",
             x,
@@ -313,8 +357,8 @@ def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPa
     box : `~sunpy_jsoc_cutout.attrs.Box`
         The box.
     keywords : dict
-        The reference record's keywords (``HGLN_OBS``, ``HGLT_OBS``, ``DSUN_OBS``, ``T_OBS``,
-        ``CRLN_OBS``, ``CALVER64``, optional ``RSUN_REF``).
+        The reference record's keywords (``DSUN_OBS``, ``T_OBS``, ``CRLN_OBS``, ``CRLT_OBS``,
+        ``HGLN_OBS``/``HGLT_OBS`` where set, ``CALVER`` (-1 for none), optional ``RSUN_REF``).
     tracking : bool
         Whether the box is tracked (a tracked centre must be on SDO's visible disk).
     near : `~astropy.time.Time`

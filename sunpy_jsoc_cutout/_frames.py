@@ -14,7 +14,7 @@ Which records an export will turn into files, and how big they will be (pure, ve
 
 import numpy as np
 
-from ._coords import CRLN_CORRECTION_DEG
+from ._coords import im_patch_crln
 
 __all__ = [
     "HEADER_BYTES",
@@ -111,8 +111,7 @@ def tracked_centre(carrington: tuple[float, float], kw: dict) -> tuple[np.ndarra
     """0-based pixel of a Carrington point in each record (im_patch's ``sphere2img``), and far-side flags."""
     lon, lat = np.deg2rad(carrington[0]), np.deg2rad(carrington[1])
     crln = np.asarray(kw["CRLN_OBS"], dtype=float)
-    corrected = (np.asarray(kw.get("CALVER64", np.zeros_like(crln))).astype(np.int64) & (1 << 28)) != 0
-    lonc = np.deg2rad(np.where(corrected, crln, crln - CRLN_CORRECTION_DEG))
+    lonc = np.deg2rad(im_patch_crln(crln, kw.get("CALVER", np.full(crln.shape, -1))))
     latc = np.deg2rad(np.asarray(kw["CRLT_OBS"], dtype=float))
     cdelt = np.asarray(kw["CDELT1"], dtype=float)
     asd = np.arcsin(np.asarray(kw.get("RSUN_REF", 6.96e8), dtype=float) / np.asarray(kw["DSUN_OBS"], dtype=float))

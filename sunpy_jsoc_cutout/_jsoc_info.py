@@ -4,9 +4,18 @@ A thin ``jsoc_info`` client: the metadata requests of a search (``rs_list``, ``s
 It asks only for the keywords it is given and pages large record sets, so searches of 100,000
 records stay fast. Keyword values come back as JSOC sends them (strings); `int_keyword` reads
 hex ``QUALITY`` strings (``"0x00000400"``) that pandas-based readers turn into NaN.
+
+What real series lack is read the way ``jsoc_info`` answers it (``lm-jps/drms``
+``base/export/apps/jsoc_info.c``): a keyword the series does not have comes back as the value
+``"Invalid KeyLink"`` for every record (no error status), a value that is not set as
+``"MISSING"``. `JSOCInfo.series` reads each series' ``series_struct`` once per JSOC URL so that
+a search asks only for keywords the series has (real AIA series have no ``CALVER64``, real HMI
+series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies of
+``aia.lev1_euv_12s`` and ``hmi.M_45s`` recorded in sunpy/sunpy's test cassettes, 2020).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import requests
 
@@ -14,18 +23,67 @@ from sunpy import log
 
 from .exceptions import JSOCCutoutError
 
-__all__ = ["JSOCInfo", "JSOCInfoError", "int_keyword"]
+__all__ = ["ABSENT_VALUES", "JSOCInfo", "JSOCInfoError", "SeriesInfo", "int_keyword", "is_absent"]
+
+#: What ``jsoc_info`` prints instead of a value: an unknown keyword, an unset value, an unknown segment.
+ABSENT_VALUES = frozenset({"Invalid KeyLink", "MISSING", "InvalidSegName", ""})
 
 
 class JSOCInfoError(JSOCCutoutError, RuntimeError):
     """JSOC's ``jsoc_info`` refused a metadata request, or could not be reached."""
 
 
-def int_keyword(value) -> int:
-    """An integer keyword from JSOC's string (``"0x80000000"``, ``"-2147483648"``, ``"1024"``) as signed 32-bit."""
+def is_absent(value) -> bool:
+    """Whether a ``jsoc_info`` value stands for no value (`ABSENT_VALUES`, `None`, JSOC's -4712 default time)."""
+    if value is None:
+        return True
     text = str(value).strip()
-    number = int(text, 16) if text.lower().startswith("0x") else int(float(text))
-    return number - (1 << 32) if number >= (1 << 31) else number
+    return text in ABSENT_VALUES or text.startswith("-4712")
+
+
+def int_keyword(value, default: int | None = None) -> int | None:
+    """
+    An integer keyword from JSOC's string as signed 32-bit, or ``default`` when it is absent.
+
+    Reads ``"0x80000000"``, ``"-2147483648"`` and ``"1024"``; ``"MISSING"``, ``"Invalid KeyLink"``
+    and unparsable text give ``default``.
+    """
+    if is_absent(value):
+        return default
+    text = str(value).strip()
+    try:
+        number = int(text, 16) if text.lower().startswith("0x") else int(float(text))
+    except ValueError:
+        return default
+    return number - (1 << 32) if (1 << 31) <= number < (1 << 32) else number
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What one ``series_struct`` reply says a series has (names as JSOC spells them)."""
+
+    name: str
+    keywords: tuple[str, ...]
+    segments: tuple[str, ...]
+    primekeys: tuple[str, ...]
+
+    def has(self, keyword: str) -> bool:
+        """Whether the series has ``keyword`` (case-insensitive)."""
+        return keyword.upper() in {k.upper() for k in self.keywords}
+
+    def present(self, keys: Iterable[str]) -> tuple[str, ...]:
+        """The names of ``keys`` the series has, in order; pseudo-keys such as ``*recnum*`` are kept."""
+        known = {k.upper() for k in self.keywords}
+        return tuple(k for k in keys if k.startswith("*") or k.upper() in known)
+
+    @property
+    def image_segment(self) -> str | None:
+        """The first segment that is not AIA's ``spikes`` table."""
+        return next((s for s in self.segments if s != "spikes"), self.segments[0] if self.segments else None)
+
+
+#: ``series_struct`` replies read so far, by (JSOC URL, lower-case series name).
+_SERIES_CACHE: dict[tuple[str, str], SeriesInfo] = {}
 
 
 class JSOCInfo:
@@ -66,6 +124,19 @@ class JSOCInfo:
     def series_struct(self, series: str) -> dict:
         """The ``series_struct`` reply of ``series`` (prime keys, keywords, segments...)."""
         return self._get({"op": "series_struct", "ds": series})
+
+    def series(self, series: str) -> SeriesInfo:
+        """The keyword, segment and prime-key names of ``series`` (one ``series_struct`` per JSOC URL)."""
+        key = (self.url, series.lower())
+        if key not in _SERIES_CACHE:
+            reply = self.series_struct(series)
+            _SERIES_CACHE[key] = SeriesInfo(
+                series,
+                tuple(k["name"] for k in reply.get("keywords", [])),
+                tuple(s["name"] for s in reply.get("segments", [])),
+                tuple(reply.get("primekeys", [])),
+            )
+        return _SERIES_CACHE[key]
 
     def count(self, ds: str) -> int:
         """How many records ``ds`` holds (``rs_summary``)."""

@@ -5,15 +5,15 @@ The page (``processing.js`` ``ImPatchGetNoaa``) asks ``jsoc_info?op=rs_list`` fo
 ``su_rsb.NOAA_ActiveRegions[][<number>]`` with keys ``ObservationTime,LatitudeHG,LongitudeCM``
 and keeps the record nearest central meridian (smallest ``|LongitudeCM|``): ``LongitudeCM`` and
 ``LatitudeHG`` give a Stonyhurst centre (``locunits=stony``), ``ObservationTime`` the reference time.
-``LongitudeCM`` is measured from Earth's central meridian; it is shifted to SDO's (minus
-``HGLN_OBS``) because im_patch adds ``x`` to SDO's ``CRLN_OBS``.
+``LongitudeCM`` is measured from Earth's central meridian; it is shifted to SDO's (minus SDO's
+Stonyhurst longitude, `_coords.sdo_observer`) because im_patch adds ``x`` to SDO's ``CRLN_OBS``.
 """
 
 import astropy.units as u
 from astropy.time import Time
 
 from ._attrs_box import ActiveRegion, Box
-from ._coords import parse_drms_time
+from ._coords import parse_drms_time, sdo_observer
 from .exceptions import UnknownActiveRegionError
 
 __all__ = ["NOAA_KEYS", "noaa_query", "resolve_active_region"]
@@ -37,7 +37,7 @@ def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict
     rows : list of dict
         One dict per record with the keys of `NOAA_KEYS` (values as JSOC returns them).
     keywords : dict, optional
-        The reference record's keywords; ``HGLN_OBS`` shifts the longitude to SDO's meridian.
+        The reference record's keywords; SDO's Stonyhurst longitude shifts the longitude to SDO's meridian.
 
     Raises
     ------
@@ -57,6 +57,6 @@ def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict
         )
         raise UnknownActiveRegionError(msg)
     _, best = min(usable, key=lambda pair: pair[0])
-    x = float(best["LongitudeCM"]) - float((keywords or {}).get("HGLN_OBS", 0.0))
+    x = float(best["LongitudeCM"]) - (float(sdo_observer(keywords).lon.to_value(u.deg)) if keywords else 0.0)
     box = Box.stonyhurst(x * u.deg, float(best["LatitudeHG"]) * u.deg, region.width, region.height)
     return box, parse_drms_time(best["ObservationTime"])

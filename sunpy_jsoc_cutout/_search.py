@@ -5,7 +5,7 @@ Order of work (nothing is sent before the block passed ``_validation.check_block
 
 1. an `ActiveRegion` is looked up in the NOAA series (``_noaa``);
 2. the reference record nearest the reference time gives SDO's position and the geometry
-   (``REFERENCE_KEYS``);
+   (``REFERENCE_KEYS``, asked only where the series has them: `_jsoc_info.JSOCInfo.series`);
 3. ``_plan.plan_block`` makes the export requests and gives the box as they send it;
 4. each request's records are listed with only the keywords a row needs (``ROW_KEYS``), paged
    so that no ``jsoc_info`` call returns more than ``page_size`` records; ``aia.lev1``/``hmi.lev1``
@@ -27,7 +27,7 @@ from sunpy import log
 from . import _frames
 from ._attrs_box import NOAA_SERIES
 from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
-from ._jsoc_info import JSOCInfo, int_keyword
+from ._jsoc_info import JSOCInfo, int_keyword, is_absent
 from ._noaa import noaa_query, resolve_active_region
 from ._plan import ExportPlan, plan_block, reference_time
 from ._process import im_patch_time
@@ -40,14 +40,18 @@ from .exceptions import CutoutQueryError
 
 __all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block", "split_for_jsoc"]
 
+#: Keywords of the reference record; each series is asked only for those it has.
 REFERENCE_KEYS = (
     "T_REC", "T_OBS", "QUALITY", "HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS", "CAR_ROT",
-    "CDELT1", "CRPIX1", "CRPIX2", "CROTA2", "RSUN_REF", "RSUN_OBS", "CALVER64", "WAVELNTH",
+    "CDELT1", "CRPIX1", "CRPIX2", "CROTA2", "RSUN_REF", "RSUN_OBS", "CALVER64", "CALVER32", "WAVELNTH",
 )  # fmt: skip
+#: Keywords of every row (the prime keys ``FSN``/``CAMERA`` give each row its record's identity).
 ROW_KEYS = (
-    "*recnum*", "T_REC", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS", "CRLT_OBS",
-    "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64",
+    "*recnum*", "T_REC", "FSN", "CAMERA", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS",
+    "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32",
 )  # fmt: skip
+#: A missing ``QUALITY`` reads as 0x80000000, the "no image" value (``drms.image_exists``).
+_QUALITY_MISSING = -(1 << 31)
 _FLOAT_KEYS = ("HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS", "CDELT1", "CRPIX1", "CRPIX2", "CROTA2")
 _FLOAT_KEYS += ("RSUN_REF", "RSUN_OBS", "WAVELNTH")
 _TIME_RANGE = re.compile(r"^(?P<series>[^\[]+)\[(?P<start>[^\]\-@]+?)-(?P<end>[^\]@]+?)(?P<at>@[^\]]+)?\](?P<rest>.*)$")
@@ -73,8 +77,23 @@ def _float(value) -> float:
         return float("nan")
 
 
+def calver_of(columns: dict, n: int) -> np.ndarray:
+    """
+    The calibration version im_patch reads, per record: ``CALVER64`` where the series has it,
+    else ``CALVER32``; ``-1`` where the series has neither or the value is absent.
+    """
+    values = next((columns[k] for k in ("CALVER64", "CALVER32") if k in columns and len(columns[k])), [None] * n)
+    return np.array([int_keyword(v, -1) for v in values], dtype=np.int64)
+
+
+def times_or(values, fallback) -> Time:
+    """JSOC times, absent ones (``MISSING``, the -4712 default) replaced by ``fallback``'s strings."""
+    return parse_drms_times([f if is_absent(v) else v for v, f in zip(values, fallback, strict=True)])
+
+
 def _reference_keywords(info: JSOCInfo, rules: SeriesRules, t_ref: Time, wavelength: int | None) -> dict:
     """Keywords of the good record nearest ``t_ref`` (searching up to about 2 h either side, like im_patch)."""
+    keys = info.series(rules.name).present(REFERENCE_KEYS)
     conditions = ["QUALITY >= 0"]
     prime = ""
     if wavelength is not None and rules.wavelength_is_prime_key:
@@ -85,15 +104,17 @@ def _reference_keywords(info: JSOCInfo, rules: SeriesRules, t_ref: Time, wavelen
     while half <= 7680.0:
         lo, hi = (t_ref + s * half * u.s for s in (-1, 1))
         ds = f"{rules.name}[{drms_time(lo)}-{drms_time(hi)}]{prime}[? {' AND '.join(conditions)} ?]"
-        columns = info.rs_list(ds, REFERENCE_KEYS)
-        if columns["_count"][0]:
-            times = Time([parse_drms_time(t) for t in columns["T_OBS"]])
+        columns = info.rs_list(ds, keys)
+        count = columns.pop("_count")[0]
+        if count:
+            times = times_or(columns["T_OBS"], columns["T_REC"])
             best = int(np.argmin(np.abs((times - t_ref).to_value(u.s))))
-            keywords = {k: columns[k][best] for k in REFERENCE_KEYS if columns.get(k)}
+            keywords = {k: v[best] for k, v in columns.items() if v and not is_absent(v[best])}
+            keywords["T_OBS"] = times[best].isot
             for key in _FLOAT_KEYS:
                 if key in keywords:
                     keywords[key] = _float(keywords[key])
-            keywords["CALVER64"] = int_keyword(keywords.get("CALVER64", 0) or 0)
+            keywords["CALVER"] = int(calver_of(columns, count)[best])
             return keywords
         half *= 2
     msg = f"{rules.name} has no good record within 2 hours of the reference time {t_ref.isot}; choose another time."
@@ -117,12 +138,14 @@ def _pages(info: JSOCInfo, ds: str, page_size: int) -> list[str]:
     ]
 
 
-def list_records(info: JSOCInfo, ds: str, segment: str | None, page_size: int) -> dict[str, np.ndarray]:
-    """Row keywords of every record of ``ds`` (paged; duplicates at page edges dropped)."""
+def list_records(
+    info: JSOCInfo, ds: str, segment: str | None, page_size: int, keys: tuple[str, ...] = ROW_KEYS
+) -> dict[str, np.ndarray]:
+    """Keywords ``keys`` of every record of ``ds`` (paged; duplicates at page edges dropped)."""
     segs = (segment,) if segment else ()
     merged: dict[str, list] = {}
     for piece in _pages(info, ds, page_size):
-        columns = info.rs_list(piece, ROW_KEYS, segs)
+        columns = info.rs_list(piece, keys, segs)
         columns.pop("_count")
         for key, values in columns.items():
             merged.setdefault(key, []).extend(values)
@@ -142,18 +165,20 @@ def _lev1_cadence(ds: str) -> str:
 def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> None:
     plan, location = request.plan, request.location
     cadence = resolve_cadence(rules, block["sample"]) if "sample" in block and rules.lev1 else None
-    cols = list_records(info, _lev1_cadence(plan.ds) if cadence else plan.ds, segment, page_size)
+    keys = info.series(rules.name).present(ROW_KEYS)
+    cols = list_records(info, _lev1_cadence(plan.ds) if cadence else plan.ds, segment, page_size, keys)
     if not cols:
         return
-    quality = np.array([int_keyword(q) for q in cols["QUALITY"]], dtype=np.int64)
+    quality = np.array([int_keyword(q, _QUALITY_MISSING) for q in cols["QUALITY"]], dtype=np.int64)
     t_rec = parse_drms_times(cols["T_REC"])
     if cadence is not None:
         keep = _frames.select_lev1_frames((t_rec - t_rec[0]).to_value(u.s), quality, cadence.seconds)
         cols = {k: v[keep] for k, v in cols.items()}
         quality, t_rec = quality[keep], t_rec[keep]
     kw = {k: np.array([_float(v) for v in cols[k]]) for k in _FLOAT_KEYS if k in cols}
-    kw["CALVER64"] = np.array([int_keyword(v or 0) if v != "MISSING" else 0 for v in cols.get("CALVER64", [])])
-    rsun = np.rad2deg(np.arcsin(np.nan_to_num(kw["RSUN_REF"], nan=6.96e8) / kw["DSUN_OBS"])) * 3600
+    kw["CALVER"] = calver_of(cols, len(quality))
+    rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
+    rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
     rebin = block.get("rebin")
     pixels = _frames.cutout_pixels(location, kw["CDELT1"], rsun, rebin.scale if rebin is not None else None)
     nx = _frames.box_pixels(location.boxunits, location.width, kw["CDELT1"], rsun)
@@ -169,14 +194,17 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     reasons = _frames.skip_reasons(quality, has_image, centre=centre, size=(nx, ny), shape=rules.shape)
     request.columns = {
         "T_REC": t_rec,
-        "T_OBS": parse_drms_times(cols["T_OBS"]),
+        "T_OBS": times_or(cols["T_OBS"], cols["T_REC"]),
         "WAVELNTH": kw["WAVELNTH"],
-        "INSTRUME": np.asarray(cols["INSTRUME"], dtype=str),
+        "INSTRUME": np.asarray(cols.get("INSTRUME", [""] * len(quality)), dtype=str),
         "QUALITY": quality,
         "Skip": np.asarray(reasons, dtype=str),
         "bytes": np.where(reasons == "", _frames.estimate_bytes(pixels), 0),
         "recnum": np.asarray(cols["*recnum*"], dtype=np.int64),
     }
+    for key in ("FSN", "CAMERA"):
+        if key in cols:
+            request.columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
 
 
 def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
@@ -241,7 +269,7 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
         if t_noaa is not None:
             box, _ = resolve_active_region(block["boxes"][0], noaa_rows, keywords)
         location, plans = plan_block(block, rule, keywords, box=box, t_ref=t_noaa)
-        segment = (block.get("segments") or [None])[0] or _image_segment(info, rule)
+        segment = (block.get("segments") or [None])[0] or info.series(rule.name).image_segment
         for plan in plans:
             request = SearchedRequest(plan, location)
             _rows(info, request, rule, block, segment, page_size)
@@ -259,15 +287,3 @@ def _noaa_rows(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) ->
     rows = info.rs_list(query["ds"], query["key"].split(","))
     count = rows.pop("_count")[0]
     return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
-
-
-_SEGMENTS: dict[str, str] = {}
-
-
-def _image_segment(info: JSOCInfo, rules: SeriesRules) -> str | None:
-    """The series' first image segment (from ``series_struct``, cached per series)."""
-    name = rules.name.lower()
-    if name not in _SEGMENTS:
-        segments = [s["name"] for s in info.series_struct(rules.name).get("segments", [])]
-        _SEGMENTS[name] = next((s for s in segments if s != "spikes"), segments[0] if segments else "")
-    return _SEGMENTS[name] or None

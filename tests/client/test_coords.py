@@ -13,9 +13,11 @@ from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._coords import (
     CRLN_CORRECTION_DEG,
     carrington_rotation_for,
+    im_patch_crln,
     limb_crossing_times,
     parse_drms_time,
     resolve_box,
+    sdo_observer,
 )
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
@@ -42,7 +44,7 @@ def sdo_keywords(t=T, calver_bit28=False):
     l0 = observer.transform_to(HeliographicCarrington(observer=observer, obstime=t)).lon.to_value(u.deg)
     # A header CRLN_OBS as JSOC writes it: +0.0819 deg until CALVER64 bit 28 is set.
     keywords["CRLN_OBS"] = l0 + (0 if calver_bit28 else CRLN_CORRECTION_DEG) + 0.005
-    keywords["CALVER64"] = (1 << 28) if calver_bit28 else 0
+    keywords["CALVER"] = (1 << 28) if calver_bit28 else 0
     return keywords, observer
 
 
@@ -161,3 +163,64 @@ def test_pixel_box_is_passed_through():
 )
 def test_parse_drms_time(text, expected):
     assert parse_drms_time(text).utc.isot == expected
+
+
+def hmi_keywords(calver):
+    """An HMI record as real HMI series hold it: no HGLN_OBS/HGLT_OBS, SDO from CRLN_OBS/CRLT_OBS/DSUN_OBS."""
+    aia_like, sdo = sdo_keywords(calver_bit28=bool(calver >= 0 and calver & (1 << 28)))
+    keywords = {k: v for k, v in aia_like.items() if k not in ("HGLN_OBS", "HGLT_OBS")}
+    keywords["CRLT_OBS"] = sdo.transform_to(HeliographicCarrington(observer=sdo, obstime=T)).lat.to_value(u.deg)
+    keywords["CALVER"] = calver
+    return keywords, sdo
+
+
+@pytest.mark.parametrize("calver", [0, 1 << 28])
+def test_hmi_observer_comes_from_carrington_keywords(calver):
+    # Real hmi.M_45s has no HGLN_OBS/HGLT_OBS (recorded series_struct, 90 keywords): SDO's position
+    # comes from CRLN_OBS (as im_patch corrects it), CRLT_OBS and DSUN_OBS.
+    keywords, sdo = hmi_keywords(calver)
+    observer = sdo_observer(keywords)
+    # The test's CRLN_OBS is sunpy's L0 + 0.005 deg after im_patch's correction.
+    assert observer.lon.to_value(u.deg) == pytest.approx(sdo.lon.to_value(u.deg) + 0.005, abs=1e-6)
+    assert observer.lat.to_value(u.deg) == pytest.approx(sdo.lat.to_value(u.deg), abs=1e-6)
+    assert observer.radius.to_value(u.m) == pytest.approx(sdo.radius.to_value(u.m), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make_box",
+    [
+        lambda: jc.Box.stonyhurst(-30 * u.deg, 12 * u.deg, 300 * u.arcsec),
+        lambda: jc.Box(SkyCoord(-30 * u.deg, 12 * u.deg, frame=HeliographicStonyhurst, obstime=T), 300 * u.arcsec),
+        lambda: jc.Box(
+            SkyCoord(-200 * u.arcsec, 150 * u.arcsec, frame=Helioprojective(observer="earth", obstime=T)),
+            300 * u.arcsec,
+        ),
+    ],
+)
+def test_hmi_boxes_resolve_without_hgln(make_box):
+    # Before: NaN observer, "not on SDO's visible disk" for Stonyhurst/HPC-SkyCoord boxes on HMI.
+    keywords, _ = hmi_keywords(0)
+    loc = resolve_box(make_box(), keywords, tracking=True, near=T)
+    assert np.isfinite([loc.x, loc.y]).all()
+    assert loc.carrington is not None and np.isfinite(loc.carrington).all()
+
+
+def test_hmi_carrington_skycoord_box_sends_a_finite_longitude():
+    # Before: x=nan was sent for a Carrington SkyCoord box on HMI.
+    keywords, sdo = hmi_keywords(0)
+    center = SkyCoord(150 * u.deg, -12 * u.deg, frame=HeliographicCarrington, observer=sdo, obstime=T)
+    loc = resolve_box(jc.Box(center, 10 * u.deg), keywords, tracking=True, near=T)
+    assert loc.locunits == "carrlong" and np.isfinite(loc.x)
+
+
+@pytest.mark.parametrize(
+    ("calver", "correction"),
+    [(0, CRLN_CORRECTION_DEG), (1 << 28, 0.0), (-1, 0.0), ((1 << 28) | 0x10, 0.0), (0x10, CRLN_CORRECTION_DEG)],
+)
+def test_crln_correction_follows_get_new_crln_obs(calver, correction):
+    # im_patch.c get_new_CRLN_OBS: subtract 0.0818941 deg unless bit 28 is set; an absent or
+    # MISSING calibration version (-1 here; aia.lev1_euv_12s has neither CALVER64 nor CALVER32) means no correction.
+    assert im_patch_crln(100.0, calver) == pytest.approx(100.0 - correction, abs=1e-12)
+    assert im_patch_crln(np.array([100.0, 50.0]), np.array([calver, calver])) == pytest.approx(
+        np.array([100.0, 50.0]) - correction, abs=1e-12
+    )

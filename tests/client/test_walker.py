@@ -27,7 +27,7 @@ KW = {
     "DSUN_OBS": 1.4897e11,
     "T_OBS": "2015-10-17T04:33:30.57Z",
     "CRLN_OBS": 100.0,
-    "CALVER64": 0,
+    "CALVER": 0,
     "RSUN_REF": 6.96e8,
 }
 BOX = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
@@ -232,7 +232,7 @@ def test_active_region_resolves_like_the_export_page():
         {"ObservationTime": "2015.10.17_00:00:00_TAI", "LatitudeHG": "-10", "LongitudeCM": "-1"},
         {"ObservationTime": "2015.10.18_00:00:00_TAI", "LatitudeHG": "-11", "LongitudeCM": "12"},
     ]
-    box, t_ref = resolve_active_region(region, rows, {"HGLN_OBS": 0.0})
+    box, t_ref = resolve_active_region(region, rows, {**KW, "HGLN_OBS": 0.0})
     plan = only(PAGE_TIME & EUV & region, box=box, t_ref=t_ref)
     assert plan.process == (
         "n=0|im_patch,t_start=2015-10-17T04:33:30.000,t_stop=2015-10-17T09:33:30.000,t=0,r=0,"
