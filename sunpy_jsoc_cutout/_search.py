@@ -121,6 +121,22 @@ def _reference_keywords(info: JSOCInfo, rules: SeriesRules, t_ref: Time, wavelen
     raise CutoutQueryError(msg)
 
 
+def page_edges(start: Time, end: Time, pieces: int, cadence: float | None) -> Time:
+    """
+    Edges of ``pieces`` time pages of ``start``-``end``.
+
+    With a record-set cadence (``@Ns``) every inner edge lies on the cadence grid of ``start``:
+    DRMS counts ``@`` slots from each range's own start, so a page starting off the grid would
+    keep other records than the whole range does.
+    """
+    span = (end - start).to_value(u.s)
+    step = span / pieces
+    if cadence:
+        step = max(1, math.ceil(step / cadence)) * cadence
+    inner = [k * step for k in range(1, pieces) if k * step < span]
+    return start + np.array([0.0, *inner, span]) * u.s
+
+
 def _pages(info: JSOCInfo, ds: str, page_size: int) -> list[str]:
     """Split a time-range record set into pieces of at most about ``page_size`` records."""
     match = _TIME_RANGE.match(ds)
@@ -130,9 +146,9 @@ def _pages(info: JSOCInfo, ds: str, page_size: int) -> list[str]:
     if count <= page_size:
         return [ds]
     start, end = parse_drms_time(match["start"]), parse_drms_time(match["end"])
-    pieces = math.ceil(count / page_size) + 1
-    edges = start + (end - start) * np.linspace(0, 1, pieces + 1)
     at = match["at"] or ""
+    cadence = float(at[1:-1]) if at.endswith("s") else None
+    edges = page_edges(start, end, math.ceil(count / page_size) + 1, cadence)
     return [
         f"{match['series']}[{drms_time(a)}-{drms_time(b)}{at}]{match['rest']}" for a, b in itertools.pairwise(edges)
     ]

@@ -105,6 +105,24 @@ def test_large_searches_are_paged(jsoc):
     assert all(e["params"]["key"].count(",") < 20 for e in lists)
 
 
+def test_paging_keeps_the_cadence_phase(jsoc):
+    # DRMS counts @-slots from each range's own start: pages must start on the whole range's grid,
+    # or a page keeps other records than the unpaged search (and than the export).
+    query = (GUIDE_TIME, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), GUIDE_BOX, a.Sample(84 * u.s))
+    whole = Fido.search(*query)["jsoccutout"]
+    before = len(jsoc.request_log)
+    with conf.set_temp("page_size", 50):
+        paged = Fido.search(*query)["jsoccutout"]
+    pages = [
+        e for e in jsoc.request_log.since(before) if e["params"].get("op") == "rs_list" and "@84s" in e["params"]["ds"]
+    ]
+    assert len(pages) >= 4
+    assert len(whole) == 343  # 8 h at 84 s: slots 0..342
+    assert np.all(np.asarray(paged["recnum"]) == np.asarray(whole["recnum"]))
+    t_rec = np.asarray(paged["T_REC"].tai.unix)
+    assert np.allclose(np.diff(t_rec), 84.0)
+
+
 def test_sunpy_cutout_attr_is_translated_beside_ours(jsoc):
     bl = SkyCoord(-600 * u.arcsec, -300 * u.arcsec, frame=frames.Helioprojective, obstime="2014-02-05 08:00")
     cutout = a.jsoc.Cutout(bl, width=200 * u.arcsec, height=100 * u.arcsec)
