@@ -1,0 +1,190 @@
+"""
+Contract tests: the client's metadata readers on the reply shapes the real JSOC sent.
+
+No emulator here: the replies are transcribed from recordings of jsoc.stanford.edu (April 2020,
+sunpy/sunpy commit b361c0cd, ``sunpy/net/jsoc/tests/cassettes``; trimmed where said) and served on
+loopback by `replay.ReplayJSOC`, so a reply shape the client misreads fails here even when the
+emulator shares the misreading.
+"""
+
+import numpy as np
+import pytest
+from replay import ReplayJSOC
+
+from astropy.time import Time
+
+from sunpy_jsoc_cutout._jsoc_info import JSOCInfo, int_keyword, is_absent
+from sunpy_jsoc_cutout._search import REFERENCE_KEYS, ROW_KEYS, _reference_keywords, calver_of, times_or
+from sunpy_jsoc_cutout._series_rules import rules_for
+
+# ``series_struct`` of aia.lev1_euv_12s (cassette test_search_metadata.yaml): prime keys, the
+# T_REC slot facts and the keywords the client can use, in the recorded order. The recording
+# lists 177 keywords and neither CALVER64 nor CALVER32 (AIA level 1 writes CALVER32 into aia.lev1
+# only); trimmed to these names, types kept.
+AIA_EUV_12S_STRUCT = {
+    "note": "AIA Level 1, 12 second cadence",
+    "primekeys": ["T_REC", "WAVELNTH"],
+    "primekeysinfo": [{"name": "T_REC", "slotted": 1, "step": "12.000000"}, {"name": "WAVELNTH", "slotted": 0}],
+    "keywords": [
+        {"name": n, "type": t}
+        for n, t in [
+            ("T_REC", "time"),
+            ("T_OBS", "time"),
+            ("WAVELNTH", "int"),
+            ("DATE", "time"),
+            ("FSN", "int"),
+            ("EXPTIME", "double"),
+            ("QUALITY", "int"),
+            ("INSTRUME", "string"),
+            ("CAMERA", "int"),
+            ("CDELT1", "float"),
+            ("CRPIX1", "float"),
+            ("CRPIX2", "float"),
+            ("CROTA2", "float"),
+            ("DSUN_OBS", "double"),
+            ("RSUN_REF", "double"),
+            ("RSUN_OBS", "double"),
+            ("CRLN_OBS", "float"),
+            ("CRLT_OBS", "float"),
+            ("CAR_ROT", "int"),
+            ("HGLN_OBS", "float"),
+            ("HGLT_OBS", "float"),
+            ("T_REC_step", "double"),
+            ("T_REC_epoch", "time"),
+        ]
+    ],
+    "segments": [{"name": "image"}, {"name": "spikes"}],
+    "status": 0,
+}
+
+# ``series_struct`` of hmi.M_45s (cassette test_build_table.yaml, ds=hmi.m_45s): 90 keywords with
+# CRLN_OBS, CRLT_OBS, DSUN_OBS and CALVER64, and no HGLN_OBS, HGLT_OBS or EXPTIME; trimmed.
+HMI_M_45S_STRUCT = {
+    "primekeys": ["T_REC", "CAMERA"],
+    "primekeysinfo": [{"name": "T_REC", "slotted": 1, "step": "45.000000"}, {"name": "CAMERA", "slotted": 0}],
+    "keywords": [
+        {"name": n}
+        for n in (
+            "T_REC",
+            "CAMERA",
+            "T_OBS",
+            "QUALITY",
+            "INSTRUME",
+            "WAVELNTH",
+            "CDELT1",
+            "CRPIX1",
+            "CRPIX2",
+            "CROTA2",
+            "DSUN_OBS",
+            "RSUN_REF",
+            "RSUN_OBS",
+            "CRLN_OBS",
+            "CRLT_OBS",
+            "CAR_ROT",
+            "CALVER64",
+        )
+    ],
+    "segments": [{"name": "magnetogram"}],
+    "status": 0,
+}
+
+# rs_list of hmi.M_45s, verbatim (cassette test_build_table.yaml).
+HMI_RS_LIST = (
+    '{"keywords":[{"name":"T_REC","values":["2012.01.01_00:00:45_TAI","2012.01.01_00:01:30_TAI"]},'
+    '{"name":"TELESCOP","values":["SDO\\/HMI","SDO\\/HMI"]},{"name":"INSTRUME","values":["HMI_FRONT2","HMI_FRONT2"]},'
+    '{"name":"WAVELNTH","values":["6173.0","6173.0"]},{"name":"CAR_ROT","values":["2118","2118"]}],'
+    '"segments":[],"links":[],"count":2,"runtime":0.065,"status":0}'
+)
+
+
+@pytest.fixture
+def replay():
+    with ReplayJSOC() as server:
+        server.answer("jsoc_info", AIA_EUV_12S_STRUCT, op="series_struct", ds="aia.lev1_euv_12s")
+        server.answer("jsoc_info", HMI_M_45S_STRUCT, op="series_struct", ds="hmi.M_45s")
+        yield server
+
+
+def test_each_series_is_asked_only_for_keywords_it_has(replay):
+    info = JSOCInfo(replay.url)
+    aia, hmi = info.series("aia.lev1_euv_12s"), info.series("hmi.M_45s")
+    assert {"CALVER64", "CALVER32"}.isdisjoint(aia.present(REFERENCE_KEYS))
+    assert {"HGLN_OBS", "HGLT_OBS"} <= set(aia.present(REFERENCE_KEYS))
+    assert {"HGLN_OBS", "HGLT_OBS", "CALVER32"}.isdisjoint(hmi.present(REFERENCE_KEYS))
+    assert {"CALVER64", "CRLN_OBS", "CRLT_OBS", "DSUN_OBS"} <= set(hmi.present(REFERENCE_KEYS))
+    assert {"*recnum*", "CAMERA"} <= set(hmi.present(ROW_KEYS))
+    assert (aia.image_segment, hmi.image_segment) == ("image", "magnetogram")
+    # one series_struct per series and JSOC URL, however often it is asked
+    info.series("aia.lev1_euv_12s")
+    assert sum(1 for _, p in replay.log if p.get("op") == "series_struct") == 2
+
+
+def test_recorded_rs_list_reads_into_columns(replay):
+    replay.answer("jsoc_info", HMI_RS_LIST, op="rs_list")
+    columns = JSOCInfo(replay.url).rs_list("hmi.M_45s[2012.01.01_00:00:34_TAI-2012.01.01_00:01:19_TAI]", ["T_REC"])
+    assert columns["_count"] == [2]
+    assert columns["CAR_ROT"] == ["2118", "2118"]
+    t_rec = times_or(columns["T_REC"], columns["T_REC"])
+    assert t_rec.tai.isot.tolist() == ["2012-01-01T00:00:45.000", "2012-01-01T00:01:30.000"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        *[("0x80000000", -(1 << 31)), ("0x00000400", 1024), ("-2147483648", -(1 << 31)), ("1024", 1024)],
+        *[("Invalid KeyLink", None), ("MISSING", None), ("", None), (None, None)],
+    ],
+)
+def test_integer_keywords_and_jsoc_absent_values(value, expected):
+    # Before: int_keyword("Invalid KeyLink") raised "could not convert string to float".
+    assert int_keyword(value) == expected
+
+
+def test_absent_times_fall_back():
+    # "MISSING" and JSOC's -4712 default time are absent values, not times.
+    assert [is_absent(v) for v in ("MISSING", "-4712.01.01_11:59:28_TAI", "2014.01.01_00:00:01_TAI")] == [
+        True,
+        True,
+        False,
+    ]
+    times = times_or(["2014-01-01T00:00:02.57Z", "MISSING"], ["2014-01-01T00:00:01Z", "2014-01-01T00:00:13Z"])
+    assert times.utc.isot.tolist() == ["2014-01-01T00:00:02.570", "2014-01-01T00:00:13.000"]
+
+
+def test_calibration_version_reads_calver64_else_calver32_else_none():
+    n = 2
+    assert calver_of({"CALVER64": ["0x0000000010000400", "MISSING"]}, n).tolist() == [(1 << 28) | 0x400, -1]
+    assert calver_of({"CALVER32": ["0x10", "0x10"]}, n).tolist() == [16, 16]
+    assert calver_of({"CALVER64": ["Invalid KeyLink"] * 2}, n).tolist() == [-1, -1]
+    assert calver_of({}, n).tolist() == [-1, -1]
+
+
+def test_reference_record_with_invalid_keylink_and_missing_values(replay):
+    # The shape jsoc_info gives when a key is unknown to the series and a value is unset: every
+    # record answers "Invalid KeyLink" for CALVER64 (before: ValueError on every AIA search).
+    reply = {
+        "keywords": [
+            {"name": "T_REC", "values": ["2014-01-01T00:00:01Z", "2014-01-01T00:00:13Z"]},
+            {"name": "T_OBS", "values": ["MISSING", "2014-01-01T00:00:14.57Z"]},
+            {"name": "QUALITY", "values": ["0x00000000", "0x00000000"]},
+            {"name": "CALVER64", "values": ["Invalid KeyLink", "Invalid KeyLink"]},
+            {"name": "DSUN_OBS", "values": ["147100000000.0", "147100000000.0"]},
+            {"name": "HGLN_OBS", "values": ["0.01", "MISSING"]},
+            {"name": "CRLN_OBS", "values": ["100.0", "100.1"]},
+        ],
+        "segments": [],
+        "count": 2,
+        "status": 0,
+    }
+    replay.answer("jsoc_info", reply, op="rs_list")
+    t_ref = Time("2014-01-01T00:00:14")
+    keywords = _reference_keywords(JSOCInfo(replay.url), rules_for("aia.lev1_euv_12s"), t_ref, 171)
+    assert keywords["CALVER"] == -1  # no calibration version: no CRLN correction
+    assert keywords["CRLN_OBS"] == pytest.approx(100.1)
+    assert "HGLN_OBS" not in keywords  # MISSING is absent, not NaN or text
+    assert Time(keywords["T_OBS"]).isot.startswith("2014-01-01T00:00:14.57")
+    # the AIA series was asked only for keywords it has
+    asked = [p["key"].split(",") for _, p in replay.log if p.get("op") == "rs_list"]
+    assert asked
+    assert all({"CALVER64", "CALVER32"}.isdisjoint(keys) for keys in asked)
+    assert not np.isnan(keywords["DSUN_OBS"])
