@@ -199,7 +199,11 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     pixels = _frames.cutout_pixels(location, kw["CDELT1"], rsun, rebin.scale if rebin is not None else None)
     nx = _frames.box_pixels(location.boxunits, location.width, kw["CDELT1"], rsun)
     ny = _frames.box_pixels(location.boxunits, location.height, kw["CDELT1"], rsun)
-    has_image = np.array([p != "NoDataDirectory" for p in cols.get(f"segment:{segment}", ["?"] * len(quality))])
+    # jsoc_info answers NoDataDirectory both for a record without an image and for one whose storage
+    # unit is offline on tape (jsoc_info.c); a good QUALITY (drms.image_exists, which jsoc_fetch
+    # adds to every export) says the image exists, so JSOC will stage it and a file will come.
+    online = np.array([p != "NoDataDirectory" for p in cols.get(f"segment:{segment}", ["?"] * len(quality))])
+    has_image = online | (quality >= 0) if "QUALITY" in cols else online
     centre = None
     tracking = block.get("tracking") or Tracking(True)
     if tracking.enabled and location.carrington is not None:
@@ -217,6 +221,7 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
         "Skip": np.asarray(reasons, dtype=str),
         "bytes": np.where(reasons == "", _frames.estimate_bytes(pixels), 0),
         "recnum": np.asarray(cols["*recnum*"], dtype=np.int64),
+        "Online": online,
     }
     for key in ("FSN", "CAMERA"):
         if key in cols:

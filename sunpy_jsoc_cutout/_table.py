@@ -2,7 +2,8 @@
 The search result table: one row per record that the export requests will turn into a file.
 
 Rows that JSOC will skip stay in the table with the reason in ``Skip`` (``QUALITY < 0``, ``no
-image``, ``box off the image``) and a size of 0, so the user sees what will be missing.
+image``, ``box off the image``) and a size of 0, so the user sees what will be missing. Rows whose
+data are offline (on tape) are files JSOC will stage first: ``Online`` is False and the plan says so.
 """
 
 import html
@@ -24,11 +25,13 @@ class JSOCCutoutResponse(QueryResponseTable):
 
     Columns: ``T_REC``, ``T_OBS``, ``Wavelength``, ``Instrument``, ``Series``, ``QUALITY``,
     ``Skip`` (why JSOC will give no file for the row, or empty), ``Size`` (estimated float32
-    cutout file size), ``Request`` (index into `plans`) and ``recnum``.
+    cutout file size), ``Online`` (False: on tape, JSOC stages it first, which takes longer),
+    ``Request`` (index into `plans`), ``recnum`` and the prime keys ``FSN`` and ``CAMERA``
+    (-1 where the series has none).
     ``print`` shows the export plan above the rows; `total_size` sums ``Size``.
     """
 
-    hide_keys = ["recnum", "Request"]
+    hide_keys = ["recnum", "Request", "FSN", "CAMERA"]
     size_column = "Size"
     #: One `~sunpy_jsoc_cutout._plan.ExportPlan` per export request.
     plans = TableAttribute(default=[])
@@ -57,6 +60,11 @@ class JSOCCutoutResponse(QueryResponseTable):
             reasons, counts = np.unique(np.asarray(self["Skip"])[skipped], return_counts=True)
             text = ", ".join(f"{c} {r}" for r, c in zip(reasons, counts, strict=True))
             lines.append(f"  Skipped by JSOC: {text}")
+        if "Online" in self.colnames and (offline := int((~np.asarray(self["Online"], dtype=bool) & ~skipped).sum())):
+            lines.append(
+                f"  Offline (on tape): {offline} records; JSOC stages them before processing, which adds "
+                "minutes to hours to the export"
+            )
         return lines
 
     def __str__(self) -> str:
@@ -80,7 +88,7 @@ def _stack_times(parts: list[Time]) -> Time:
 def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
     """Stack the rows of searched requests (``_search.SearchedRequest``) into one response table."""
     columns: dict[str, list] = {k: [] for k in ("T_REC", "T_OBS", "Wavelength", "Instrument", "Series", "QUALITY")}
-    columns.update({"Skip": [], "Size": [], "Request": [], "recnum": []})
+    columns.update({"Skip": [], "Size": [], "Request": [], "recnum": [], "FSN": [], "CAMERA": [], "Online": []})
     for index, request in enumerate(requests):
         cols = request.columns
         if not cols:
@@ -96,6 +104,9 @@ def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
         columns["Size"].append(np.asarray(cols["bytes"], dtype=float))
         columns["Request"].append(np.full(n, index))
         columns["recnum"].append(cols["recnum"])
+        for key in ("FSN", "CAMERA"):
+            columns[key].append(np.asarray(cols.get(key, np.full(n, -1)), dtype=np.int64))
+        columns["Online"].append(np.asarray(cols.get("Online", np.ones(n, dtype=bool)), dtype=bool))
     plans = [r.plan for r in requests]
     if not columns["T_REC"]:
         return JSOCCutoutResponse([], client=client, plans=plans, notify=notify, method=method)
