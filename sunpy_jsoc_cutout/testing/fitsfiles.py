@@ -121,6 +121,8 @@ def _record_header(header: Mapping) -> fits.Header:
     """Every writable, non-structural keyword of ``header`` (cards astropy refuses are skipped)."""
     out = fits.Header()
     for key, value in header.items():
+        if str(key).startswith("_"):  # the emulator's internal truth (``_CRLN_TRUE``)
+            continue
         key = str(key).upper()
         if key in ("COMMENT", "HISTORY"):
             for line in [value] if isinstance(value, str) else list(value or ()):

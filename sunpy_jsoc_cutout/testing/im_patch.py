@@ -44,7 +44,7 @@ from .patch_extract import Cutout, extract_patch
 from .patch_geometry import BoxShape, box_shape, rsun_pixels
 from .patch_tracking import PatchTarget, TargetError, limb_times, resolve_target, tracked_centre
 from .processing import ExportItem, ProcessError, StepContext
-from .sungeometry import HeaderGeometryError, true_carrington_longitude
+from .sungeometry import HeaderGeometryError, jsoc_crln_obs
 from .timeutil import format_time, parse_drms_time
 
 __all__ = ["im_patch"]
@@ -165,12 +165,23 @@ def _statistics(data: np.ndarray) -> dict:
     return out
 
 
+def _updated_calver(header: Mapping) -> dict:
+    """``update_CALVERxx`` (im_patch.c): bit 28 set in CALVER64 where the input has it, else in
+    CALVER32 (a missing value counts as 0); nothing when the input has neither (as for
+    ``aia.lev1_euv_12s``)."""
+    for name, sign_bit in (("CALVER64", 1 << 63), ("CALVER32", 1 << 31)):
+        if name in header:
+            value = int(header[name] or 0)
+            value = 0 if value < 0 or value & sign_bit else value
+            return {name: value | _CALVER_BIT28}
+    return {}
+
+
 def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: str) -> dict:
     args, target = run.args, run.target
     out = dict(header)
     cdelt = float(header["CDELT1"])
     ny, nx = cut.data.shape
-    calver = int(header.get("CALVER64", 0) or 0)
     out.update(
         NAXIS1=nx,
         NAXIS2=ny,
@@ -195,8 +206,8 @@ def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: 
         HGTSTOP=format_time(run.t_stop, "tai") if run.t_stop is not None else "JD_0",
         DATE=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         HGQUERY=query,
-        CRLN_OBS=true_carrington_longitude(header),
-        CALVER64=calver | _CALVER_BIT28,
+        CRLN_OBS=jsoc_crln_obs(header),
+        **_updated_calver(header),
         COMMENT=[*_as_list(header.get("COMMENT")), "Patches"],
         HISTORY=[*_as_list(header.get("HISTORY")), source, *cut.history],
     )

@@ -87,7 +87,7 @@ def series_struct(ds: str, catalogue: Catalogue) -> dict:
 
 def _pkinfo(info) -> dict:
     if info.slotted:
-        return {"name": info.name, "slotted": 1, "step": f"{info.step:.1f}"}
+        return {"name": info.name, "slotted": 1, "step": info.step_text or f"{info.step:.1f}"}
     return {"name": info.name, "slotted": 0}
 
 

@@ -14,9 +14,9 @@ import numpy as np
 from .ephemeris import CALVER_BIT28, RSUN_REF, observer_keywords
 from .generators import AIA_CHANNELS, FSN0, U0_UTC
 from .series import SeriesDef
-from .timeutil import DAY, format_time, utc_to_tai
+from .timeutil import DAY, utc_to_tai
 
-__all__ = ["column_function", "hash01", "quality_values"]
+__all__ = ["column_function", "hash01", "hmi_exposure", "quality_values"]
 
 QUALITY_MISSING = -2147483648  # 0x80000000 as a signed 32-bit value
 EPHEMERIS = ("HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "OBS_VR", "CRLN_OBS", "CRLT_OBS", "CAR_ROT", "RSUN_OBS")
@@ -70,10 +70,14 @@ def _calver(get: Callable, t_key: str, base_value: int) -> np.ndarray:
     return np.where(eph["CRLN_BIT28"], base_value | CALVER_BIT28, base_value).astype(np.int64)
 
 
-def _date_obs(get: Callable) -> np.ndarray:
-    """DATE-OBS: start of the exposure, UTC, ISO without zone, 2 decimals."""
-    start = get("T_OBS") - get("EXPTIME") / 2
-    return np.asarray(format_time(start, "iso", digits=2) if start.size else [], dtype=object)
+def _date_obs(get: Callable, exposure: np.ndarray | float) -> np.ndarray:
+    """DATE__OBS (a time keyword in the real series): the start of the exposure."""
+    return np.asarray(get("T_OBS") - np.asarray(exposure) / 2, dtype=float)
+
+
+def _aia_camera(wave: np.ndarray) -> np.ndarray:
+    """CAMERA: the number in INSTRUME (``AIA_4`` is camera 4)."""
+    return np.asarray([int(str(v).rsplit("_", 1)[-1]) for v in _table(wave, 5)], dtype=np.int64)
 
 
 def aia_lev1_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
@@ -99,7 +103,6 @@ def aia_lev1_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
         "DSUN_REF": 149597870691.0,
         "DATAMIN": 0,
         "DATAMAX": 16383,
-        "T_REC_step": 12.0,
     }
     if name in numbers:
         return np.full(n, numbers[name])
@@ -122,10 +125,14 @@ def aia_lev1_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
         return get("T_REC") + get("EXPTIME") / 2 + 0.5 + np.round(0.1 * hash01(fsn, 5), 2)
     if name == "DATE":
         return np.floor(get("T_REC") / DAY) * DAY + 3 * DAY + 3600.0 + np.floor(hash01(fsn, 6) * 7200)
-    if name == "CALVER64":
+    if name == "CALVER32":  # aia.lev1 carries CALVER32 (no AIA series has CALVER64)
         return _calver(get, "T_OBS", 0)
     if name == "DATE__OBS":
-        return _date_obs(get)
+        return _date_obs(get, get("EXPTIME"))
+    if name == "CAMERA":
+        return _aia_camera(wave)
+    if name == "WAVE_STR":
+        return np.asarray([f"{int(w)}_THIN" if w < 1000 else str(int(w)) for w in wave], dtype=object)
     if name == "R_SUN":
         return get("RSUN_OBS") / get("CDELT1")
     if name in EPHEMERIS:
@@ -155,8 +162,6 @@ def hmi_column(name: str, base: dict, get: Callable, sdef: SeriesDef) -> np.ndar
         "WAVELNTH": 6173.0,
         "RSUN_REF": RSUN_REF,
         "DSUN_REF": 149597870691.0,
-        "T_REC_step": sdef.t_rec_step,
-        "EXPTIME": 0.135 if sdef.t_rec_step == 45 else 0.36,
         "CDELT1": 0.504295,
         "CDELT2": 0.504295,
     }
@@ -180,13 +185,30 @@ def hmi_column(name: str, base: dict, get: Callable, sdef: SeriesDef) -> np.ndar
         return np.full(n, 2500.0 if magnetic else 68000.0)
     if name == "CALVER64":
         return _calver(get, "T_OBS", 0x400)
-    if name == "DATE__OBS":
-        return _date_obs(get)
-    if name == "R_SUN":
-        return get("RSUN_OBS") / get("CDELT1")
+    if name == "DATE__OBS":  # HMI has no EXPTIME keyword; the exposure is internal
+        return _date_obs(get, hmi_exposure(sdef))
+    if name == "cparms_sg000":
+        return np.full(n, sdef.segments[0].cparms or "", dtype=object)
+    if name.endswith(("_bzero", "_bscale")):
+        seg = sdef.segments[0]
+        return np.full(n, float((seg.bzero or 0.0) if name.endswith("_bzero") else (seg.bscale or 1.0)))
     if name in EPHEMERIS:
         return _ephemeris(get, name, "T_OBS")
     return None
+
+
+def hmi_exposure(sdef: SeriesDef) -> float:
+    """The emulator's internal HMI exposure (s): not a keyword of the real HMI series."""
+    return 0.135 if sdef.t_rec_step == 45 else 0.36
+
+
+def aia_slotted_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
+    """Unlinked keywords of slotted AIA records: ``aia_slot`` copies them from the aia.lev1
+    record (``drms_copykeys``, ``lm-jps/proj:lev1_aia/apps/aia_slot.c``)."""
+    try:
+        return get(f"lev1->{name}")
+    except KeyError:
+        return None
 
 
 def noaa_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
@@ -237,4 +259,6 @@ def column_function(sdef: SeriesDef) -> Callable[[str, dict, Callable], np.ndarr
         return lambda name, base, get: hmi_column(name, base, get, sdef)
     if sdef.generator == "noaa":
         return noaa_column
+    if sdef.generator == "aia_slotted":
+        return aia_slotted_column
     return lambda name, base, get: None

@@ -3,8 +3,12 @@
 * `resolve_target` (#L585-691): the box centre as a Carrington (lon, lat) and rotation number,
   from ``x``/``y`` in ``arcsec`` (via ``PIX_X``/``PIX_Y`` of the reference image), ``pixels``
   (1-based, of the stored image), ``stony`` (``lon = CRLN_OBS + x``, ``lat = y``) or
-  ``carrlong`` (``lon = x``, ``lat = y``, with ``car_rot``). ``CRLN_OBS`` is taken with JSOC's
-  correction (minus 0.0818941 degrees unless CALVER64 bit 28 is set; verified_pitfalls 16).
+  ``carrlong`` (``lon = x``, ``lat = y``, with ``car_rot``). ``CRLN_OBS`` is taken as
+  ``get_new_CRLN_OBS`` takes it (`~.sungeometry.jsoc_crln_obs`: minus 0.0818941 degrees unless
+  bit 28 of ``CALVER64``, or where the series has no CALVER64 of ``CALVER32``, is set; no
+  correction when neither is present or the value is missing). Every geometry here is
+  im_patch's, built on that longitude, not the emulator's truth: on ``aia.lev1_euv_12s``
+  (which has no CALVER keyword) im_patch tracks with the uncorrected ``CRLN_OBS``, as on JSOC.
 * `heliographic_time` (``HeliographicTime``, ``lm-jps/proj:libs/astro/heliographic_coords.c``):
   the time Carrington longitude ``L`` of rotation ``crot`` crosses the central meridian; the
   implicit ``t_start``/``t_stop`` are the crossings of ``crln + 90`` (east limb) and
@@ -24,7 +28,7 @@ from erfa import ErfaWarning
 from sunpy.coordinates import sun
 
 from .patch_geometry import pix_from_arcsec, pixel_to_carrington
-from .sungeometry import observer_geometry, true_carrington_longitude
+from .sungeometry import ObserverGeometry, jsoc_crln_obs, observer_geometry
 from .timeutil import DAY
 
 __all__ = ["PatchTarget", "TargetError", "heliographic_time", "limb_times", "resolve_target", "tracked_centre"]
@@ -108,16 +112,16 @@ def resolve_target(loctype: str, x: float, y: float, ref: Mapping | None, car_ro
         if y < -990:
             raise TargetError("box latitude must be specified.")
         return PatchTarget(float(x), float(y), int(car_rot), None)
-    geom = observer_geometry(ref)
+    geom = _jsoc_geometry(ref)
     on_disk = True
     if loctype == "stony":
-        crlt, crln = float(y), true_carrington_longitude(ref) + float(x)
+        crlt, crln = float(y), jsoc_crln_obs(ref) + float(x)
         cx, cy, _, _ = geom.carrington_to_pixel(crln, crlt)
     else:
         cx, cy = pix_from_arcsec(ref, x, y) if loctype == "arcsec" else (x - 1.0, y - 1.0)
         crln, crlt, on_disk = pixel_to_carrington(geom, cx, cy)
         # pixel_to_carrington returns 0-360; im_patch's img2sphere gives CRLN_OBS +- 90
-        obs = true_carrington_longitude(ref)
+        obs = jsoc_crln_obs(ref)
         crln = obs + ((crln - obs + 180.0) % 360.0 - 180.0)
     crln, rot = _wrap(crln, int(ref["CAR_ROT"]))
     return PatchTarget(crln, crlt, rot, (cx, cy), on_disk)
@@ -125,5 +129,10 @@ def resolve_target(loctype: str, x: float, y: float, ref: Mapping | None, car_ro
 
 def tracked_centre(header: Mapping, target: PatchTarget) -> tuple[float, float]:
     """0-based pixel of the fixed Carrington point in the image described by ``header``."""
-    x, y, _, _ = observer_geometry(header).carrington_to_pixel(target.crln, target.crlt)
+    x, y, _, _ = _jsoc_geometry(header).carrington_to_pixel(target.crln, target.crlt)
     return x, y
+
+
+def _jsoc_geometry(header: Mapping) -> ObserverGeometry:
+    """The image geometry im_patch computes: the observer at `jsoc_crln_obs`."""
+    return observer_geometry(header, jsoc_crln_obs(header))

@@ -6,16 +6,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from .ephemeris import observer_keywords
 from .keywords import column_function, lev1_base
 from .series import SERIES, SeriesDef
 from .timeutil import format_time, parse_drms_time
 
-__all__ = ["Records", "sums_path_for"]
+__all__ = ["INTERNAL_PREFIX", "INVALID_KEY", "MISSING", "Records", "is_missing", "sums_path_for"]
 
+#: jsoc_info's value for a keyword the series does not have (``jsoc_info.c``, rs_list loop).
 INVALID_KEY = "Invalid KeyLink"
-_TIME_DIGITS = {"T_OBS": 2}
+#: jsoc_info's value for a missing value (``drms_ismissing_keyval``), except for QUALITY.
+MISSING = "MISSING"
+#: Header entries with this prefix are the emulator's internal truth, never written to files.
+INTERNAL_PREFIX = "_"
 _HEADER_RENAME = {"DATE__OBS": "DATE-OBS"}
-_NO_HEADER = {"T_REC_epoch", "T_REC_step", "RequestID"}
+_NO_HEADER = {"T_REC_epoch", "T_REC_step", "T_REC_unit", "RequestID"}
+_TIME_STYLE_BY_UNITS = {"ISO": "iso_z", "TAI": "tai"}
 
 
 def sums_path_for(series_index: int, recnum: int, filename: str) -> str:
@@ -79,6 +85,7 @@ class Records:
         self._own = column_function(series)
         self._links: dict[str, Records] = {}
         self._time_strings: dict[str, list[str]] = {}
+        self._crln_true: np.ndarray | None = None
         self.columns = LazyColumns(self)
 
     def __len__(self) -> int:
@@ -91,6 +98,9 @@ class Records:
     def _get(self, name: str):
         if name == "_CRLN_FIX_DATE":
             return self._crln_fix_date
+        link, sep, target_key = name.partition("->")
+        if sep:
+            return self.link_target(link).columns[target_key]
         return self.columns[name]
 
     def _compute(self, name: str) -> np.ndarray:
@@ -102,6 +112,10 @@ class Records:
             return self.link_target(link).columns[target_key]
         if kdef.recscope == "constant":
             return self._constant(kdef)
+        if kdef.recscope == "index":  # T_REC_index: the slot number of T_REC
+            key = name[: -len("_index")]
+            epoch, step = (self.columns[f"{key}_{part}"] for part in ("epoch", "step"))
+            return np.round((self.columns[key] - epoch) / step).astype(np.int64)
         values = self._own(name, self._base, self._get)
         if values is None:
             return self._missing(kdef.type)
@@ -159,21 +173,30 @@ class Records:
 
     # -------------------------------------------------------------- strings
     def keyword_strings(self, name: str) -> list[str]:
-        """JSOC's string rendering of keyword ``name`` for every record."""
+        """JSOC's string rendering of keyword ``name`` for every record (``jsoc_info.c`` rs_list:
+        "Invalid KeyLink" for a keyword the series lacks; "MISSING" for a value DRMS counts as
+        missing, whatever the type, except QUALITY; a constant keyword prints as its default)."""
         kdef = self.series.keyword(name)
         if kdef is None:
             return [INVALID_KEY] * len(self)
+        if kdef.recscope == "constant":
+            return [kdef.defval] * len(self)
         if kdef.type == "time":
             return [self._time_string(kdef, i) for i in range(len(self))]
         values = self.columns[kdef.name]
         if kdef.name == "QUALITY":
             return [f"0x{int(v) & 0xFFFFFFFF:08x}" for v in values]
+        missing = is_missing(kdef.type, values)
         if kdef.type in ("float", "double"):
-            return ["MISSING" if not np.isfinite(v) else repr(float(v)) for v in values]
-        if kdef.type == "string":
-            return [str(v) for v in values]
-        missing = int(kdef.defval) if kdef.defval.lstrip("-").isdigit() else None
-        return ["MISSING" if int(v) == missing else str(int(v)) for v in values]
+            text = [repr(float(v)) for v in values]
+        elif kdef.type == "string":
+            text = [str(v) for v in values]
+        elif kdef.defval.startswith("0x"):  # hexadecimal keywords (QUALLEV0, CALVER64)
+            width = len(kdef.defval) - 2
+            text = [f"0x{int(v) & ((1 << 4 * width) - 1):0{width}x}" for v in values]
+        else:
+            text = [str(int(v)) for v in values]
+        return [MISSING if m else t for m, t in zip(missing, text, strict=True)]
 
     def _time_string(self, kdef, i: int) -> str:
         if kdef.recscope == "constant":
@@ -181,15 +204,10 @@ class Records:
         if kdef.name not in self._time_strings:  # formatted once for all records
             self._time_strings[kdef.name] = format_time(
                 np.atleast_1d(self.columns[kdef.name]),
-                self._time_style(kdef.name),
-                digits=_TIME_DIGITS.get(kdef.name, 0),
+                _TIME_STYLE_BY_UNITS.get(kdef.units, self.series.time_style),
+                digits=_defval_digits(kdef.defval),
             )
         return self._time_strings[kdef.name][i]
-
-    def _time_style(self, name: str) -> str:
-        if name == "DATE":
-            return "iso_z" if self.series.instrument in ("aia", "hmi") else self.series.time_style
-        return self.series.time_style
 
     def record_spec(self, i: int) -> str:
         """E.g. ``aia.lev1_euv_12s[2014-01-01T00:00:01Z][304]``, ``hmi.M_45s[2012.01.01_00:00:45_TAI][2]``."""
@@ -205,31 +223,39 @@ class Records:
 
     # -------------------------------------------------------------- files
     def header(self, i: int) -> dict:
-        """Full FITS header keywords of record ``i`` (name -> python value)."""
+        """FITS header keywords of record ``i`` (name -> python value): the series' keywords
+        with a value (JSOC writes no value for a missing one), plus the internal ``_CRLN_TRUE``
+        (the observer's true Carrington longitude, for the renderer; never written)."""
         header: dict = {}
-        seg = self.series.segments[0] if self.series.segments else None
-        if seg is not None:
-            header["NAXIS"] = 2
-            header["NAXIS1"] = 4096
-            header["NAXIS2"] = 4096
+        if self.series.segments:
+            header.update(NAXIS=2, NAXIS1=4096, NAXIS2=4096)
         for kdef in self.series.keywords:
-            if kdef.name in _NO_HEADER:
+            if kdef.name in _NO_HEADER or kdef.recscope == "index":
                 continue
-            name = _HEADER_RENAME.get(kdef.name, kdef.name)
-            if kdef.type == "time":
-                header[name] = self._time_string(kdef, i)
-                continue
-            value = self.columns[kdef.name][i]
-            if kdef.type in ("float", "double"):
-                header[name] = float(value)
-            elif kdef.type == "string":
-                header[name] = str(value)
-            else:
-                header[name] = int(value)
+            value = self._header_value(kdef, i)
+            if value is not None:
+                header[_HEADER_RENAME.get(kdef.name, kdef.name)] = value
         if self.series.instrument in ("aia", "hmi"):
             header.setdefault("OBSRVTRY", "SDO")
-            header.setdefault("ORIGIN", "SDO/JSOC-SDP")
+            header["_CRLN_TRUE"] = float(self._true_crln()[i])
         return header
+
+    def _header_value(self, kdef, i: int):
+        if kdef.type == "time":
+            text = self._time_string(kdef, i)
+            return None if text == MISSING else text
+        value = self.columns[kdef.name][i]
+        if kdef.name != "QUALITY" and is_missing(kdef.type, np.atleast_1d(value))[0]:
+            return None
+        if kdef.type in ("float", "double"):
+            return float(value)
+        return str(value) if kdef.type == "string" else int(value)
+
+    def _true_crln(self) -> np.ndarray:
+        if self._crln_true is None:
+            eph = observer_keywords(np.asarray(self.columns["T_OBS"], float), self._crln_fix_date)
+            self._crln_true = np.asarray(eph["CRLN_TRUE"], float)
+        return self._crln_true
 
     def segment_filename(self, segment: str) -> str:
         sdef = self.series.segment(segment)
@@ -249,3 +275,21 @@ class Records:
 
 
 _MISSING_INT = {"short": -32768, "int": -2147483648, "longlong": -9223372036854775808}
+
+
+def is_missing(ktype: str, values: np.ndarray) -> np.ndarray:
+    """Which values DRMS counts as missing (``drms_types.h``: NaN for reals and times, the
+    type's minimum for integers, the empty string), independent of the series' defaults."""
+    if ktype in ("float", "double", "time"):
+        return ~np.isfinite(np.asarray(values, dtype=float))
+    if ktype == "string":
+        return np.asarray([v is None or str(v) == "" for v in values], dtype=bool)
+    return np.asarray(values, dtype=np.int64) == _MISSING_INT.get(ktype, -2147483648)
+
+
+def _defval_digits(defval: str) -> int:
+    """Decimals of the seconds of a time keyword, as its default shows (``...27.82Z``: 2)."""
+    seconds = defval.rsplit(":", 1)[-1]
+    if "." not in seconds:
+        return 0
+    return len(seconds.split(".", 1)[1].rstrip("_TAIZUC"))

@@ -5,7 +5,8 @@
 surface texture fixed in the Carrington frame at 2-5 AIA-pixel scales, and (AIA) a faint
 corona decaying with height above the limb. The geometry is the header's own WCS (``CRPIX``,
 ``CDELT``, ``CROTA2``/``PCi_j``, ``CRVAL``, TAN projection) and observer (``DSUN_OBS``,
-``CRLT_OBS``, ``CRLN_OBS`` with JSOC's CALVER64 bit 28 convention), evaluated in closed form
+``CRLT_OBS`` and the true Carrington longitude: the internal ``_CRLN_TRUE`` of catalogue
+headers, else ``CRLN_OBS`` with JSOC's calibration-bit-28 convention), evaluated in closed form
 (:mod:`.sungeometry`), so any header, full disk, reduced size or cutout, gives consistent
 pixels. Only the requested pixels are computed; results are cached (LRU, by size).
 
@@ -72,6 +73,8 @@ _KEY_WORDS = (
     "CRLN_OBS",
     "CRLT_OBS",
     "CALVER64",
+    "CALVER32",
+    "_CRLN_TRUE",
     "WAVELNTH",
     "T_OBS",
 )

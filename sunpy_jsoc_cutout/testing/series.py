@@ -1,5 +1,12 @@
 """Definitions of the emulated DRMS series (keywords, segments, links, prime keys).
 
+The keywords, segments, links, prime keys and series facts (``retention``, ``unitsize``,
+``archive``, ``tapegroup``, ``primekeysinfo`` steps) of ``aia.lev1_euv_12s`` and ``hmi.M_45s``
+are those of JSOC's real ``series_struct`` replies recorded on 2020-04-10 (see
+`series_tables` for the recording and for how the other series are derived from these two);
+segment and keyword notes are the emulator's own. ``su_rsb.NOAA_ActiveRegions`` is the
+emulator's own definition (no recording).
+
 Storage choices (documented here because the renderer and the FITS writer rely on them):
 
 * AIA level 1 ``image``: int16, no scaling, Rice compressed (``image_lev1.fits``);
@@ -16,6 +23,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from .series_tables import AIA_LEV1_EPOCH, aia_lev1_rows, aia_slotted_rows, hmi_rows
 
 __all__ = [
     "SERIES",
@@ -86,6 +95,7 @@ class PrimeKeyInfo:
     name: str
     slotted: bool
     step: float | None = None
+    step_text: str | None = None  # as jsoc_info prints it (the T_REC_step keyword's format)
 
 
 @dataclass(frozen=True)
@@ -161,101 +171,9 @@ def _k(
     return KeywordDef(name, ktype, recscope, _DEFVAL[ktype] if defval is None else defval, units, note, linkinfo)
 
 
-def _wcs_keywords() -> list[KeywordDef]:
-    return [
-        _k("CTYPE1", "string", note="HPLN-TAN"),
-        _k("CUNIT1", "string", note="arcsec"),
-        _k("CRVAL1", "float", "arcsec", "[arcsec] x origin"),
-        _k("CDELT1", "float", "arcsec/pixel", "image scale"),
-        _k("CRPIX1", "float", "pixel", "Sun centre location"),
-        _k("CTYPE2", "string", note="HPLT-TAN"),
-        _k("CUNIT2", "string", note="arcsec"),
-        _k("CRVAL2", "float", "arcsec", "[arcsec] y origin"),
-        _k("CDELT2", "float", "arcsec/pixel", "image scale"),
-        _k("CRPIX2", "float", "pixel", "Sun centre location"),
-        _k("CROTA2", "float", "degrees", "rotation angle"),
-    ]
-
-
-def _observer_keywords() -> list[KeywordDef]:
-    return [
-        _k("R_SUN", "float", "pixel", "Radius of the Sun in pixels"),
-        _k("RSUN_REF", "double", "m", "Reference radius of the Sun", "constant", "696000000.0"),
-        _k("RSUN_OBS", "double", "arcsec", "angular radius of Sun"),
-        _k("DSUN_OBS", "double", "m", "Distance from SDO to Sun centre"),
-        _k("DSUN_REF", "double", "m", "Astronomical Unit", "constant", "149597870691.0"),
-        _k("HGLN_OBS", "float", "degree", "Stonyhurst longitude of the observer"),
-        _k("HGLT_OBS", "float", "degree", "Stonyhurst latitude of the observer"),
-        _k("CRLN_OBS", "float", "degree", "Carrington longitude of the observer"),
-        _k("CRLT_OBS", "float", "degree", "Carrington latitude of the observer"),
-        _k("CAR_ROT", "int", "none", "Carrington rotation number of CRLN_OBS"),
-        _k("OBS_VR", "double", "m/s", "velocity of the observer in radial direction"),
-    ]
-
-
-def _common_head(time_note: str, slotted: bool, instr: str) -> list[KeywordDef]:
-    scope = "ts_eq" if slotted else "variable"
-    rows = [_k("T_REC", "time", "TAI" if instr == "hmi" else "ISO", time_note, scope)]
-    if slotted or instr == "aia":
-        epoch = AIA_T_REC_EPOCH if instr == "aia" else HMI_T_REC_EPOCH
-        rows.append(_k("T_REC_epoch", "time", "TAI", "Slot epoch", "constant", epoch))
-    return rows
-
-
-def _aia_keywords(slotted: bool, link: str | None) -> list[KeywordDef]:
-    info = (lambda n: f"{link}->{n}") if link else (lambda n: None)
-    rows = _common_head("Slot time" if slotted else "[string] Observation time", slotted, "aia")
-    rows.append(_k("T_REC_step", "double", "seconds", "Slot step", "constant", "12.0"))
-    if slotted:
-        rows.append(_k("WAVELNTH", "int", "angstrom", "[Angstrom] Wavelength"))
-    body = [
-        _k("FSN", "int", note="Filtergram sequence number"),
-        _k("T_OBS", "time", "ISO", "Observation time"),
-        _k("DATE", "time", "ISO", "Date of processing"),
-        _k("DATE__OBS", "string", note="Observation start"),
-        _k("TELESCOP", "string", note="SDO/AIA"),
-        _k("INSTRUME", "string", note="AIA_1 .. AIA_4"),
-        _k("WAVEUNIT", "string", note="angstrom"),
-        _k("EXPTIME", "float", "s", "Exposure duration"),
-        _k("QUALITY", "int", note="Level 1 quality"),
-        _k("IMG_TYPE", "string", note="LIGHT or DARK"),
-        _k("LVL_NUM", "float", note="data level"),
-        _k("BUNIT", "string", note="data units"),
-        _k("CALVER64", "longlong", note="calibration version"),
-        _k("DATAMEAN", "float", note="mean"),
-        _k("DATAMIN", "int", note="min"),
-        _k("DATAMAX", "int", note="max"),
-        *_wcs_keywords(),
-        *_observer_keywords(),
-    ]
-    if not slotted:
-        body.insert(4, _k("WAVELNTH", "int", "angstrom", "[Angstrom] Wavelength"))
-    rows += [dataclasses.replace(k, linkinfo=info(k.name)) for k in body]
-    return rows
-
-
-def _hmi_keywords(bunit: str) -> list[KeywordDef]:
-    rows = _common_head("[2] ts_eq slot time", True, "hmi")
-    rows.append(_k("T_REC_step", "double", "seconds", "Slot step", "constant"))
-    rows += [
-        _k("CAMERA", "int", note="camera number"),
-        _k("T_OBS", "time", "TAI", "[sec] observation time"),
-        _k("DATE", "time", "ISO", "Date of processing"),
-        _k("DATE__OBS", "string", note="Observation time"),
-        _k("TELESCOP", "string", note="SDO/HMI"),
-        _k("INSTRUME", "string", note="HMI_FRONT2 / HMI_SIDE1"),
-        _k("WAVELNTH", "float", "angstrom", "wavelength"),
-        _k("EXPTIME", "double", "s", "exposure"),
-        _k("QUALITY", "int", note="Level 1.5 quality"),
-        _k("BUNIT", "string", note=bunit),
-        _k("CALVER64", "longlong", note="calibration version"),
-        _k("DATAMEAN", "double", note="mean"),
-        _k("DATAMIN", "double", note="min"),
-        _k("DATAMAX", "double", note="max"),
-        *_wcs_keywords(),
-        *_observer_keywords(),
-    ]
-    return rows
+def _defs(rows) -> tuple[KeywordDef, ...]:
+    """`KeywordDef` objects of `series_tables` rows (no notes: JSOC's are not copied)."""
+    return tuple(KeywordDef(r.name, r.type, r.recscope, r.defval, r.units, "", r.linkinfo) for r in rows)
 
 
 def _aia_segments(link: str | None) -> tuple[SegmentDef, ...]:
@@ -280,9 +198,9 @@ def _aia_lev1() -> SeriesDef:
         name="aia.lev1",
         note="AIA Level 1",
         primekeys=("T_REC", "FSN"),
-        primekeysinfo=(PrimeKeyInfo("T_REC", False), PrimeKeyInfo("FSN", False)),
-        dbindex=("T_REC", "FSN", "WAVELNTH"),
-        keywords=tuple(_aia_keywords(False, None)),
+        primekeysinfo=(PrimeKeyInfo("T_REC", True, 1.0, "1.000000"), PrimeKeyInfo("FSN", False)),
+        dbindex=("T_REC", "FSN"),
+        keywords=_defs(aia_lev1_rows()),
         segments=_aia_segments(None),
         links=(),
         generator="aia_lev1",
@@ -290,31 +208,31 @@ def _aia_lev1() -> SeriesDef:
         unitsize=32,
         tapegroup=2,
         time_style="iso_z",
-        t_rec_epoch="1977.01.01_00:00:00_TAI",
-        t_rec_step=12.0,
+        t_rec_epoch=AIA_LEV1_EPOCH,
+        t_rec_step=1.0,
         instrument="aia",
         bytes_per_record=10_000_000,
         wavelengths=AIA_EUV + AIA_UV + AIA_VIS,
     )
 
 
-def _aia_slotted(name: str, step: float, waves: tuple[int, ...], note: str, tapegroup: int) -> SeriesDef:
-    keywords = [
-        dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k for k in _aia_keywords(True, "lev1")
-    ]
+def _aia_slotted(name: str, step: float, waves: tuple[int, ...], note: str) -> SeriesDef:
+    step_text = f"{step:f}"  # JSOC prints aia.lev1_euv_12s's step as "12.000000"
     return SeriesDef(
         name=name,
         note=note,
         primekeys=("T_REC", "WAVELNTH"),
-        primekeysinfo=(PrimeKeyInfo("T_REC", True, step), PrimeKeyInfo("WAVELNTH", False)),
+        primekeysinfo=(PrimeKeyInfo("T_REC", True, step, step_text), PrimeKeyInfo("WAVELNTH", False)),
         dbindex=("T_REC", "WAVELNTH"),
-        keywords=tuple(keywords),
+        keywords=_defs(aia_slotted_rows(step_text)),
         segments=_aia_segments("lev1"),
         links=(LinkDef("lev1", "aia.lev1", "DYNAMIC", "Link to AIA level 1"),),
         generator="aia_slotted",
-        retention=60,
-        unitsize=32,
-        tapegroup=tapegroup,
+        retention=0,
+        stagingretention=3,
+        unitsize=1,
+        archive=0,
+        tapegroup=0,
         time_style="iso_z",
         t_rec_epoch=AIA_T_REC_EPOCH,
         t_rec_step=step,
@@ -324,58 +242,42 @@ def _aia_slotted(name: str, step: float, waves: tuple[int, ...], note: str, tape
     )
 
 
+def _hmi_segment(magnetic: bool) -> SegmentDef:
+    if magnetic:
+        return SegmentDef(
+            "magnetogram", "int", "Gauss", "fits", "4096x4096", "magnetogram", "magnetogram.fits", "magnetogram",
+            "int32", 0.1, 0.0, -2147483648,
+        )  # fmt: skip
+    return SegmentDef(
+        "continuum", "short", "DN/s", "fits", "4096x4096", "continuum intensity", "continuum.fits", "continuum",
+        "int16", 3.0, 97304.0, -32768,
+    )  # fmt: skip
+
+
 def _hmi(name: str, step: float, camera: int, observable: str) -> SeriesDef:
     magnetic = observable == "magnetogram"
-    seg = (
-        SegmentDef(
-            "magnetogram",
-            "int",
-            "Gauss",
-            "fits",
-            "4096x4096",
-            "magnetogram",
-            "magnetogram.fits",
-            "magnetogram",
-            "int32",
-            0.1,
-            0.0,
-            -2147483648,
-        )
-        if magnetic
-        else SegmentDef(
-            "continuum",
-            "short",
-            "DN/s",
-            "fits",
-            "4096x4096",
-            "continuum intensity",
-            "continuum.fits",
-            "continuum",
-            "int16",
-            3.0,
-            97304.0,
-            -32768,
-        )
+    seg = _hmi_segment(magnetic)
+    step_text = f"{step:.1f}"  # JSOC prints hmi.M_45s's step as "45.0"
+    rows = hmi_rows(
+        seg.name, seg.bscale, seg.bzero, seg.units, "MAGNETOGRAM" if magnetic else "CONTINUUM INTENSITY", step_text
     )
-    keywords = [
-        dataclasses.replace(k, defval=f"{step}") if k.name == "T_REC_step" else k
-        for k in _hmi_keywords("Gauss" if magnetic else "DN/s")
-    ]
     cadence = "45 seconds" if step == 45 else "720 seconds"
     note = f"{'magnetograms' if magnetic else 'continuum intensities'} with a cadence of {cadence}."
     return SeriesDef(
         name=name,
         note=note,
         primekeys=("T_REC", "CAMERA"),
-        primekeysinfo=(PrimeKeyInfo("T_REC", True, step), PrimeKeyInfo("CAMERA", False)),
+        primekeysinfo=(PrimeKeyInfo("T_REC", True, step, step_text), PrimeKeyInfo("CAMERA", False)),
         dbindex=("T_REC", "CAMERA"),
-        keywords=tuple(keywords),
+        keywords=_defs(rows),
         segments=(seg,),
         links=(),
         generator="hmi",
         retention=10000,
-        unitsize=32 if step == 45 else 16,
-        tapegroup=6 if step == 45 else 7,
+        stagingretention=3,
+        unitsize=32,
+        archive=1,
+        tapegroup=6,
         time_style="tai",
         t_rec_epoch=HMI_T_REC_EPOCH,
         t_rec_step=step,
@@ -422,9 +324,9 @@ def _noaa() -> SeriesDef:
 def _build() -> dict[str, SeriesDef]:
     defs = [
         _aia_lev1(),
-        _aia_slotted("aia.lev1_euv_12s", 12.0, AIA_EUV, "AIA Level 1, 12 second cadence", 3),
-        _aia_slotted("aia.lev1_uv_24s", 24.0, AIA_UV, "AIA Level 1, 24 second cadence", 4),
-        _aia_slotted("aia.lev1_vis_1h", 3600.0, AIA_VIS, "AIA Level 1, 3600 second cadence", 5),
+        _aia_slotted("aia.lev1_euv_12s", 12.0, AIA_EUV, "AIA Level 1, 12 second cadence"),
+        _aia_slotted("aia.lev1_uv_24s", 24.0, AIA_UV, "AIA Level 1, 24 second cadence"),
+        _aia_slotted("aia.lev1_vis_1h", 3600.0, AIA_VIS, "AIA Level 1, 3600 second cadence"),
         _hmi("hmi.M_45s", 45.0, 2, "magnetogram"),
         _hmi("hmi.Ic_45s", 45.0, 2, "continuum"),
         _hmi("hmi.M_720s", 720.0, 3, "magnetogram"),

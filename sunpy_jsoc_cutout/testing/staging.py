@@ -217,7 +217,7 @@ def write_keywords_txt(job: StagingJob, items: list[ExportItem]) -> None:
             continue
         seen.add(item.record)
         table.append((item.record, item.header))
-    names = list(table[0][1]) if table else []
+    names = [name for name in table[0][1] if not str(name).startswith("_")] if table else []
     lines = ["\t".join(["query", *names])]
     lines += ["\t".join([rec] + [str(hdr.get(n, "")) for n in names]) for rec, hdr in table]
     (job.local_dir / f"{job.requestid}.keywords.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

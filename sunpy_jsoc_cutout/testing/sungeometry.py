@@ -25,10 +25,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CRLN_OBS_OFFSET", "HeaderGeometryError", "ObserverGeometry", "SurfaceSample", "observer_geometry"]
+__all__ = [
+    "CRLN_OBS_OFFSET",
+    "HeaderGeometryError",
+    "ObserverGeometry",
+    "SurfaceSample",
+    "jsoc_crln_obs",
+    "observer_geometry",
+    "true_carrington_longitude",
+]
 
 #: JSOC's CRLN_OBS exceeds the true Carrington longitude by this many degrees while bit 28 of
-#: CALVER64 is unset (``lm-jps/proj:util/apps/im_patch.c`` ``get_new_CRLN_OBS``).
+#: the calibration version is unset (``lm-jps/proj:util/apps/im_patch.c`` ``get_new_CRLN_OBS``).
 CRLN_OBS_OFFSET = 0.0818941
 _CALVER_CRLN_BIT = 1 << 28
 _ARCSEC = np.pi / (180.0 * 3600.0)
@@ -216,16 +224,40 @@ def _tangent_basis(crval1: float, crval2: float) -> np.ndarray:
     )
 
 
-def true_carrington_longitude(header: Mapping) -> float:
-    """The observer's true Carrington longitude: ``CRLN_OBS`` less JSOC's offset unless
-    ``CALVER64`` has bit 28 set."""
-    crln = _get(header, "CRLN_OBS")
-    calver = header.get("CALVER64", 0)
+def _int_or_none(value) -> int | None:
     try:
-        calver = int(calver)
+        return int(value)
     except (TypeError, ValueError):
-        calver = 0
-    return crln if calver & _CALVER_CRLN_BIT else crln - CRLN_OBS_OFFSET
+        return None
+
+
+def jsoc_crln_obs(header: Mapping) -> float:
+    """``CRLN_OBS`` as ``im_patch`` takes it (``lm-jps/proj:util/apps/im_patch.c``,
+    ``get_new_CRLN_OBS``): minus 0.0818941 degrees unless bit 28 of the calibration version is
+    set. The version is ``CALVER64``'s low 32 bits where the header has ``CALVER64`` (a
+    negative, i.e. missing, value counts as bit 31 set), else ``CALVER32``; an absent or
+    missing version (bit 31 set) means no correction."""
+    crln = _get(header, "CRLN_OBS")
+    calver32 = 1 << 31
+    if "CALVER64" in header:
+        value = _int_or_none(header["CALVER64"])
+        if value is not None and value >= 0:
+            calver32 = value & 0xFFFFFFFF
+    elif "CALVER32" in header:
+        value = _int_or_none(header["CALVER32"])
+        calver32 = (value & 0xFFFFFFFF) if value is not None else calver32
+    if calver32 & (1 << 31) or calver32 & _CALVER_CRLN_BIT:
+        return crln
+    return crln - CRLN_OBS_OFFSET
+
+
+def true_carrington_longitude(header: Mapping) -> float:
+    """The observer's true Carrington longitude: the emulator's internal ``_CRLN_TRUE`` when
+    the header carries it (records made by the catalogue do), else `jsoc_crln_obs`."""
+    truth = header.get("_CRLN_TRUE")
+    if truth is not None and np.isfinite(float(truth)):
+        return float(truth)
+    return jsoc_crln_obs(header)
 
 
 def _to_carrington(l0: float, b0: float) -> np.ndarray:
@@ -238,7 +270,7 @@ def _to_carrington(l0: float, b0: float) -> np.ndarray:
     return rot_l0 @ hcc_to_local @ hpc_to_hcc
 
 
-def observer_geometry(header: Mapping) -> ObserverGeometry:
+def observer_geometry(header: Mapping, l0: float | None = None) -> ObserverGeometry:
     """Build the `ObserverGeometry` of a FITS-style header.
 
     Parameters
@@ -246,7 +278,10 @@ def observer_geometry(header: Mapping) -> ObserverGeometry:
     header : Mapping
         Needs ``CRPIX1/2``, ``CDELT1/2`` (arcsec), ``DSUN_OBS`` (m), ``CRLN_OBS``,
         ``CRLT_OBS`` (deg); optional ``CRVAL1/2`` (arcsec, default 0), ``CROTA2`` or
-        ``PCi_j``, ``RSUN_REF`` (m, default 6.96e8), ``CALVER64``.
+        ``PCi_j``, ``RSUN_REF`` (m, default 6.96e8), ``CALVER64``/``CALVER32``, ``_CRLN_TRUE``.
+    l0 : float, optional
+        The observer's Carrington longitude to use (default `true_carrington_longitude`;
+        im_patch's geometry passes `jsoc_crln_obs`).
 
     Raises
     ------
@@ -258,7 +293,8 @@ def observer_geometry(header: Mapping) -> ObserverGeometry:
     if distance <= 1.0:
         raise HeaderGeometryError("DSUN_OBS must exceed RSUN_REF")
     basis = _tangent_basis(_get(header, "CRVAL1", 0.0), _get(header, "CRVAL2", 0.0))
-    l0, b0 = true_carrington_longitude(header), _get(header, "CRLT_OBS")
+    l0 = true_carrington_longitude(header) if l0 is None else float(l0)
+    b0 = _get(header, "CRLT_OBS")
     pix = _pixel_matrix(header)
     return ObserverGeometry(
         crpix=(_get(header, "CRPIX1"), _get(header, "CRPIX2")),

@@ -184,7 +184,13 @@ def test_headers_make_sunpy_maps(cat):
     assert isinstance(hmap, HMIMap)
     assert 179 < hmi["CROTA2"] < 181
     assert abs(hmi["CDELT1"] - 0.504) < 0.001
-    assert abs(hmi["R_SUN"] - hmi["RSUN_OBS"] / hmi["CDELT1"]) < 1e-9
+    # the real HMI series have no R_SUN, HGLN_OBS, HGLT_OBS or EXPTIME, but CALVER64 (2020 recording)
+    assert not {"R_SUN", "HGLN_OBS", "HGLT_OBS", "EXPTIME"} & set(hmi)
+    assert {"CALVER64", "CRLN_OBS", "CRLT_OBS", "DSUN_OBS"} <= set(hmi)
+    # real AIA series carry the Stonyhurst observer and no CALVER64
+    assert {"HGLN_OBS", "HGLT_OBS", "DSUN_OBS", "CRLN_OBS", "CRLT_OBS"} <= set(header)
+    assert "CALVER64" not in header
+    assert "CALVER32" not in header
 
 
 def test_sums_paths_round_trip(cat):

@@ -23,6 +23,7 @@ from sunpy_jsoc_cutout.testing.im_patch import im_patch
 from sunpy_jsoc_cutout.testing.noaa import region
 from sunpy_jsoc_cutout.testing.processing import StepContext
 from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.sungeometry import CRLN_OBS_OFFSET
 from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
 
 AR = 11964  # latitude 30.4 N, near the central meridian on 2014-02-06 in the emulator's catalogue
@@ -30,9 +31,16 @@ START = "2014-02-06T00:00:00"
 CARRINGTON_RATE = 14.1844 * u.deg / u.day
 
 
+def true_l0(smap):
+    """The observer's true Carrington longitude (from HGLN_OBS, as sunpy's AIA map has it)."""
+    frame = HeliographicCarrington(observer="self", obstime=smap.date)
+    return smap.observer_coordinate.transform_to(frame).lon.to_value(u.deg)
+
+
 def excess_centroid(smap):
     """Centroid (x, y) of the active-region brightness: the cut-out minus the same sky without regions."""
     header = {k.upper(): v for k, v in smap.meta.items()}
+    header["_CRLN_TRUE"] = true_l0(smap)  # CRLN_OBS of aia.lev1_euv_12s keeps JSOC's offset
     quiet = render(header, "aia", active_regions=())
     excess = smap.data - quiet
     excess[excess < 0.05 * np.nanmax(excess)] = 0.0
@@ -103,9 +111,13 @@ def test_tracked_region_drifts_only_by_differential_rotation(emu4096, export_map
     measured = np.array([excess_centroid(m) for m in maps])
     dt = (Time([m.date for m in maps]) - t0).to(u.day)
     predicted = pixels_of(maps, lon0 + differential_drift(lat, dt), lat)
-    centre = pixels_of(maps, np.full(len(maps), lon0.value) * u.deg, lat)  # the tracked point
-    # the box follows the Carrington point (within the whole-pixel rounding of its corner)
-    assert np.abs(centre - (np.array(maps[0].data.shape[::-1]) - 1) / 2).max() <= 1.0
+    # aia.lev1_euv_12s has no CALVER keyword, so im_patch keeps JSOC's +0.0818941 deg in CRLN_OBS
+    # and tracks the true Carrington point lon0 - 0.0818941 deg (get_new_CRLN_OBS)
+    centre = pixels_of(maps, np.full(len(maps), lon0.value - CRLN_OBS_OFFSET) * u.deg, lat)
+    middle = (np.array(maps[0].data.shape[::-1]) - 1) / 2
+    # the box follows that point (within the whole-pixel rounding of its corner), not lon0
+    assert np.abs(centre - middle).max() <= 1.0
+    assert np.abs(pixels_of(maps, np.full(len(maps), lon0.value) * u.deg, lat) - middle)[:, 0].min() > 1.5
     drift = (predicted - centre) - (predicted[0] - centre[0])
     assert np.abs(drift[-1, 0]) >= 3.0  # the region lags the Carrington rate by several pixels
     error = (measured - measured[0]) - (predicted - predicted[0])
@@ -145,9 +157,12 @@ def test_registered_box_centre_is_the_requested_location(emu4096, export_maps, t
     maps = export_maps(emu4096, spec, args, tmp_path)
     assert len(maps) == 2
     first = maps[0]
-    if locunits == "carrlong":
+    # aia.lev1_euv_12s has no CALVER keyword: im_patch takes CRLN_OBS with JSOC's offset uncorrected
+    if locunits == "carrlong":  # so a Carrington longitude lands CRLN_OBS_OFFSET west of the true one
         point = SkyCoord(
-            x * u.deg, y * u.deg, frame=HeliographicCarrington(observer=first.observer_coordinate, obstime=first.date)
+            (x - CRLN_OBS_OFFSET) * u.deg,
+            y * u.deg,
+            frame=HeliographicCarrington(observer=first.observer_coordinate, obstime=first.date),
         )
     elif locunits == "stony":  # degrees from the observer's central meridian
         obs = first.observer_coordinate.transform_to(HeliographicCarrington(observer="self", obstime=first.date))
@@ -161,7 +176,8 @@ def test_registered_box_centre_is_the_requested_location(emu4096, export_maps, t
     for smap in maps:  # tracked and registered: the point sits at the array centre in every frame
         here = carrington_pixel(smap, point.lon, point.lat)
         np.testing.assert_allclose(here, centre_pixel(smap), atol=0.1)
-        assert smap.meta["hgcrln"] == pytest.approx(point.lon.to_value(u.deg) % 360, abs=0.01)
+        # HGCRLN is im_patch's longitude, which exceeds the true one by the uncorrected offset
+        assert smap.meta["hgcrln"] == pytest.approx((point.lon.to_value(u.deg) + CRLN_OBS_OFFSET) % 360, abs=0.01)
         assert smap.meta["hgcrlt"] == pytest.approx(point.lat.to_value(u.deg), abs=0.01)
 
 

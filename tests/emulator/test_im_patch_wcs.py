@@ -52,10 +52,15 @@ def corners_and_centre(smap):
 
 
 def full_disk_pixels(cutout, disk, pixels):
-    """Full-disk pixel of each cut-out pixel, through sunpy's world coordinates."""
-    world = cutout.pixel_to_world(pixels[:, 0] * u.pix, pixels[:, 1] * u.pix)
-    x, y = disk.world_to_pixel(world)
-    return np.stack([x.to_value(u.pix), y.to_value(u.pix)], axis=1)
+    """Full-disk pixel of each cut-out pixel, through the helioprojective angles of the two WCSs.
+
+    The angles are compared as they are, not transformed between the maps' observers: an HMI
+    cut-out's CRLN_OBS is im_patch's corrected one while the full disk's keeps JSOC's
+    0.0818941 deg offset (CALVER64 bit 28 unset), so sunpy would see two observers for one sky.
+    """
+    tx, ty = cutout.wcs.pixel_to_world_values(pixels[:, 0], pixels[:, 1])
+    x, y = disk.wcs.world_to_pixel_values(tx, ty)
+    return np.stack([x, y], axis=1)
 
 
 def stored_pixels(header, kind, x1, y1, shape, bscale):

@@ -24,6 +24,7 @@ from sunpy.coordinates import frames, get_earth
 
 from sunpy_jsoc_cutout.testing import JSOCEmulator, ephemeris, noaa
 from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.sungeometry import CRLN_OBS_OFFSET, jsoc_crln_obs
 
 EMAIL = "user@example.com"
 IMAGE_SIZE = 1024
@@ -140,16 +141,31 @@ def test_header_observer_is_sdo_from_the_ephemeris_not_earth(files, instrument):
     header = fits.getheader(files[instrument], 1)
     t_obs = _obs_time(header)
     expected = _ephemeris_observer(t_obs)
-    in_header = SkyCoord(
-        header["HGLN_OBS"] * u.deg,
-        header["HGLT_OBS"] * u.deg,
-        header["DSUN_OBS"] * u.m,
-        frame=frames.HeliographicStonyhurst,
-        obstime=t_obs,
-    )
-    assert in_header.separation_3d(expected) < 1 * u.km
-    # The map's observer is the header's, and SDO is measurably not at Earth (geosynchronous orbit).
-    assert sunpy.map.Map(files[instrument]).observer_coordinate.separation_3d(expected) < 1 * u.km
+    observer = sunpy.map.Map(files[instrument]).observer_coordinate
+    if instrument == "aia":
+        in_header = SkyCoord(
+            header["HGLN_OBS"] * u.deg,
+            header["HGLT_OBS"] * u.deg,
+            header["DSUN_OBS"] * u.m,
+            frame=frames.HeliographicStonyhurst,
+            obstime=t_obs,
+        )
+        # The map's observer is the header's (sunpy reads HGLN_OBS/HGLT_OBS for AIA).
+        assert observer.separation_3d(expected) < 1 * u.km
+    else:  # real HMI series have no HGLN_OBS/HGLT_OBS: the observer is CRLN_OBS/CRLT_OBS/DSUN_OBS
+        assert "HGLN_OBS" not in header
+        assert "HGLT_OBS" not in header
+        carrington = frames.HeliographicCarrington(observer="self", obstime=t_obs)
+        in_header = SkyCoord(
+            jsoc_crln_obs(header) * u.deg, header["CRLT_OBS"] * u.deg, header["DSUN_OBS"] * u.m, frame=carrington
+        )
+        # sunpy takes CRLN_OBS as it is: JSOC's 0.0818941 deg offset (CALVER64 bit 28 unset) stays in it
+        assert not header["CALVER64"] & (1 << 28)
+        map_lon = observer.transform_to(carrington).lon - expected.transform_to(carrington).lon
+        assert map_lon.to_value(u.deg) == pytest.approx(CRLN_OBS_OFFSET, abs=1e-3)
+    # a Carrington longitude gives the observer only to sunpy's light-time convention (~1e-4 deg)
+    assert in_header.separation_3d(expected) < (1 * u.km if instrument == "aia" else 500 * u.km)
+    # SDO is measurably not at Earth (geosynchronous orbit).
     assert get_earth(t_obs).separation_3d(expected) > 30_000 * u.km
     rsun_obs = np.rad2deg(np.arcsin((RSUN / expected.radius).decompose().value)) * 3600
     assert header["RSUN_OBS"] == pytest.approx(rsun_obs, abs=1e-3)

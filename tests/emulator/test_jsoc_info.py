@@ -41,7 +41,7 @@ def test_series_struct_shape_hmi(cat):
     assert reply["status"] == 0
     assert reply["primekeys"] == ["T_REC", "CAMERA"]
     assert reply["primekeysinfo"] == [{"name": "T_REC", "slotted": 1, "step": "45.0"}, {"name": "CAMERA", "slotted": 0}]
-    t_rec = reply["keywords"][0]
+    t_rec = next(k for k in reply["keywords"] if k["name"] == "T_REC")
     assert t_rec == {
         "name": "T_REC",
         "type": "time",
