@@ -21,7 +21,7 @@ import requests
 from sunpy import log
 
 from ._plan import ExportPlan
-from .exceptions import ExportTimeoutError, JSOCExportError, JSOCHTTPError, PendingExportError
+from .exceptions import ExportMismatchError, ExportTimeoutError, JSOCExportError, JSOCHTTPError, PendingExportError
 from .version import version as _version
 
 __all__ = [
@@ -188,7 +188,8 @@ class FailedExport:
         JSOC's message, or what went wrong.
     kind : str
         ``"jsoc"`` (JSOC refused or failed it), ``"timeout"``, ``"pending"`` (status 7 that could
-        not be waited out) or ``"transport"`` (JSOC could not be reached).
+        not be waited out), ``"transport"`` (JSOC could not be reached) or ``"mismatch"`` (JSOC's
+        reply is not the planned export: another plan's request ID, other records, no file).
     """
 
     plan: ExportPlan
@@ -201,7 +202,12 @@ class FailedExport:
     def exception(self) -> JSOCExportError:
         """The matching exception (not raised), e.g. for ``parfive.Results.add_error``."""
         text = f"{self.message} [request {self.requestid or 'none'}, status {self.status}]"
-        cls = {"timeout": ExportTimeoutError, "pending": PendingExportError, "transport": JSOCHTTPError}
+        cls = {
+            "timeout": ExportTimeoutError,
+            "pending": PendingExportError,
+            "transport": JSOCHTTPError,
+            "mismatch": ExportMismatchError,
+        }
         return cls.get(self.kind, JSOCExportError)(text)
 
 

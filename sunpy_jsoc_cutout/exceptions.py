@@ -7,8 +7,10 @@ own JSOC client expects. Messages say what to change in the query.
 """
 
 __all__ = [
+    "ConfigurationError",
     "CutoutQueryError",
     "DiskSpaceError",
+    "ExportMismatchError",
     "ExportTimeoutError",
     "JSOCCutoutError",
     "JSOCExportError",
@@ -79,6 +81,14 @@ class ExportTimeoutError(JSOCExportError):
     """
 
 
+class ExportMismatchError(JSOCExportError):
+    """
+    JSOC's reply for a request is not the export that was planned: its request ID belongs to
+    another plan, its records are not the planned ones, or it completed without any file. Its
+    files are not accepted and the request is never recorded as complete.
+    """
+
+
 class PendingExportError(JSOCExportError):
     """
     JSOC refused a new export because the notification address already has a pending one
@@ -114,4 +124,11 @@ class DiskSpaceError(JSOCCutoutError, OSError):
 class PathTemplateError(JSOCCutoutError, ValueError):
     """
     A download ``path`` template names a key the search result does not have, or is malformed.
+    """
+
+
+class ConfigurationError(JSOCCutoutError, ValueError):
+    """
+    A ``sunpy_jsoc_cutout.config.conf`` setting has a value the client cannot work with; the
+    message names the setting and the values allowed.
     """
