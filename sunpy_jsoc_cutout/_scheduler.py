@@ -9,9 +9,16 @@ re-run adopts earlier requests (pending or complete) instead of submitting them 
 expired one is submitted again once.
 
 Status 7 names the pending request. If it is in the ledger under the same parameters, it is
-adopted; if it is another of ours, it is polled to its end first; otherwise (a request made by
-another program for the same address) it is waited out with growing pauses (JSOC forgets pending
-rows after 60 minutes) or, with ``cancel_foreign=True``, cancelled through ``manage-request.sh``.
+adopted; if it is another of ours, it is polled to its end first; if the ledger holds only a
+submission intent of this very plan (a run killed between JSOC accepting and the ledger write), it
+is adopted; otherwise (a request made by another program for the same address) it is waited out
+with growing pauses (JSOC forgets pending rows after 60 minutes) or, with ``cancel_foreign=True``,
+cancelled through ``manage-request.sh``. The intent is cleared on every reply, refusals included.
+
+Nothing is taken on trust: a request ID the ledger holds for another plan (JSOC's duplicate rule
+answers with an earlier request's ID when record lists and options hash alike) is refused, and the
+optional ``check(plan, requestid, reply)`` compares a completed request's records with the plan's
+rows. A refusal is a `FailedExport` of kind ``"mismatch"``, never complete in the ledger.
 
 Polling follows JSOC's ``wait`` hint, grown by ``backoff`` after each poll and kept within
 ``[min_poll, max_poll]`` seconds. A failure (JSOC status 3, 4, 5, 25..., a transport failure that
@@ -35,7 +42,6 @@ from ._jsoc_export import (
     ReadyExport,
     ledger_params,
     pending_request_id,
-    plan_from_params,
     reply_number,
     reply_status,
 )
@@ -44,12 +50,7 @@ from ._plan import ExportPlan
 from ._progress import StagingProgress
 from .exceptions import JSOCExportError, JSOCHTTPError
 
-__all__ = [
-    "ExportRunner",
-    "FailedExport",
-    "ReadyExport",
-    "plan_from_params",
-]
+__all__ = ["ExportRunner", "FailedExport", "ReadyExport"]
 
 #: exp_status codes of a request still on its way (12, test mode, never completes: a failure).
 PENDING = frozenset({1, 2, 6})
@@ -100,6 +101,9 @@ class ExportRunner:
         Time source (seconds) and sleeping function.
     progress : bool or StagingProgress
         Show staging progress (a tqdm bar for True).
+    check : callable, optional
+        ``check(plan, requestid, reply)`` of every completed request before it is handed over:
+        `None` to accept it, or why it is not the planned export (it then becomes a failure).
     """
 
     def __init__(
@@ -117,6 +121,7 @@ class ExportRunner:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = time.sleep,
         progress: bool | StagingProgress = False,
+        check: Callable[[ExportPlan, str, dict], str | None] | None = None,
     ) -> None:
         if min_poll <= 0 or max_poll < min_poll:
             raise ValueError(f"Need 0 < min_poll <= max_poll, not {min_poll} and {max_poll}.")
@@ -125,6 +130,7 @@ class ExportRunner:
         self.cancel_foreign, self.backoff, self.retries = cancel_foreign, float(backoff), int(retries)
         self.clock, self.sleep = clock, sleep
         self.progress = progress if isinstance(progress, StagingProgress) else StagingProgress(bool(progress))
+        self.check = check
 
     # ------------------------------------------------------------------ public
     def iter_ready(self, plans: Sequence[ExportPlan]) -> Iterator[ReadyExport | FailedExport]:
@@ -150,41 +156,6 @@ class ExportRunner:
             yield from self._release(held)
         finally:
             self.progress.end()
-
-    def resubmit_expired(self, requestid: str) -> ReadyExport | FailedExport:
-        """
-        Stage again the export of ``requestid`` (from the ledger) if JSOC deleted it; wait for it.
-
-        A request still complete at JSOC is returned as it is, without a new submission.
-
-        Raises
-        ------
-        JSOCExportError
-            If the ledger does not know ``requestid``.
-        """
-        entry = self.ledger.get(requestid)
-        if entry is None:
-            raise JSOCExportError(f"The ledger {self.ledger.path} has no request {requestid}.")
-        return next(iter(self.iter_ready([plan_from_params(entry.params)])))
-
-    def list_requests(self, status: str | None = None) -> list[RequestEntry]:
-        """The ledger's requests (those with ``status`` only, if given), oldest first."""
-        return self.ledger.requests(status)
-
-    def cancel(self, requestid: str) -> bool:
-        """
-        Cancel ``requestid`` if it is the address's pending request (JSOC deletes the pending row,
-        the export itself runs on); the ledger marks it cancelled.
-
-        Returns
-        -------
-        bool
-            Whether JSOC cancelled it.
-        """
-        cancelled = self.api.cancel_pending(self.notify, requestid)
-        if cancelled and self.ledger.get(requestid) is not None:
-            self.ledger.set_status(requestid, "cancelled", "cancelled by the user")
-        return cancelled
 
     # ------------------------------------------------------------------ helpers
     def _job(self, plan: ExportPlan) -> _Job:
@@ -213,7 +184,19 @@ class ExportRunner:
         self.progress.finished(requestid, False, message)
         return FailedExport(job.plan, requestid, status, message, kind)
 
-    def _ready(self, job: _Job, reply: dict) -> ReadyExport:
+    def _refuse(self, job: _Job, message: str) -> FailedExport:
+        """A reply that is not this plan's export: a failure, and never complete in the ledger."""
+        entry = self.ledger.get(job.requestid) if job.requestid else None
+        if entry is not None and entry.key == job.key:
+            self.ledger.set_status(job.requestid, "failed", message)
+        log.warning("JSOC export %s refused for %s: %s", job.requestid, job.plan.ds, message)
+        self.progress.finished(job.requestid, False, message)
+        return FailedExport(job.plan, job.requestid, 0, message, "mismatch")
+
+    def _ready(self, job: _Job, reply: dict) -> ReadyExport | FailedExport:
+        problem = self.check(job.plan, job.requestid or "", reply) if self.check is not None else None
+        if problem:
+            return self._refuse(job, problem)
         if job.requestid and self.ledger.get(job.requestid) is not None:
             self.ledger.set_status(job.requestid, "complete")
         self.progress.finished(job.requestid, True)
@@ -248,6 +231,7 @@ class ExportRunner:
                 continue
             status = reply_status(reply)
             if status == 7:
+                self.ledger.clear_intent(job.key)  # refused: JSOC holds no request of this submission
                 outcome = yield from self._pending(job, reply, held)
                 if outcome == "retry":
                     continue
@@ -261,6 +245,12 @@ class ExportRunner:
         job.requestid = requestid if REQUEST_ID_RE.fullmatch(requestid) else None
         if job.requestid and status in (0, 1, 2):
             entry = self.ledger.add_request(job.key, job.requestid, job.params)
+            if entry.key != job.key:
+                text = (
+                    f"JSOC answered this request with {job.requestid}, which is the request of another plan "
+                    f"({entry.params.get('ds')}); its files are not this plan's."
+                )
+                return self._refuse(job, text)
             if entry.status not in ("submitted", "complete"):
                 self.ledger.set_status(job.requestid, "submitted")
             self.progress.submitted(job.requestid, job.plan.ds)
@@ -354,12 +344,9 @@ class ExportRunner:
             status = reply_status(reply)
             if status in PENDING:
                 continue
-            if status == 0:
-                self.ledger.set_status(pid, "complete")
-            elif status == 5:
-                self.ledger.set_status(pid, "expired", str(reply.get("error", "")))
-            else:
-                self.ledger.set_status(pid, "failed", str(reply.get("error", "")))
+            # a completed one stays "submitted": it is "complete" once its own plan checked it (`_ready`)
+            if status != 0:
+                self.ledger.set_status(pid, "expired" if status == 5 else "failed", str(reply.get("error", "")))
             return
 
     def _wait_foreign(self, job: _Job, pid: str | None, held: list):

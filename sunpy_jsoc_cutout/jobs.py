@@ -19,7 +19,7 @@ import parfive
 
 from ._download import download_request, make_downloader
 from ._fetch import path_template, runner_from_config
-from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport
+from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport, plan_from_params
 from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
 from ._scheduler import ExportRunner
@@ -126,7 +126,7 @@ def restage(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None)
     ledger = _ledger(ledger)
     entry = _entry(ledger, requestid)
     with JSOCExportAPI(base_url()) as api:
-        return _runner(api, ledger, entry.params["notify"]).resubmit_expired(requestid)
+        return next(iter(_runner(api, ledger, entry.params["notify"]).iter_ready([plan_from_params(entry.params)])))
 
 
 def cancel(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> bool:
@@ -139,4 +139,7 @@ def cancel(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) 
     ledger = _ledger(ledger)
     entry = _entry(ledger, requestid)
     with JSOCExportAPI(base_url()) as api:
-        return _runner(api, ledger, entry.params["notify"]).cancel(requestid)
+        cancelled = api.cancel_pending(entry.params["notify"], requestid)
+    if cancelled:
+        ledger.set_status(requestid, "cancelled", "cancelled by the user")
+    return cancelled

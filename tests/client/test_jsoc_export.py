@@ -102,7 +102,7 @@ def test_http_errors_raise_specific_exceptions(api, emulator, email):
 
 
 def test_ledger_params_give_a_stable_key_and_rebuild_the_plan(email):
-    from sunpy_jsoc_cutout._scheduler import plan_from_params  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc_export import plan_from_params  # noqa: PLC0415
 
     plan = aia_plan()
     params = ledger_params(plan, email)

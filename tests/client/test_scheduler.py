@@ -13,12 +13,14 @@ import drms
 import pytest
 import requests
 
-from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, ledger_params
+from sunpy_jsoc_cutout import jobs
+from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, ledger_params, plan_from_params
 from sunpy_jsoc_cutout._ledger import Ledger, request_key
 from sunpy_jsoc_cutout._plan import ExportPlan
 from sunpy_jsoc_cutout._progress import StagingProgress
 from sunpy_jsoc_cutout._scheduler import ExportRunner, FailedExport, ReadyExport
-from sunpy_jsoc_cutout.exceptions import ExportTimeoutError, JSOCHTTPError
+from sunpy_jsoc_cutout.config import use_jsoc
+from sunpy_jsoc_cutout.exceptions import ExportTimeoutError, JSOCExportError, JSOCHTTPError
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.timemodel import TimeModel
 
@@ -261,16 +263,17 @@ def test_rerun_and_expiry_with_the_same_ledger(harness, emulator):
     assert len(harness.log("exp_request")) == 3
 
 
-def test_resubmit_expired_in_one_call(harness, emulator):
+def test_an_expired_ledger_request_is_staged_again_once(harness, emulator):
     runner = harness.runner()
     (ready,) = runner.iter_ready([plan()])
-    assert runner.resubmit_expired(ready.requestid).requestid == ready.requestid
+    again = [plan_from_params(harness.ledger.get(ready.requestid).params)]
+    assert next(iter(harness.runner().iter_ready(again))).requestid == ready.requestid
     emulator.expire(ready.requestid)
-    renewed = runner.resubmit_expired(ready.requestid)
+    renewed = next(iter(harness.runner().iter_ready(again)))
     assert renewed.ok
     assert renewed.requestid != ready.requestid
-    assert [e.status for e in runner.list_requests()] == ["expired", "complete"]
-    assert [e.requestid for e in runner.list_requests("complete")] == [renewed.requestid]
+    assert [e.status for e in harness.ledger.requests()] == ["expired", "complete"]
+    assert [e.requestid for e in harness.ledger.requests("complete")] == [renewed.requestid]
 
 
 @pytest.fixture
@@ -304,7 +307,13 @@ def test_timeout_fails_one_export_and_the_others_go_on(timed_emulator, email, tm
     assert small.ok
     assert other.ok
     # The late export was not forgotten: the next plan waited for it (one pending request at a
-    # time) and the ledger holds it, complete, for a later run.
+    # time) and the ledger holds it for a later run, which adopts it and checks it against its plan
+    # (only then is it "complete").
+    assert harness.ledger.get(late.requestid).status == "submitted"
+    (adopted,) = harness.runner().iter_ready([big])
+    assert adopted.ok
+    assert adopted.adopted
+    assert adopted.requestid == late.requestid
     assert harness.ledger.get(late.requestid).status == "complete"
     assert max(harness.live_pending) == 1
     submits = harness.log("exp_request")
@@ -316,11 +325,12 @@ def test_timeout_fails_one_export_and_the_others_go_on(timed_emulator, email, tm
 
 
 def test_cancel_helper(harness, emulator):
-    runner = harness.runner()
     requestid = harness.api.exp_request(plan(), harness.email)["requestid"]
     record(harness.ledger, requestid, plan(), harness.email)
-    assert runner.cancel("JSOC_20000101_001") is False
-    assert runner.cancel(requestid) is True
+    with use_jsoc(emulator.url):
+        with pytest.raises(JSOCExportError, match="no request"):
+            jobs.cancel("JSOC_20000101_001", ledger=harness.ledger)
+        assert jobs.cancel(requestid, ledger=harness.ledger) is True
     assert harness.ledger.get(requestid).status == "cancelled"
     assert harness.api.check_pending(harness.email) is None
 
