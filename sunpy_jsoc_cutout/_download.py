@@ -58,6 +58,7 @@ __all__ = [
     "make_downloader",
     "promote",
     "queue_request_files",
+    "reuse_done_file",
     "target_path",
 ]
 
@@ -158,22 +159,54 @@ def queue_request_files(
     -------
     `QueuedRequest`
         Pass it to `finish_downloads` with the downloader's Results. A file whose final path
-        exists but that the ledger does not hold complete is downloaded again and replaced.
+        exists but that the ledger does not hold complete is downloaded again and replaced. A file
+        the ledger holds complete elsewhere (an earlier fetch with another ``path``) is copied to
+        its new final path (see `reuse_done_file`), not downloaded.
     """
     files = list(files)
     ledger.add_files(requestid, files)
     queued = QueuedRequest(requestid)
     for record, filename, url in files:
-        entry = ledger.done_file(requestid, filename)
-        if entry is not None:
-            queued.done.append((Path(entry.path), url))
-            continue
         final = Path(path_for(record, filename)).expanduser().absolute()
+        if reuse_done_file(ledger, requestid, filename, final):
+            queued.done.append((final, url))
+            continue
         part = final.with_name(final.name + PARTIAL_SUFFIX)
         downloader.enqueue_file(url, filename=partial(_fixed_path, part), overwrite=True)
         queued.queued.append(QueuedFile(requestid, record, filename, url, final, part))
     log.debug("Request %s: %s files queued, %s already done", requestid, len(queued.queued), len(queued.done))
     return queued
+
+
+def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) -> bool:
+    """
+    Whether the ledger's complete copy of a file can stand for it at ``final``.
+
+    A copy already at ``final`` is used as it is. A copy elsewhere (fetched before with another
+    ``path`` template) is copied to ``final`` through a partial name, after its sha256 was checked
+    against the ledger's, and the ledger then holds it at ``final``; a copy that changed on disk
+    is not used (the file is downloaded again).
+    """
+    entry = ledger.done_file(requestid, filename)
+    if entry is None:
+        return False
+    known = Path(entry.path).expanduser().absolute()
+    if known == final:
+        return True
+    try:
+        if file_hash(known) != entry.sha256:
+            log.info("%s changed since it was downloaded; downloading %s again", known, filename)
+            return False
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = final.with_name(final.name + PARTIAL_SUFFIX)
+        shutil.copyfile(known, staging)
+        staging.replace(final)
+    except OSError as err:
+        log.info("Could not copy %s to %s (%s); downloading it again", known, final, err)
+        return False
+    ledger.mark_done(requestid, filename, str(final), int(entry.size), entry.sha256)
+    log.debug("Request %s: %s copied from %s", requestid, final, known)
+    return True
 
 
 def promote(item: QueuedFile, ledger: Ledger) -> Path:
@@ -333,11 +366,12 @@ def _download_tar(downloader, ledger, requestid, tar_file, rows, path_for, tar_d
     """Download, check and unpack an export's tar; move its data files to their final paths."""
     _, tar_name, tar_url = tar_file
     ledger.add_files(requestid, [(record, name, tar_url) for record, name in rows])
-    done = {name: ledger.done_file(requestid, name) for _, name in rows}
+    finals = {name: Path(path_for(record, name)).expanduser().absolute() for record, name in rows}
+    done = {name: finals[name] if reuse_done_file(ledger, requestid, name, finals[name]) else None for name in finals}
     out = parfive.Results()
     if rows and all(done.values()):
-        for entry in done.values():
-            out.append(path=entry.path, url=tar_url)
+        for path in done.values():
+            out.append(path=str(path), url=tar_url)
         return out
     queued = queue_request_files(downloader, ledger, requestid, [tar_file], lambda record, name: tar_dir / name)
     fetched = finish_downloads(downloader.download() if queued.queued else parfive.Results(), ledger, queued)
@@ -348,17 +382,14 @@ def _download_tar(downloader, ledger, requestid, tar_file, rows, path_for, tar_d
     try:
         members = {path.name: path for path in safe_extract(tar_path, scratch)}
         for record, name in rows:
-            entry = done[name]
-            if entry is None and name in members:
-                final = Path(path_for(record, name)).expanduser().absolute()
-                path = promote(QueuedFile(requestid, record, name, tar_url, final, members[name]), ledger)
-            elif entry is None:
+            path = done[name]
+            if path is None and name in members:
+                path = promote(QueuedFile(requestid, record, name, tar_url, finals[name], members[name]), ledger)
+            elif path is None:
                 log.warning("Request %s: %s is not in its tar file %s", requestid, name, tar_name)
                 if report is not None:
                     report.missing_file(requestid, record, name, f"not in the tar file {tar_name}")
                 continue
-            else:
-                path = Path(entry.path)
             out.append(path=str(path), url=tar_url)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -8,14 +8,19 @@
   sunpy's ``JSOCClient``); the finished `parfive.Results` are returned and Fido merges them.
 * Everything is recorded in the ledger (``config.ledger_path()``): fetching the same results
   again, after a crash or a kill, adopts the requests already made and skips complete files.
-* A failed or expired export does not stop the others. It is logged with its request ID and
-  JSOC's message, kept in ``client.last_report`` and added to the returned Results' ``errors``
+* Every file is mapped to its row by its record's full identity (series and every prime key,
+  `~._export_files.RecordMatcher`), and a completed request's records are checked against its
+  plan's rows before any file is accepted (`_PlanRows.check`): a request whose records are not
+  the planned ones (another program's export, another plan's request ID given by JSOC's
+  duplicate rule) or that completed without any file is refused, never downloaded.
+* A failed, refused or expired export does not stop the others. It is logged with its request ID
+  and JSOC's message, kept in ``client.last_report`` and added to the returned Results' ``errors``
   with an http URL (JSOC's status page of the request), so ``Fido.fetch(results, max_conn=1)``
-  retries the downloads that failed and never raises for it.
+  retries the downloads that failed and never raises for it. The report counts every planned
+  file that did not arrive.
 """
 
 import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,21 +33,28 @@ import astropy.units as u
 
 from sunpy import log
 
-from ._coords import parse_drms_time
 from ._download import download_request, extend_results, make_downloader
-from ._export_files import check_free_space
-from ._jsoc_export import JSOCExportAPI, ReadyExport
+from ._export_files import RecordMatcher, check_free_space, data_rows, export_warnings
+from ._jsoc_export import JSOCExportAPI, ReadyExport, reply_status
 from ._ledger import Ledger
 from ._paths import target_path
 from ._report import JobReport
 from ._scheduler import ExportRunner
+from ._series_rules import rules_for
 from ._validation import require_notify
 from .config import base_url, conf, download_dir, ledger_path
-from .exceptions import UnsafeArchiveError
+from .exceptions import (
+    ConfigurationError,
+    CutoutQueryError,
+    ExportMismatchError,
+    JSOCExportError,
+    UnsafeArchiveError,
+)
 
 __all__ = ["fetch"]
 
-_FIRST_BRACKET = re.compile(r"\[([^\]]*)\]")
+#: How many offending records a refusal message names.
+_SHOW = 3
 
 
 def path_template(path) -> str:
@@ -63,22 +75,90 @@ def _root(template: str) -> Path:
     return Path(*parts) if parts else Path.cwd()
 
 
-def _path_maker(template: str, rows) -> Callable[[str, str], Path]:
-    """``path_for(record, filename)``: fill the template from the table row of that record."""
-    seconds = np.round(rows["T_REC"].unix).astype(np.int64) if len(rows) else []
-    by_time = {int(t): i for i, t in enumerate(seconds)}
+def _prime_keys(series: str) -> tuple[str, ...]:
+    try:
+        return rules_for(series).prime_keys
+    except CutoutQueryError:
+        return ("T_REC",)  # a series the client does not know: its time is all it can compare
 
-    def path_for(record: str, filename: str) -> Path:
-        index = 0
-        match = _FIRST_BRACKET.search(record or "")
-        if match:
-            try:
-                index = by_time.get(round(parse_drms_time(match.group(1)).unix), 0)
-            except ValueError:
-                index = 0
-        return target_path(template, filename, rows[index] if len(rows) else None)
 
-    return path_for
+class _PlanRows:
+    """
+    The rows of one planned request: the files' paths and the check of JSOC's reply against them.
+
+    Parameters
+    ----------
+    plan : `~sunpy_jsoc_cutout._plan.ExportPlan`
+    rows : `~astropy.table.Table`
+        The search-result rows of the plan.
+    report : `~sunpy_jsoc_cutout._report.JobReport`
+        Planned files JSOC does not list go to it.
+    """
+
+    def __init__(self, plan, rows, report: JobReport) -> None:
+        self.plan, self.rows, self.report = plan, rows, report
+        self.matcher = RecordMatcher(plan.series, _prime_keys(plan.series), rows)
+        self.planned = np.flatnonzero(np.asarray(rows["Skip"]) == "") if len(rows) else np.array([], int)
+
+    def _label(self, index: int) -> str:
+        row = self.rows[index]
+        return f"{self.plan.series}[{row['T_REC'].isot}]" + (
+            f"[{row['Wavelength']:g}]" if "Wavelength" in row.colnames else ""
+        )
+
+    def _records(self, reply: dict) -> list[str]:
+        """The distinct records of a reply (a movie's summary row is no record)."""
+        files, no_data = data_rows(reply)
+        movie = str(reply.get("protocol", "")).lower() in ("mpg", "mp4")
+        records = [r for r, _ in files if not (movie and r.startswith("movie"))] + no_data
+        return list(dict.fromkeys(records))
+
+    def check(self, plan, requestid: str, reply: dict) -> str | None:
+        """`None` if ``reply`` is the planned export (planned files it lacks go to the report), else why not."""
+        records = self._records(reply)
+        unmatched = [reason for record in records for index, reason in [self.matcher.match(record)] if index is None]
+        if unmatched:
+            shown = "; ".join(unmatched[:_SHOW]) + ("; ..." if len(unmatched) > _SHOW else "")
+            return (
+                f"JSOC request {requestid} is not the export planned for {plan.ds}: {len(unmatched)} of its "
+                f"{len(records)} records are not rows of this plan ({shown}). None of its files was accepted."
+            )
+        warnings = export_warnings(reply)
+        if not data_rows(reply)[0] and len(self.planned):
+            text = " ".join(warnings) or "JSOC lists no file."
+            return f"JSOC export {requestid} completed without any file of the {len(self.planned)} planned: {text}"
+        for text in warnings:
+            log.warning("JSOC export %s: %s", requestid, text)
+        listed = {self.matcher.match(record)[0] for record in records}
+        for index in self.planned:
+            if int(index) not in listed:
+                self.report.missing_file(
+                    requestid, self._label(index), "", "planned, but JSOC's export does not list it"
+                )
+        return None
+
+    def path_for(self, template: str) -> Callable[[str, str], Path]:
+        """``path_for(record, filename)``: the template filled from the row of that record."""
+
+        def path_for(record: str, filename: str) -> Path:
+            if not record and len(self.rows):  # a movie: one file for the whole request
+                return target_path(template, filename, self.rows[0])
+            index, reason = self.matcher.match(record)
+            if index is None:
+                raise ExportMismatchError(reason)
+            return target_path(template, filename, self.rows[index])
+
+        return path_for
+
+
+def check_settings() -> int:
+    """The download batch size from ``conf``, after checking the download settings."""
+    for name in ("download_batch", "max_conn"):
+        value = getattr(conf, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            msg = f"conf.{name} is {value!r}; it must be a whole number of at least 1 (files per run, connections)."
+            raise ConfigurationError(msg)
+    return int(conf.download_batch)
 
 
 def _status_url(requestid: str | None, plan) -> str:
@@ -111,11 +191,32 @@ def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **option
     return ExportRunner(api, ledger, notify=notify, **{**settings, **options})
 
 
-def _download_ready(outcome, ledger, path_for, root, report, *, progress, overwrite, keep_tar) -> parfive.Results:
+def _count_failures(api, ledger, outcome, results: parfive.Results, report: JobReport) -> None:
+    """Every failed download goes to the report; if JSOC deleted the export meanwhile, it is marked expired."""
+    failed = [error for error in results.errors if not isinstance(error.exception, UnsafeArchiveError)]
+    for error in failed:
+        where = error.filepath_partial
+        where = where(None, error.url) if callable(where) else where
+        report.missing_file(outcome.requestid, "", Path(str(where)).name, f"download failed: {error.exception}")
+    if not failed or not outcome.requestid:
+        return
+    try:
+        reply = api.exp_status(outcome.requestid)
+    except JSOCExportError:
+        return
+    if reply_status(reply) == 5:
+        message = str(reply.get("error") or "JSOC deleted the export")
+        if ledger.get(outcome.requestid) is not None:
+            ledger.set_status(outcome.requestid, "expired", message)
+        report.fail(outcome.requestid, f"{message} (before all its files were downloaded)", "expired")
+
+
+def _download_ready(
+    outcome, ledger, path_for, root, report, *, batch, progress, overwrite, keep_tar
+) -> parfive.Results:
     """Download the files of one completed export; an unsafe tar becomes an error entry, not an exception."""
     log.info("Export %s is complete; downloading its files", outcome.requestid)
-    batch = int(conf.download_batch) or None
-    bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not (progress and batch))
+    bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not progress)
     try:
         return download_request(
             ledger,
@@ -123,7 +224,7 @@ def _download_ready(outcome, ledger, path_for, root, report, *, progress, overwr
             outcome.index,
             base_url(),
             path_for,
-            downloader=make_downloader(int(conf.max_conn), 1, progress and not batch, overwrite),
+            downloader=make_downloader(int(conf.max_conn), 1, False, overwrite),
             new_downloader=lambda: make_downloader(int(conf.max_conn), 1, False, overwrite),
             batch=batch,
             on_batch=lambda done, total: _advance(bar, done, total),
@@ -189,6 +290,7 @@ def fetch(
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
     notify = require_notify({"notify": table.notify})
+    batch = check_settings()
     if downloader is not None and not downloader.config.progress:
         progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
     template = path_template(path)
@@ -203,21 +305,28 @@ def fetch(
     request_of_row = np.asarray(table["Request"])
     used = sorted({int(i) for i in request_of_row})
     plans = [table.plans[i] for i in used]
-    rows_of = {id(table.plans[i]): table[request_of_row == i] for i in used}
+    rows_of = {id(table.plans[i]): _PlanRows(table.plans[i], table[request_of_row == i], report) for i in used}
+    report.expect(sum(len(rows.planned) for rows in rows_of.values()))
+
+    def check(plan, requestid, reply):
+        return rows_of[id(plan)].check(plan, requestid, reply)
+
+    options = {"batch": batch, "progress": progress, "overwrite": overwrite, "keep_tar": keep_tar}
     with JSOCExportAPI(base_url()) as api:
         runner = runner_from_config(
-            api, ledger, notify, cancel_foreign=cancel_foreign, clock=clock, sleep=sleep, progress=progress
+            api, ledger, notify, cancel_foreign=cancel_foreign, clock=clock, sleep=sleep, progress=progress, check=check
         )
         for outcome in runner.iter_ready(plans):
             if isinstance(outcome, ReadyExport):
-                options = {"progress": progress, "overwrite": overwrite, "keep_tar": keep_tar}
-                rows = rows_of[id(outcome.plan)]
-                extend_results(
-                    out, _download_ready(outcome, ledger, _path_maker(template, rows), root, report, **options)
-                )
+                path_for = rows_of[id(outcome.plan)].path_for(template)
+                results = _download_ready(outcome, ledger, path_for, root, report, **options)
+                _count_failures(api, ledger, outcome, results, report)
+                extend_results(out, results)
             else:
-                report.fail(outcome.requestid or "(none)", outcome.message, f"failed (status {outcome.status})")
+                status = "refused" if outcome.kind == "mismatch" else f"failed (status {outcome.status})"
+                report.fail(outcome.requestid or "(none)", outcome.message, status)
                 stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"
                 out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+    report.arrived(len(out))
     report.log()
     return out

@@ -2,8 +2,11 @@
 A per-job report: what was skipped, which requests failed, which files are missing.
 
 One `JobReport` goes with each ``fetch``. The planner records frames it skipped (bad QUALITY, no
-image, cutout box off the disk), the scheduler records failed or expired requests with JSOC's
-request ID and message, and the download step records files that could not be had. `str` gives a
+image, cutout box off the disk), the scheduler records failed, refused or expired requests with
+JSOC's request ID and message, and the download step records files that could not be had (a
+failed download, a planned record JSOC did not list, a file missing from its tar). The fetch also
+says how many files it planned (`JobReport.expect`) and how many arrived (`JobReport.arrived`),
+so that every planned file that did not arrive is counted, whatever the cause. `str` gives a
 summary for people; `JobReport.log` sends it to ``sunpy.log`` (a warning when something is
 missing, else an info line).
 """
@@ -58,6 +61,25 @@ class JobReport:
         self.skipped: dict[str, list[str]] = {}
         self.failed: list[FailedRequest] = []
         self.missing: list[MissingFile] = []
+        #: Files the fetch planned (rows JSOC will not skip), or `None` before a fetch said so.
+        self.planned: int | None = None
+        #: Files the fetch returned.
+        self.delivered: int = 0
+
+    def expect(self, files: int) -> None:
+        """Add ``files`` to the number of files planned."""
+        with self._lock:
+            self.planned = (self.planned or 0) + int(files)
+
+    def arrived(self, files: int) -> None:
+        """Add ``files`` to the number of files that arrived."""
+        with self._lock:
+            self.delivered += int(files)
+
+    @property
+    def shortfall(self) -> int:
+        """Planned files that did not arrive (0 when nothing was planned)."""
+        return max(0, (self.planned or 0) - self.delivered)
 
     def skip(self, reason: str, record: str) -> None:
         """Record a frame left out of the job, and why (e.g. `SKIP_QUALITY`)."""
@@ -77,8 +99,8 @@ class JobReport:
 
     @property
     def ok(self) -> bool:
-        """`True` if no request failed and no file is missing (skipped frames do not count)."""
-        return not self.failed and not self.missing
+        """`True` if no request failed, no file is missing and every planned file arrived (skips do not count)."""
+        return not self.failed and not self.missing and not self.shortfall
 
     def counts(self) -> Counter:
         """The number of skipped frames per reason."""
@@ -91,11 +113,16 @@ class JobReport:
             lines.append(f"  skipped {len(records)} ({reason}): {shown}")
         return lines
 
+    def _arrival(self, end: str) -> str:
+        if self.planned is None:
+            return ""
+        return f" {self.delivered} of {self.planned} planned files arrived{end}"
+
     def __str__(self) -> str:
         with self._lock:
-            if not (self.skipped or self.failed or self.missing):
-                return "JSOC cutout job: nothing skipped, no failed requests, no missing files."
-            lines = ["JSOC cutout job report:", *self._skipped_lines()]
+            if not (self.skipped or self.failed or self.missing or self.shortfall):
+                return f"JSOC cutout job:{self._arrival(';')} nothing skipped, no failed requests, no missing files."
+            lines = [f"JSOC cutout job report:{self._arrival('.')}", *self._skipped_lines()]
             lines += [f"  request {f.requestid} {f.status}: {f.message}" for f in self.failed]
             lines += [
                 f"  missing {m.filename or m.record} (request {m.requestid}, record {m.record}): {m.reason}"
@@ -106,7 +133,7 @@ class JobReport:
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__}: {sum(self.counts().values())} skipped, {len(self.failed)} failed requests, "
-            f"{len(self.missing)} missing files>"
+            f"{len(self.missing)} missing files, {self.shortfall} planned files not arrived>"
         )
 
     def log(self) -> None:
