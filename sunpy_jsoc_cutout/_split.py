@@ -20,7 +20,9 @@ against drms by hand on the emulator's realistic model: ``benchmarks/bench_campa
 
 Boundaries fall on the time of a kept row: the new record set starts at that row's ``T_REC`` and
 ends at the next piece's first row, so DRMS's ``@`` grid and im_patch's cadence grid (anchored at
-the first record of the set) start where they started for that row.
+the first record of the set) start where they started for that row. They never fall between two
+rows of one ``T_REC`` (the wavelengths of one slot of a multi-wavelength request): a piece's record
+set takes whole slots, so a slot cut in two would be exported by both pieces.
 """
 
 import math
@@ -83,6 +85,28 @@ def split_job(requests, record_limit, costs: JobCosts, byte_limit: float = 50e9,
     return out
 
 
+def _piece_starts(t_rec, size: int) -> list[int]:
+    """
+    First row of each piece of at most ``size`` rows, never between two rows of one ``T_REC``.
+
+    A piece's record set holds whole slots (``t0-t1`` takes every wavelength of a slot), so a slot
+    split between two pieces would be exported by both. Rows are in time order.
+    """
+    seconds = np.round(np.asarray(t_rec.unix, dtype=float) * 1000).astype(np.int64)
+    n, starts, first = len(seconds), [], 0
+    while first < n:
+        starts.append(first)
+        end = first + size
+        if end >= n:
+            break
+        while end > first + 1 and seconds[end] == seconds[end - 1]:
+            end -= 1  # back to the start of the slot that would be cut
+        if seconds[end] == seconds[end - 1]:  # one slot holds more than size rows: keep it whole
+            end = first + int(np.searchsorted(seconds[first:], seconds[end], side="right"))
+        first = end
+    return starts
+
+
 def split_request(request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False, pieces: int = 1):
     """
     Split a searched request (``_search.SearchedRequest``) into pieces by time.
@@ -103,10 +127,12 @@ def split_request(request, record_limit: int, byte_limit: float = 50e9, *, spars
     size = piece_sizes(n, record_limit, byte_limit, per_record, pieces)
     if size >= n:
         return [request]
-    starts = list(range(0, n, size))
+    starts = _piece_starts(columns["T_REC"], size)
+    if len(starts) == 1:
+        return [request]
     pieces = []
     for number, first in enumerate(starts):
-        last = min(first + size, n) - 1
+        last = (starts[number + 1] if number + 1 < len(starts) else n) - 1
         t0 = columns["T_REC"][first]
         if last + 1 >= n:
             end = match["end"]

@@ -77,3 +77,30 @@ def test_lev1_cadence_pieces_end_before_the_next_piece(jsoc):
     assert len(split.plans) == 3
     assert np.array_equal(np.asarray(split["recnum"]), np.asarray(whole["recnum"]))
     assert all(",cadence=60s," in plan.process for plan in split.plans)
+
+
+def test_no_record_in_two_pieces_of_a_multi_wavelength_request(jsoc, email, tmp_path):
+    # 21 slots of two wavelengths in one request; 9 records a piece would cut slots in two
+    query = (
+        a.Time("2014-02-05 08:00", "2014-02-05 08:04"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        jc.Wavelengths(171 * u.AA, 193 * u.AA),
+        jc.Box([-517.2, -246] * u.arcsec, 60 * u.arcsec),
+        a.jsoc.Notify(email),
+    )
+    with conf.set_temp("record_limit_aia", 9):
+        result = Fido.search(*query)
+    split = result["jsoccutout"]
+    assert len(split) == 42
+    assert len(split.plans) > 4
+    counts = []
+    for index, plan in enumerate(split.plans):
+        rows = int((np.asarray(split["Request"]) == index).sum())
+        counts.append(server_count(jsoc, plan.ds))
+        assert counts[-1] == rows  # the server's own count of the piece
+        assert rows <= 9
+        assert rows % 2 == 0  # whole slots
+    assert sum(counts) == len(split)
+    files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
+    assert not files.errors
+    assert len(files) == len(set(map(str, files))) == int((split["Skip"] == "").sum())
