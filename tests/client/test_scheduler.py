@@ -8,6 +8,7 @@ no test waits in real time (the FAST time model advances by polls).
 
 import io
 import itertools
+from dataclasses import replace
 
 import drms
 import pytest
@@ -20,7 +21,7 @@ from sunpy_jsoc_cutout._plan import ExportPlan
 from sunpy_jsoc_cutout._progress import StagingProgress
 from sunpy_jsoc_cutout._scheduler import ExportRunner, FailedExport, ReadyExport
 from sunpy_jsoc_cutout.config import use_jsoc
-from sunpy_jsoc_cutout.exceptions import ExportTimeoutError, JSOCExportError, JSOCHTTPError
+from sunpy_jsoc_cutout.exceptions import ExportMismatchError, ExportTimeoutError, JSOCExportError, JSOCHTTPError
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.timemodel import TimeModel
 
@@ -366,3 +367,39 @@ def test_transport_failures_are_retried_then_reported(harness, emulator):
     assert isinstance(broken.exception(), JSOCHTTPError)
     assert "HTTP 500" in broken.message
     assert [e["status"] for e in harness.log() if e["params"].get("ds") == plan(193).ds] == [500, 500]
+
+
+def test_a_request_answered_with_another_plans_id_is_refused(harness):
+    # The same records written two ways: JSOC's duplicate rule (md5 of the canonical record list,
+    # filenamefmt, process, protocol, method) answers the second with the first one's ID.
+    first = plan(171)
+    same_records = replace(first, ds="aia.lev1_euv_12s[2010.07.30_13:30:36_TAI][171]{image}")
+    assert request_key(ledger_params(first, harness.email)) != request_key(ledger_params(same_records, harness.email))
+    ready, refused = harness.runner().iter_ready([first, same_records])
+    assert ready.ok
+    assert isinstance(refused, FailedExport)
+    assert refused.kind == "mismatch"
+    assert refused.requestid == ready.requestid
+    assert "another plan" in refused.message
+    assert isinstance(refused.exception(), ExportMismatchError)
+    assert [e["jsoc_status"] for e in harness.log("exp_request")] == [2, 2]
+    # the first plan's request is untouched, and nothing was recorded for the second
+    assert harness.ledger.get(ready.requestid).status == "complete"
+    assert harness.ledger.get(ready.requestid).params["ds"] == first.ds
+    assert harness.ledger.request_for(request_key(ledger_params(same_records, harness.email))) is None
+
+
+def test_a_completed_request_is_checked_before_it_is_handed_over(harness):
+    refusals = []
+
+    def check(p, requestid, reply):
+        if p.wavelength == 193:
+            refusals.append(requestid)
+            return "not the planned records"
+        return None
+
+    outcomes = list(harness.runner(check=check).iter_ready([plan(171), plan(193)]))
+    assert [o.ok for o in outcomes] == [True, False]
+    assert outcomes[1].kind == "mismatch"
+    assert harness.ledger.get(refusals[0]).status == "failed"  # never complete
+    assert harness.ledger.get(outcomes[0].requestid).status == "complete"
