@@ -20,6 +20,7 @@ from .generators import Generator, TimeSel, make_generator
 from .records import Records
 from .recordset import KeyFilter, ParsedSpec, RecnumFilter, SqlFilter, evaluate_sql, parse_spec
 from .series import SERIES, SeriesDef, make_mod_series
+from .tape import TapeArchive
 from .timeutil import TimeParseError, parse_drms_time, parse_duration
 
 __all__ = ["Catalogue", "Records"]
@@ -85,6 +86,7 @@ class Catalogue:
         self.start, self.end = parse_drms_time(start), parse_drms_time(end)
         self.hard_cap = hard_cap
         self.crln_fix_date = crln_fix_date
+        self.tape = TapeArchive()  # the offline-data knob: which storage units are on tape
         self._mod: dict[str, SeriesDef] = {}
         self._generators: dict[str, Generator] = {}
 
@@ -116,7 +118,7 @@ class Catalogue:
         return self._generators[sdef.name]
 
     def _records(self, sdef: SeriesDef, base: dict, segments: list[str] | None = None) -> Records:
-        return Records(sdef, base, segments, self.series_index, self.crln_fix_date)
+        return Records(sdef, base, segments, self.series_index, self.crln_fix_date, self.tape)
 
     # ------------------------------------------------------------ queries
     def count(self, spec: str) -> int:

@@ -26,6 +26,7 @@ class ExportControls:
         unsafe_tar=(),
         pending_elsewhere: str | None = None,
         offline: bool | None = None,
+        tape: bool | dict | None = None,
         clear: bool = False,
     ) -> dict:
         """
@@ -46,7 +47,15 @@ class ExportControls:
             Record a pending request for this address made "elsewhere": its next request gets
             status 7 naming that request's id (for 60 minutes, or until cancelled).
         offline : bool, optional
-            Treat all data as offline (on tape): new requests get JSOC's status 25.
+            Reject requests as the 2022 ``jsoc_fetch.c`` does for offline data: new requests get
+            JSOC's status 25 (whatever is on tape; the data stay where they are).
+        tape : bool or dict, optional
+            The offline-data knob (`~sunpy_jsoc_cutout.testing.tape.TapeArchive`): put storage
+            units on tape, ``True`` for all, or ``{"series": ..., "start": ..., "end": ...}``
+            (any of them) for some; ``False`` brings everything online. ``jsoc_info`` then
+            answers ``NoDataDirectory`` and ``online`` 0 for those records, and an export that
+            includes them stages them (``tape_delay`` of the time model) so that they are
+            online afterwards, as the drms tutorial describes.
         clear : bool
             Reset every knob first.
         """
@@ -54,15 +63,25 @@ class ExportControls:
             if clear:
                 self._faults.clear()
             self._faults.update(fail_after, fail_message, fail_requests, unsafe_tar, offline)
+            self._set_tape(tape, clear)
             if pending_elsewhere:
                 now = self.clock.now()
                 self._pending.add(pending_elsewhere, ELSEWHERE_IP, self._next_id(now), now)
-            return self._faults.describe()
+            return self.fault_state()
+
+    def _set_tape(self, tape: bool | dict | None, clear: bool) -> None:
+        archive = self.catalogue.tape
+        if clear or tape is False:
+            archive.clear()
+        if tape is True:
+            archive.set_offline()
+        elif isinstance(tape, dict):
+            archive.set_offline(tape.get("series"), tape.get("start"), tape.get("end"))
 
     def fault_state(self) -> dict:
-        """The export-level knobs."""
+        """The export-level knobs (and the storage units on tape)."""
         with self._lock:
-            return self._faults.describe()
+            return {**self._faults.describe(), "tape": self.catalogue.tape.describe()}
 
     def expire(self, requestid: str) -> str:
         """Make a completed request expire now; returns ``expired``, ``not completed`` or ``unknown``."""

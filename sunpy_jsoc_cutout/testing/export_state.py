@@ -60,6 +60,7 @@ class ExportRequest:
     local_dir: Path | None = None
     index: dict | None = None
     faults: Any = None
+    tape_sunums: frozenset = frozenset()  # storage units on tape that this export stages
 
     def describe(self) -> dict:
         """JSON-serialisable summary (control API)."""

@@ -41,6 +41,9 @@ class StagingWorker:
             if request.state != "queued":
                 return
             request.state = "staging"
+        if request.tape_sunums:  # the export brings its storage units back from tape
+            staged = self.catalogue.tape.stage(request.tape_sunums)
+            log.debug("export %s staged %d storage units from tape", request.requestid, staged)
         try:
             validate_steps(request.chain)
             sums_dir, local = self.store.new_export_dir(request.serial)

@@ -221,10 +221,11 @@ class ExportManager(StagingWorker, ExportControls):
             }
         if self._faults.offline:
             return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
-        if quick:
+        on_tape = frozenset(records.offline_sunums())
+        if quick and not on_tape:  # url_quick is immediate only when everything is online
             return rules.quick_reply(records, args.method, args.protocol, size)
         with self._lock:
-            request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip)
+            request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip, on_tape)
         self._enqueue(request)
         return {
             "status": 2,
@@ -266,12 +267,13 @@ class ExportManager(StagingWorker, ExportControls):
         self._daily[day] = self._daily.get(day, 0) + 1
         return f"JSOC_{day}_{self._daily[day]:03d}"
 
-    def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip) -> ExportRequest:
+    def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip, on_tape=frozenset()) -> ExportRequest:
         now = self.clock.now()
         self._serial += 1
         delay = self.model.completion_delay(
             self._serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
         )
+        delay += self.model.tape_delay if on_tape else 0.0
         request = self._request_row(
             args,
             chain,
@@ -286,6 +288,7 @@ class ExportManager(StagingWorker, ExportControls):
             now + self.model.fresh_wait,
             now + delay,
             faults=StagingFaults(**self._faults.take(args.method)),
+            tape_sunums=on_tape,
         )
         requestid = request.requestid
         self._requests[requestid] = request

@@ -19,6 +19,8 @@ from .series import SeriesDef
 __all__ = ["jsoc_info", "series_struct", "show_series", "showextseries"]
 
 SERIES_NOT_FOUND = " jsoc_info: series not found."
+#: ``INVALID_SEG`` of ``lm-jps/drms:base/export/apps/jsoc_info.c``.
+INVALID_SEG = "InvalidSegName"
 _NAME_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)")
 
 
@@ -130,13 +132,27 @@ def _rs_list(params: Mapping[str, str], catalogue: Catalogue, max_list: int | No
         return {"count": 0}
     sdef = records.series
     reply: dict = {}
+    keywords = [_keyword_values(records, name, catalogue) for name in _expand_keys(keys, sdef)]
+    segments = [_segment_values(records, name) for name in _expand_all(segs, [s.name for s in sdef.segments])]
     if params.get("R") in ("1", "true", "True"):
-        reply["recinfo"] = [{"name": records.record_spec(i), "online": 1} for i in range(len(records))]
-    reply["keywords"] = [_keyword_values(records, name, catalogue) for name in _expand_keys(keys, sdef)]
-    reply["segments"] = [_segment_values(records, name) for name in _expand_all(segs, [s.name for s in sdef.segments])]
+        reply["recinfo"] = _recinfo(records, segments)
+    reply["keywords"] = keywords
+    reply["segments"] = segments
     reply["links"] = [_link_values(records, name) for name in _expand_all(links, [x.name for x in sdef.links])]
     reply["count"] = len(records)
     return reply
+
+
+def _recinfo(records: Records, segments: list[dict]) -> list[dict]:
+    """``recinfo`` (``R=1``): a record's ``online`` is whether the path of the *last* listed
+    segment the series has starts with ``/SUM``, so it is 0 when no segment is listed
+    (``jsoc_info.c``: the per-record ``online = strncmp(path, "/SUM", 4) == 0``, set in the
+    segment loop for existing segments only), as in the recorded reply of ``key=**ALL**&R=1``."""
+    valid = [s["values"] for s in segments if records.series.segment(s["name"]) is not None]
+    last = valid[-1] if valid else ["NoDataDirectory"] * len(records)
+    return [
+        {"name": records.record_spec(i), "online": int(str(last[i]).startswith("/SUM"))} for i in range(len(records))
+    ]
 
 
 def _expand_all(names: list[str], everything: list[str]) -> list[str]:
@@ -150,7 +166,8 @@ def _expand_all(names: list[str], everything: list[str]) -> list[str]:
 
 
 def _expand_keys(names: list[str], sdef: SeriesDef) -> list[str]:
-    return _expand_all(names, sdef.keyword_names())
+    """``**ALL**`` lists every keyword but the slot-index ones (``T_REC_index``), as recorded."""
+    return _expand_all(names, [k.name for k in sdef.keywords if k.recscope != "index"])
 
 
 def _keyword_values(records: Records, name: str, catalogue: Catalogue) -> dict:
@@ -162,8 +179,8 @@ def _keyword_values(records: Records, name: str, catalogue: Catalogue) -> dict:
         values = [index * 10**9 + int(r) // 100 for r in records.recnum]
     elif name == "*spec*":
         values = [records.record_spec(i) for i in range(n)]
-    elif name == "*online*":
-        values = ["Y"] * n
+    elif name == "*online*":  # the storage unit's online_status
+        values = ["Y" if ok else "N" for ok in records.online]
     elif name in ("*retain*", "*archive*", "*size*", "*recdir*", "*logdir*", "*dirmtime*"):
         values = ["MISSING"] * n
     else:
@@ -172,21 +189,25 @@ def _keyword_values(records: Records, name: str, catalogue: Catalogue) -> dict:
 
 
 def _segment_values(records: Records, name: str) -> dict:
+    """One ``segments`` entry of ``rs_list`` (``jsoc_info.c``, the non-FITS-names record loop):
+    "InvalidSegName" (dims "NA") for a segment the series lacks or the ``{...}`` of ``ds``
+    left out; "NoDataDirectory" for a record whose storage unit is not online; ``cparms``
+    when the segment has them; ``bzeros``/``bscales`` only where the series has the
+    ``<segment>_bzero``/``_bscale`` keywords (printed as keyword values, i.e. strings)."""
     n = len(records)
     seg = records.series.segment(name)
-    if seg is None:
-        return {"name": name, "values": ["InvalidSegName"] * n, "dims": ["NA"] * n}
+    chosen = records.segments is None or any(s.lower() == name.lower() for s in records.segments)
+    if seg is None or not chosen:
+        return {"name": name, "values": [INVALID_SEG] * n, "dims": ["NA"] * n}
     paths = [records.sums_path(i, seg.name) for i in range(n)]
     dims = ["NA" if p == "NoDataDirectory" else ("4096x4096" if seg.kind != "spikes" else "3x1000") for p in paths]
     out = {"name": seg.name, "values": paths, "dims": dims}
-    target = seg
-    if seg.link:
-        target = records.link_target(seg.link).series.segment(seg.name) or seg
-    if target.cparms:
+    target = records.link_target(seg.link).series.segment(seg.name) if seg.link else seg
+    if target is not None and target.cparms:
         out["cparms"] = [target.cparms] * n
-    if target.protocol == "fits":
-        out["bzeros"] = [float(target.bzero or 0.0)] * n
-        out["bscales"] = [float(target.bscale or 1.0)] * n
+    for key, label in (("bzero", "bzeros"), ("bscale", "bscales")):
+        if records.series.keyword(f"{seg.name}_{key}") is not None:
+            out[label] = records.keyword_strings(f"{seg.name}_{key}")
     return out
 
 

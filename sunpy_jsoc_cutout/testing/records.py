@@ -75,8 +75,10 @@ class Records:
         segments: list[str] | None = None,
         series_index: Callable[[str], int] | None = None,
         crln_fix_date: str | None = None,
+        tape=None,
     ):
         self.series = series
+        self.tape = tape  # a `TapeArchive` (None: everything online)
         self._base = base
         self.recnum = base["recnum"]
         self.segments = segments
@@ -151,7 +153,7 @@ class Records:
             raise KeyError(link)
         if ldef.name not in self._links:
             self._links[ldef.name] = Records(
-                SERIES[ldef.target], lev1_base(self._base), None, self._series_index, self._crln_fix_date
+                SERIES[ldef.target], lev1_base(self._base), None, self._series_index, self._crln_fix_date, self.tape
             )
         return self._links[ldef.name]
 
@@ -166,6 +168,7 @@ class Records:
             self.segments,
             self._series_index,
             self._crln_fix_date,
+            self.tape,
         )
         out.columns._cache = {k: v[idx] for k, v in self.columns._cache.items()}
         out._links = {k: v.take(idx) for k, v in self._links.items()}
@@ -269,9 +272,29 @@ class Records:
             raise KeyError(segment)
         if sdef.link:
             return self.link_target(sdef.link).sums_path(i, segment)
-        if sdef.kind != "spikes" and not bool(self.has_image[i]):
+        if (sdef.kind != "spikes" and not bool(self.has_image[i])) or not bool(self.online[i]):
             return "NoDataDirectory"
         return sums_path_for(self._series_index(self.series.name), int(self.recnum[i]), sdef.filename)
+
+    @property
+    def sunums(self) -> np.ndarray:
+        """The storage unit of each record (`sums_path_for`)."""
+        return self._series_index(self.series.name) * 10**9 + self.recnum // 100
+
+    @property
+    def online(self) -> np.ndarray:
+        """Whether each record's own storage unit is online (see `tape.TapeArchive`)."""
+        if self.tape is None:
+            return np.ones(len(self), bool)
+        return self.tape.online(self, self.sunums)
+
+    def offline_sunums(self) -> set[int]:
+        """Storage units on tape that these records' segment files live in (links followed)."""
+        out: set[int] = set()
+        for sdef in self.series.segments:
+            source = self.link_target(sdef.link) if sdef.link else self
+            out.update(int(s) for s in source.sunums[~source.online])
+        return out
 
 
 _MISSING_INT = {"short": -32768, "int": -2147483648, "longlong": -9223372036854775808}

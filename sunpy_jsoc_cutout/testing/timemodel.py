@@ -59,6 +59,11 @@ class TimeModel:
         Seconds per record for any other processing step.
     bandwidth : float or None
         Download bytes per second per connection (None: unlimited).
+    tape_delay : float
+        Extra seconds for a request whose records are on tape (the offline-data knob,
+        `~sunpy_jsoc_cutout.testing.tape.TapeArchive`): the staging from tape. 180 s, from
+        "nearline access times of several minutes" (http://jsoc.stanford.edu/ROSES_2008/,
+        ``jsoc_timings.md`` section 1.4); an assumption, as no measured figure exists.
     seed : int
         Seed of the queue jitter.
     """
@@ -75,6 +80,7 @@ class TimeModel:
     step_seconds: tuple[tuple[str, float], ...] = (("im_patch", 1.5), ("aia_scale", 2.0))
     other_step_seconds: float = 1.0
     bandwidth: float | None = 4e6
+    tape_delay: float = 180.0
     seed: int = 0
 
     def scaled(self, factor: float) -> TimeModel:
@@ -104,6 +110,7 @@ class TimeModel:
             step_seconds=tuple((name, sec / factor) for name, sec in self.step_seconds),
             other_step_seconds=self.other_step_seconds / factor,
             bandwidth=None if self.bandwidth is None else self.bandwidth * factor,
+            tape_delay=self.tape_delay / factor,
         )
 
     def queue_time(self, serial: int) -> float:
@@ -161,6 +168,7 @@ FAST = TimeModel(
     step_seconds=(),
     other_step_seconds=0.0,
     bandwidth=None,
+    tape_delay=0.0,
 )
 """Test preset: one poll at status 1, then 0; ``wait`` 0; unlimited bandwidth."""
 
