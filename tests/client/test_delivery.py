@@ -82,8 +82,9 @@ def foreign_export(emulator, email):
 # A: files under their own row ----------------------------------------------------------------
 
 
-def test_each_wavelength_under_its_own_folder(jsoc, email, tmp_path):
-    result = two_wavelengths(email)
+@pytest.mark.parametrize("method", ["url", "url-tar"])
+def test_each_wavelength_under_its_own_folder(jsoc, email, tmp_path, method):
+    result = two_wavelengths(email, jc.Method(method))
     table = result["jsoccutout"]
     assert len(table.plans) == 1  # both wavelengths share every T_REC and one request
     out = tmp_path / "out"
