@@ -151,12 +151,23 @@ class _PlanRows:
         return path_for
 
 
+#: The download settings that must be whole numbers of at least 1, and what they count.
+_AT_LEAST_ONE = {"download_batch": "files downloaded per parfive run", "max_conn": "download connections"}
+
+
 def check_settings() -> int:
-    """The download batch size from ``conf``, after checking the download settings."""
-    for name in ("download_batch", "max_conn"):
+    """
+    The download batch size from ``conf``, after checking the download settings.
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.ConfigurationError
+        If ``conf.download_batch`` or ``conf.max_conn`` is not a whole number of at least 1.
+    """
+    for name, meaning in _AT_LEAST_ONE.items():
         value = getattr(conf, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            msg = f"conf.{name} is {value!r}; it must be a whole number of at least 1 (files per run, connections)."
+            msg = f"conf.{name} is {value!r}; it must be a whole number of at least 1 ({meaning})."
             raise ConfigurationError(msg)
     return int(conf.download_batch)
 
