@@ -1,6 +1,12 @@
-"""Deterministic synthetic NOAA active regions.
+"""NOAA active regions of the emulated catalogue: a few real ones, the rest synthetic.
 
-Model (all deterministic functions of the region number ``n``):
+Real regions (`REAL_REGIONS`) have their real dates, latitude and Carrington longitude, taken
+from published daily positions (the source is cited with each entry); their Carrington
+longitude moves with the same differential-rotation law as the synthetic ones, fitted to the
+published positions. Their areas are synthetic (the sources give none).
+
+Every other number is **synthetic**, not the real region of that number. The synthetic
+model (all deterministic functions of the region number ``n``):
 
 * numbering: region ``n`` emerges at ``T0 + (n - N0 + jitter) / RATE`` days with
   ``N0 = 11072`` at ``T0 = 2010-05-01 00:00 UTC`` and ``RATE = 0.65`` regions per day (about
@@ -35,7 +41,16 @@ from sunpy.coordinates import sun
 
 from .timeutil import DAY, parse_drms_time, tai_to_utc, utc_to_tai
 
-__all__ = ["ActiveRegion", "active_regions", "carrington_rate", "l0_deg", "region", "region_days", "regions_emerging"]
+__all__ = [
+    "REAL_REGIONS",
+    "ActiveRegion",
+    "active_regions",
+    "carrington_rate",
+    "l0_deg",
+    "region",
+    "region_days",
+    "regions_emerging",
+]
 
 N0 = 11072
 RATE = 0.65  # regions per day
@@ -96,6 +111,52 @@ class _Static:
     area_max: float
 
 
+@dataclass(frozen=True)
+class _RealRegion:
+    """Published positions ``(UTC time, latitude, degrees from central meridian, W positive)``
+    of a real region, its first and last day on the disk, and the source."""
+
+    observations: tuple[tuple[str, float, float], ...]
+    first: str
+    last: str
+    source: str
+
+
+#: Real regions: NOAA number -> published positions. Only these numbers are real.
+REAL_REGIONS: dict[int, _RealRegion] = {
+    # positions in SDO images as reported by the Solar Terrestrial Activity Reports of
+    # 2014 February 5, 6, 7 and 9 (https://solen.info/solar/old_reports/2014/february/20140205.html
+    # and 20140206, 20140207, 20140209): S12W22, S12W34, S12W48 and S12W74 on February 4, 5, 6
+    # and 8 (taken at 12:00 UTC); on the disk from about 2014 January 26 to 2014 February 9
+    11967: _RealRegion(
+        (
+            ("2014.02.04_12:00:00_UTC", -12.0, 22.0),
+            ("2014.02.05_12:00:00_UTC", -12.0, 34.0),
+            ("2014.02.06_12:00:00_UTC", -12.0, 48.0),
+            ("2014.02.08_12:00:00_UTC", -12.0, 74.0),
+        ),
+        "2014.01.26_00:00:00_UTC",
+        "2014.02.10_00:00:00_UTC",
+        "solen.info Solar Terrestrial Activity Reports, 2014 February 5-9",
+    ),
+}
+
+
+@lru_cache(maxsize=64)
+def _real_static(n: int) -> _Static:
+    """A real region as the model's static parameters: the Carrington longitude at ``first``
+    is the mean of the published positions carried back with the region's drift rate."""
+    real = REAL_REGIONS[n]
+    t_first, t_last = parse_drms_time(real.first), parse_drms_time(real.last)
+    lat = float(np.mean([obs[1] for obs in real.observations]))
+    lons = []
+    for when, _, cm in real.observations:
+        t = parse_drms_time(when)
+        lons.append(l0_deg(t) + cm - carrington_rate(lat) * (t - t_first) / DAY)
+    lon0 = float(np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lons)))))) % 360.0
+    return _Static(n, lat, lon0, t_first, t_last - t_first, 100.0 + 700.0 * _unit(n, "area"))
+
+
 def emergence_time(n: int) -> float:
     """Emergence time (internal TAI seconds) of region ``n``."""
     return T0 + (n - N0 + 0.9 * _unit(n, "t")) / RATE * DAY
@@ -103,6 +164,8 @@ def emergence_time(n: int) -> float:
 
 @lru_cache(maxsize=8192)
 def _static(n: int) -> _Static:
+    if n in REAL_REGIONS:
+        return _real_static(n)
     t_e = emergence_time(n)
     lat = (5.0 + 30.0 * _unit(n, "lat")) * (1 if _unit(n, "hemi") < 0.5 else -1)
     lon_e = (l0_deg(t_e) + (_unit(n, "cm") - 0.5) * 120.0) % 360.0
@@ -133,11 +196,14 @@ def region(n: int, t_tai: float) -> ActiveRegion | None:
     )
 
 
-def regions_emerging(t_lo: float, t_hi: float) -> range:
-    """Region numbers emerging between ``t_lo`` and ``t_hi`` (a superset by one on each side)."""
+def regions_emerging(t_lo: float, t_hi: float) -> list[int]:
+    """Region numbers emerging between ``t_lo`` and ``t_hi`` (a superset by one on each side
+    for the synthetic schedule; real regions by their own first day)."""
     first = max(N0, int(np.floor(N0 + (t_lo - T0) / DAY * RATE)) - 1)
     last = max(N0 - 1, int(np.ceil(N0 + (t_hi - T0) / DAY * RATE)) + 1)
-    return range(first, last + 1)
+    numbers = {n for n in range(first, last + 1) if n not in REAL_REGIONS}
+    numbers.update(n for n in REAL_REGIONS if t_lo <= _static(n).t_emerge <= t_hi)
+    return sorted(numbers)
 
 
 def active_regions(t_tai: float) -> list[ActiveRegion]:

@@ -156,3 +156,21 @@ def test_export_with_no_file_completes_with_the_warning_row(emulator):
     assert reply["data"] == [
         {"record": "warning=No FITS files were exported. The requested FITS files no longer exist.", "filename": ""}
     ]
+
+
+def test_real_region_11967_has_its_published_dates_and_positions(emulator):
+    # solen.info Solar Terrestrial Activity Reports 2014 February 5-9: S12W22 (Feb 4), S12W34
+    # (Feb 5), S12W48 (Feb 6), S12W74 (Feb 8); the emulator reports at 00:00 UTC
+    reply = rs_list(
+        emulator, "su_rsb.NOAA_ActiveRegions[][11967]", key="ObservationTime,LatitudeHG,LongitudeCM,LongitudeHG"
+    )
+    rows = values(reply)
+    days = [t[:10] for t in rows["ObservationTime"]]
+    assert days[0] == "2014.01.28"
+    assert days[-1] == "2014.02.09"
+    assert set(rows["LatitudeHG"]) == {"-12"}
+    by_day = dict(zip(days, (int(v) for v in rows["LongitudeCM"]), strict=True))
+    # half a day of rotation (about 6.6 degrees) before the published noon positions
+    for day, published in (("2014.02.04", 22), ("2014.02.05", 34), ("2014.02.06", 48), ("2014.02.08", 74)):
+        assert abs(by_day[day] + 6.6 - published) <= 1.5
+    assert len(set(rows["LongitudeHG"])) <= 2  # nearly fixed in the Carrington frame
