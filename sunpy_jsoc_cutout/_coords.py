@@ -61,20 +61,21 @@ def im_patch_crln(crln, calver):
     """
     ``CRLN_OBS`` as im_patch uses it (``get_new_CRLN_OBS`` in ``lm-jps/proj:util/apps/im_patch.c``).
 
-    im_patch subtracts 0.0818941 deg unless bit 28 of the calibration version is set. It reads
-    ``CALVER64`` where the series has it, else ``CALVER32``; an absent or ``MISSING`` value means
-    no correction. Vectorised.
+    im_patch starts from a calibration version of ``1 << 31``; it takes the low 32 bits of
+    ``CALVER64`` where the series has it and the value is not negative, else ``CALVER32``; it
+    subtracts 0.0818941 deg only when bits 31 and 28 of that version are both clear. So an
+    absent or ``MISSING`` version means no correction. Vectorised.
 
     Parameters
     ----------
     crln : float or numpy.ndarray
         ``CRLN_OBS`` in degrees as the record holds it.
     calver : int or numpy.ndarray
-        ``CALVER64`` (else ``CALVER32``) as an integer, ``-1`` where the series has neither or
-        the value is ``MISSING`` (see `_search` ``CALVER``).
+        The calibration version (`_search.calver_of`), ``-1`` where the record has none.
     """
     calver = np.asarray(calver, dtype=np.int64)
-    keep = (calver < 0) | ((calver & _CALVER_BIT28) != 0)
+    low = np.where(calver < 0, 1 << 31, calver & 0xFFFFFFFF)
+    keep = (low & ((1 << 31) | _CALVER_BIT28)) != 0
     out = np.where(keep, np.asarray(crln, dtype=float), np.asarray(crln, dtype=float) - CRLN_CORRECTION_DEG)
     return float(out) if out.ndim == 0 else out
 

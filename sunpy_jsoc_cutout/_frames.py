@@ -3,9 +3,10 @@ Which records an export will turn into files, and how big they will be (pure, ve
 
 * `select_lev1_frames` replays im_patch's nearest-good-frame selection for ``aia.lev1``/``hmi.lev1``
   with a cadence (``get_input_recset`` in ``lm-jps/proj:util/apps/im_patch.c``): the slot grid starts
-  at the first record's ``T_REC`` (whatever its quality), ``nslots = int((t_last - t_first +
-  cadence/2) / cadence)``, and each slot keeps the closest record with ``QUALITY >= 0`` within
-  half a cadence (ties go to the later record).
+  at the first given record's ``T_REC``, ``nslots = int((t_last - t_first + cadence/2) / cadence)``,
+  and each slot keeps the closest record with ``QUALITY >= 0`` within half a cadence (ties go to
+  the later record). im_patch gets the record set with jsoc_fetch's ``[? drms.image_exists(quality) ?]``
+  filter, so callers pass only records with ``QUALITY >= 0`` (the grid starts at the first good one).
 * `skip_reasons` flags what im_patch will skip: ``QUALITY < 0``, no image, and a box wholly off the
   image (the tracked box centre is projected per record with the record's own keywords, as
   im_patch's ``sphere2img`` does).

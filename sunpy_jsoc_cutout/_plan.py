@@ -6,7 +6,7 @@ reference record's keywords (and, for `ActiveRegion`, resolves it with ``_noaa``
 `plan_exports`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -29,6 +29,7 @@ __all__ = [
     "ExportPlan",
     "carrington_drift_rate",
     "default_filename_format",
+    "distinct_plans",
     "plan_block",
     "plan_exports",
     "reference_time",
@@ -230,3 +231,51 @@ def plan_exports(
 ) -> list[ExportPlan]:
     """The export requests for one series of a checked block (`plan_block` without the location)."""
     return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]
+
+
+def _hashed(plan: ExportPlan) -> tuple[str, str, str, str]:
+    """What jsoc_fetch hashes besides the canonical record list (``GetExistReqID``)."""
+    return (plan.filenamefmt, plan.process, plan.protocol, plan.method)
+
+
+def distinct_plans(plans: list[ExportPlan]) -> list[ExportPlan]:
+    """
+    The plans of one job, made distinct in what JSOC's duplicate rule hashes, with the same files.
+
+    Before accepting a request, ``jsoc_fetch`` looks for one of the last 24 hours with the same
+    MD5 of the canonical record list (``series[:#recnum,...]{segments}``: record-set filters such
+    as ``[? WAVELNTH=171 ?]`` are gone), ``filenamefmt``, ``process`` (as sent), ``protocol`` and
+    ``method``, and answers with that request's ID (``lm-jps/drms:base/export/apps/jsoc_fetch.c``,
+    ``GetExistReqID``, ``DUP_EXPORT_WINDOW``). On ``aia.lev1`` the ``@`` cadence keeps only exact
+    1 s slot multiples at that stage, often none, so the requests of two wavelengths could hash
+    alike. Where plans share the four strings:
+
+    1. a plan of one wavelength writes it as a literal in ``filenamefmt`` instead of ``{WAVELNTH}``
+       (``exputil.c`` copies literal text unchanged and prints the keyword with the same digits,
+       so the file names do not change);
+    2. any plan still alike gets its ``n=`` record limit written with leading zeros (``n=00``):
+       jsoc_fetch and jsoc_export_as_fits read it with ``atoi``, so the limit is unchanged.
+
+    Parameters
+    ----------
+    plans : list of ExportPlan
+        Every request of the job, in submission order.
+
+    Returns
+    -------
+    list of ExportPlan
+        The same requests, no two alike in ``(filenamefmt, process, protocol, method)``.
+    """
+    counts: dict[tuple, int] = {}
+    for plan in plans:
+        counts[_hashed(plan)] = counts.get(_hashed(plan), 0) + 1
+    out, seen = [], set()
+    for plan in plans:
+        if counts[_hashed(plan)] > 1 and plan.wavelength is not None and "{WAVELNTH}" in plan.filenamefmt:
+            plan = replace(plan, filenamefmt=plan.filenamefmt.replace("{WAVELNTH}", str(int(plan.wavelength))))
+        while _hashed(plan) in seen:
+            head, bar, steps = plan.process.partition("|")
+            plan = replace(plan, process=f"n=0{head[2:]}{bar}{steps}")
+        seen.add(_hashed(plan))
+        out.append(plan)
+    return out

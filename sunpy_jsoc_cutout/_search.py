@@ -15,6 +15,7 @@ Order of work (nothing is sent before the block passed ``_validation.check_block
 import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -29,7 +30,7 @@ from ._attrs_box import NOAA_SERIES
 from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
 from ._jsoc_info import JSOCInfo, int_keyword, is_absent
 from ._noaa import noaa_query, resolve_active_region
-from ._plan import ExportPlan, plan_block, reference_time
+from ._plan import ExportPlan, distinct_plans, plan_block, reference_time
 from ._process import im_patch_time
 from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
@@ -68,6 +69,9 @@ class SearchedRequest:
     part: tuple[int, int] | None = None
     #: The series' rules (record limit, sparse lev1 slots).
     rules: SeriesRules | None = None
+    #: ``aia.lev1``/``hmi.lev1`` with a cadence: the rows of a piece ``(t_first, t_end)`` as im_patch
+    #: will select them (its slot grid starts at each request's own first good record).
+    replay: Callable[[Time, Time | None], dict[str, np.ndarray]] | None = None
 
 
 def _float(value) -> float:
@@ -79,11 +83,27 @@ def _float(value) -> float:
 
 def calver_of(columns: dict, n: int) -> np.ndarray:
     """
-    The calibration version im_patch reads, per record: ``CALVER64`` where the series has it,
-    else ``CALVER32``; ``-1`` where the series has neither or the value is absent.
+    The calibration version im_patch reads, per record (``get_new_CRLN_OBS``): ``CALVER64`` where
+    the series has it and the value is not negative, else ``CALVER32``; ``-1`` for neither.
     """
-    values = next((columns[k] for k in ("CALVER64", "CALVER32") if k in columns and len(columns[k])), [None] * n)
-    return np.array([int_keyword(v, -1) for v in values], dtype=np.int64)
+    out = np.full(n, -1, dtype=np.int64)
+    for key in ("CALVER32", "CALVER64"):  # the later one wins where it is usable
+        if key in columns and len(columns[key]):
+            values = np.array([int_keyword(v, -1) if key == "CALVER32" else _int64(v) for v in columns[key]])
+            out = np.where(values >= 0, values, out)
+    return out
+
+
+def _int64(value) -> int:
+    """A 64-bit keyword (``CALVER64``) as JSOC prints it, ``-1`` when absent or negative."""
+    if is_absent(value):
+        return -1
+    text = str(value).strip()
+    try:
+        number = int(text, 16) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        return -1
+    return number if number < (1 << 63) else -1
 
 
 def times_or(values, fallback) -> Time:
@@ -179,18 +199,42 @@ def _lev1_cadence(ds: str) -> str:
 
 
 def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> None:
-    plan, location = request.plan, request.location
+    plan = request.plan
     cadence = resolve_cadence(rules, block["sample"]) if "sample" in block and rules.lev1 else None
     keys = info.series(rules.name).present(ROW_KEYS)
     cols = list_records(info, _lev1_cadence(plan.ds) if cadence else plan.ds, segment, page_size, keys)
     if not cols:
         return
+    if cadence is None:
+        request.columns = _derive(cols, request.location, rules, block, segment)
+        return
+    # jsoc_fetch adds [? drms.image_exists(quality) ?] to the record set im_patch gets, so its slot
+    # grid starts at the first good record of each request (get_input_recset; docs/dev_guide/jsoc_fidelity.rst).
+    quality = np.array([int_keyword(q, _QUALITY_MISSING) for q in cols["QUALITY"]], dtype=np.int64)
+    frames = {k: v[quality >= 0] for k, v in cols.items()}
+    t_frames = parse_drms_times(frames["T_REC"])
+
+    def replay(first: Time | None = None, end: Time | None = None) -> dict[str, np.ndarray]:
+        inside = np.ones(len(t_frames), dtype=bool)
+        if first is not None:
+            inside &= (t_frames >= first).astype(bool)
+        if end is not None:
+            inside &= (t_frames < end).astype(bool)
+        index = np.flatnonzero(inside)
+        # JSOC's times are whole milliseconds at most: round away astropy's two-part float error so
+        # that a tie between two frames equally far from a slot goes to the later one, as in im_patch.
+        times = np.round((t_frames[index] - t_frames[index[0]]).to_value(u.s), 3) if len(index) else np.array([])
+        keep = index[_frames.select_lev1_frames(times, np.zeros(len(index)), cadence.seconds)]
+        return _derive({k: v[keep] for k, v in frames.items()}, request.location, rules, block, segment)
+
+    request.replay = replay
+    request.columns = replay()
+
+
+def _derive(cols: dict, location: ImPatchLocation, rules, block, segment) -> dict[str, np.ndarray]:
+    """A request's row columns from the listed keywords of the records it will export."""
     quality = np.array([int_keyword(q, _QUALITY_MISSING) for q in cols["QUALITY"]], dtype=np.int64)
     t_rec = parse_drms_times(cols["T_REC"])
-    if cadence is not None:
-        keep = _frames.select_lev1_frames((t_rec - t_rec[0]).to_value(u.s), quality, cadence.seconds)
-        cols = {k: v[keep] for k, v in cols.items()}
-        quality, t_rec = quality[keep], t_rec[keep]
     kw = {k: np.array([_float(v) for v in cols[k]]) for k in _FLOAT_KEYS if k in cols}
     kw["CALVER"] = calver_of(cols, len(quality))
     rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
@@ -212,7 +256,7 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     elif location.locunits == "pixels":
         centre = (location.x - 1, location.y - 1)
     reasons = _frames.skip_reasons(quality, has_image, centre=centre, size=(nx, ny), shape=rules.shape)
-    request.columns = {
+    columns = {
         "T_REC": t_rec,
         "T_OBS": times_or(cols["T_OBS"], cols["T_REC"]),
         "WAVELNTH": kw["WAVELNTH"],
@@ -225,7 +269,8 @@ def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> N
     }
     for key in ("FSN", "CAMERA"):
         if key in cols:
-            request.columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
+            columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
+    return columns
 
 
 def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
@@ -262,11 +307,33 @@ def record_limit(rules: SeriesRules) -> int:
 
 
 def split_for_jsoc(requests: list[SearchedRequest]) -> list[SearchedRequest]:
-    """Split the job's requests for JSOC's limits and for pipelining (``_split``; costs from ``conf``)."""
+    """
+    Split the job's requests for JSOC's limits and for pipelining (``_split``; costs from ``conf``),
+    then make them distinct for JSOC's duplicate rule (`_plan.distinct_plans`).
+    """
     costs = JobCosts(float(conf.staging_per_record), float(conf.download_rate), float(conf.request_overhead))
-    return split_job(
+    pieces = split_job(
         requests, lambda r: record_limit(r.rules), costs, float(conf.request_byte_limit), sparse=lambda r: r.rules.lev1
     )
+    pieces = _replay_pieces(pieces)
+    plans = distinct_plans([piece.plan for piece in pieces])
+    return [replace(piece, plan=plan) for piece, plan in zip(pieces, plans, strict=True)]
+
+
+def _replay_pieces(pieces: list[SearchedRequest]) -> list[SearchedRequest]:
+    """
+    The rows of each piece of a split ``aia.lev1``/``hmi.lev1`` cadence request as im_patch will pick
+    them: each piece's slot grid starts at its own first frame, not on the whole request's grid.
+    """
+    out = []
+    for k, piece in enumerate(pieces):
+        if piece.replay is None or piece.part is None or not len(piece.columns.get("T_REC", [])):
+            out.append(piece)
+            continue
+        number, count = piece.part
+        end = pieces[k + 1].columns["T_REC"][0] if number + 1 < count else None
+        out.append(replace(piece, columns=piece.replay(piece.columns["T_REC"][0], end)))
+    return out
 
 
 def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_size: int = 20000, noaa_series=None):

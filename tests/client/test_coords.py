@@ -202,7 +202,8 @@ def test_hmi_boxes_resolve_without_hgln(make_box):
     keywords, _ = hmi_keywords(0)
     loc = resolve_box(make_box(), keywords, tracking=True, near=T)
     assert np.isfinite([loc.x, loc.y]).all()
-    assert loc.carrington is not None and np.isfinite(loc.carrington).all()
+    assert loc.carrington is not None
+    assert np.isfinite(loc.carrington).all()
 
 
 def test_hmi_carrington_skycoord_box_sends_a_finite_longitude():
@@ -210,12 +211,17 @@ def test_hmi_carrington_skycoord_box_sends_a_finite_longitude():
     keywords, sdo = hmi_keywords(0)
     center = SkyCoord(150 * u.deg, -12 * u.deg, frame=HeliographicCarrington, observer=sdo, obstime=T)
     loc = resolve_box(jc.Box(center, 10 * u.deg), keywords, tracking=True, near=T)
-    assert loc.locunits == "carrlong" and np.isfinite(loc.x)
+    assert loc.locunits == "carrlong"
+    assert np.isfinite(loc.x)
 
 
 @pytest.mark.parametrize(
     ("calver", "correction"),
-    [(0, CRLN_CORRECTION_DEG), (1 << 28, 0.0), (-1, 0.0), ((1 << 28) | 0x10, 0.0), (0x10, CRLN_CORRECTION_DEG)],
+    [
+        *[(0, CRLN_CORRECTION_DEG), (1 << 28, 0.0), (-1, 0.0), ((1 << 28) | 0x10, 0.0), (0x10, CRLN_CORRECTION_DEG)],
+        # bit 31 of the low 32 bits also means no correction; higher CALVER64 bits are ignored
+        *[(1 << 31, 0.0), ((1 << 40) | 0x10, CRLN_CORRECTION_DEG), ((1 << 40) | (1 << 28), 0.0)],
+    ],
 )
 def test_crln_correction_follows_get_new_crln_obs(calver, correction):
     # im_patch.c get_new_CRLN_OBS: subtract 0.0818941 deg unless bit 28 is set; an absent or

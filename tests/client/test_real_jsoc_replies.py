@@ -156,6 +156,8 @@ def test_calibration_version_reads_calver64_else_calver32_else_none():
     assert calver_of({"CALVER64": ["0x0000000010000400", "MISSING"]}, n).tolist() == [(1 << 28) | 0x400, -1]
     assert calver_of({"CALVER32": ["0x10", "0x10"]}, n).tolist() == [16, 16]
     assert calver_of({"CALVER64": ["Invalid KeyLink"] * 2}, n).tolist() == [-1, -1]
+    # a MISSING CALVER64 falls back to CALVER32 (get_new_CRLN_OBS reads CALVER32 when CALVER64 < 0)
+    assert calver_of({"CALVER64": ["MISSING", "0x0"], "CALVER32": ["0x10000000", "0x10"]}, n).tolist() == [1 << 28, 0]
     assert calver_of({}, n).tolist() == [-1, -1]
 
 
