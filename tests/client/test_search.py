@@ -208,3 +208,27 @@ def test_padding_for_drift_reaches_the_size_estimate(jsoc):
     assert np.all(padded["Size"][good] > plain["Size"][good])
     expected = estimate_bytes(np.array([round(width) ** 2]))[0] * u.byte
     assert u.allclose(padded["Size"][good][0], expected)
+
+
+def test_offline_records_are_planned_files_that_jsoc_stages(jsoc, email, tmp_path):
+    # jsoc_info answers NoDataDirectory for data on tape as for a record without an image
+    # (jsoc_info.c); before, the plan called every offline record "no image" and expected no file.
+    query = (
+        a.Time("2014-02-05 08:00", "2014-02-05 08:02"),
+        a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA),
+        jc.Box([-517.2, -246] * u.arcsec, 120 * u.arcsec),
+        a.jsoc.Notify(email),
+    )
+    online = Fido.search(*query)["jsoccutout"]
+    jsoc.set_export_faults(tape=True)
+    result = Fido.search(*query)
+    table = result["jsoccutout"]
+    good = np.asarray(online["Skip"]) == ""
+    assert good.sum() >= 9
+    assert np.all(np.asarray(table["Skip"]) == np.asarray(online["Skip"]))  # nothing newly "missing"
+    assert not np.asarray(table["Online"], dtype=bool)[good].any()
+    assert any(line.startswith("  Offline (on tape)") for line in table.plan_lines())
+    files = Fido.fetch(result, path=tmp_path / "{file}")
+    assert not files.errors
+    assert len(files) == good.sum()
