@@ -48,7 +48,8 @@ class Conf(ConfigNamespace):
     download_batch = ConfigItem(
         1,
         "Files downloaded per parfive run; each run's files get their final names before the next starts, "
-        "so a killed fetch never downloads a finished file again (0: all files of a request at once).",
+        "so a killed fetch never downloads a finished file again (at least 1; a large value downloads all "
+        "files of a request in one run).",
     )
     min_poll = ConfigItem(2.0, "Shortest interval between two status requests for one export, in seconds.")
     max_poll = ConfigItem(60.0, "Longest interval between two status requests for one export, in seconds.")
