@@ -41,21 +41,23 @@ def is_absent(value) -> bool:
     return text in ABSENT_VALUES or text.startswith("-4712")
 
 
-def int_keyword(value, default: int | None = None) -> int | None:
+def int_keyword(value, default: int | None = None, *, bits: int = 32) -> int | None:
     """
-    An integer keyword from JSOC's string as signed 32-bit, or ``default`` when it is absent.
+    An integer keyword from JSOC's string, or ``default`` when it is absent.
 
     Reads ``"0x80000000"``, ``"-2147483648"`` and ``"1024"``; ``"MISSING"``, ``"Invalid KeyLink"``
-    and unparsable text give ``default``.
+    and unparsable text give ``default``. Hex values are read as signed ``bits``-bit integers
+    (``QUALITY`` 0x80000000 is -2147483648; ``bits=64`` for ``CALVER64``).
     """
     if is_absent(value):
         return default
     text = str(value).strip()
     try:
-        number = int(text, 16) if text.lower().startswith("0x") else int(float(text))
+        number = int(text, 16) if text.lower().startswith("0x") else int(float(text)) if bits <= 32 else int(text)
     except ValueError:
         return default
-    return number - (1 << 32) if (1 << 31) <= number < (1 << 32) else number
+    top = 1 << (bits - 1)
+    return number - 2 * top if top <= number < 2 * top else number
 
 
 @dataclass(frozen=True)

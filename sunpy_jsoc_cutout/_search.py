@@ -87,23 +87,11 @@ def calver_of(columns: dict, n: int) -> np.ndarray:
     the series has it and the value is not negative, else ``CALVER32``; ``-1`` for neither.
     """
     out = np.full(n, -1, dtype=np.int64)
-    for key in ("CALVER32", "CALVER64"):  # the later one wins where it is usable
+    for key, bits in (("CALVER32", 32), ("CALVER64", 64)):  # the later one wins where it is usable
         if key in columns and len(columns[key]):
-            values = np.array([int_keyword(v, -1) if key == "CALVER32" else _int64(v) for v in columns[key]])
+            values = np.array([int_keyword(v, -1, bits=bits) for v in columns[key]], dtype=np.int64)
             out = np.where(values >= 0, values, out)
     return out
-
-
-def _int64(value) -> int:
-    """A 64-bit keyword (``CALVER64``) as JSOC prints it, ``-1`` when absent or negative."""
-    if is_absent(value):
-        return -1
-    text = str(value).strip()
-    try:
-        number = int(text, 16) if text.lower().startswith("0x") else int(text)
-    except ValueError:
-        return -1
-    return number if number < (1 << 63) else -1
 
 
 def times_or(values, fallback) -> Time:

@@ -140,6 +140,14 @@ def test_integer_keywords_and_jsoc_absent_values(value, expected):
     assert int_keyword(value) == expected
 
 
+def test_64_bit_keywords_keep_their_high_bits():
+    # CALVER64 is a longlong: 0x80000000 is a positive version there, bit 63 makes it negative.
+    assert int_keyword("0x0000000080000000", bits=64) == 1 << 31
+    assert int_keyword("0x0000010010000000", bits=64) == (1 << 40) | (1 << 28)
+    assert int_keyword("0x8000000000000000", -1, bits=64) == -(1 << 63)
+    assert int_keyword("MISSING", -1, bits=64) == -1
+
+
 def test_absent_times_fall_back():
     # "MISSING" and JSOC's -4712 default time are absent values, not times.
     assert [is_absent(v) for v in ("MISSING", "-4712.01.01_11:59:28_TAI", "2014.01.01_00:00:01_TAI")] == [

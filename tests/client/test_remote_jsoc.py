@@ -87,6 +87,15 @@ def _fits_files(files) -> list[Path]:
     return paths
 
 
+def _fetch_all(result, tmp_path, path="{file}") -> list[Path]:
+    """Fetch ``result`` and return its FITS files: no error entries, every planned file arrived."""
+    files = Fido.fetch(result, path=tmp_path / path)
+    assert not files.errors
+    paths = _fits_files(files)
+    assert len(paths) == _planned(_table(result)) > 0
+    return paths
+
+
 def _header(path: Path) -> fits.Header:
     with fits.open(path) as hdul:
         hdu = next(h for h in hdul if h.data is not None)
@@ -172,10 +181,7 @@ def test_small_tracked_aia_cutout(tmp_path, email):
         jc.Tracking(True),
         a.jsoc.Notify(email),
     )
-    files = Fido.fetch(result, path=tmp_path / "{file}")
-    assert not files.errors
-    paths = _fits_files(files)
-    assert len(paths) == _planned(_table(result)) > 0
+    paths = _fetch_all(result, tmp_path)
     for path in paths:
         cutout = sunpy.map.Map(path)
         side = int(1 + 100 / cutout.scale.axis1.to_value(u.arcsec / u.pix))
@@ -192,10 +198,7 @@ def test_hmi_cutout_of_a_noaa_region(tmp_path, email):
     )
     table = _table(result)
     assert len(table) == 3
-    files = Fido.fetch(result, path=tmp_path / "{file}")
-    assert not files.errors
-    paths = _fits_files(files)
-    assert len(paths) == _planned(table) > 0
+    paths = _fetch_all(result, tmp_path)
     for path in paths:
         centre = sunpy.map.Map(path).center.transform_to(frames.HeliographicStonyhurst)
         assert -24 < centre.lat.to_value(u.deg) < -16
@@ -219,9 +222,7 @@ def test_multi_wavelength_lev1_job_gives_each_wavelength_its_own_files(tmp_path,
     }
     assert len(expected) == len(kept) == 10
 
-    files = Fido.fetch(result, path=tmp_path / "{file}")
-    assert not files.errors
-    paths = _fits_files(files)
+    paths = _fetch_all(result, tmp_path)
     got = set()
     for path in paths:
         header = _header(path)
@@ -239,10 +240,7 @@ def test_url_tar_fetch_unpacks_the_planned_files(tmp_path, email):
         jc.Method("url-tar"),
         a.jsoc.Notify(email),
     )
-    files = Fido.fetch(result, path=tmp_path / "{file}")
-    assert not files.errors
-    paths = _fits_files(files)
-    assert len(paths) == _planned(_table(result)) > 0
+    paths = _fetch_all(result, tmp_path)
     assert not list(tmp_path.rglob("*.tar"))
     assert all(int(_header(p)["WAVELNTH"]) == 193 for p in paths)
 
@@ -256,10 +254,7 @@ def test_level1p5_cutout_is_at_0p6_arcsec_per_pixel(tmp_path, email):
         jc.Level1p5(),
         a.jsoc.Notify(email),
     )
-    files = Fido.fetch(result, path=tmp_path / "{file}")
-    assert not files.errors
-    paths = _fits_files(files)
-    assert len(paths) == _planned(_table(result)) > 0
+    paths = _fetch_all(result, tmp_path)
     for path in paths:
         header = _header(path)
         assert abs(float(header["CDELT1"]) - 0.6) < 1e-3
