@@ -223,9 +223,21 @@ class JSOCExportAPI:
         Seconds allowed for connecting and for each read of one call.
     session : `requests.Session`, optional
         The session to use (a new one otherwise; closed by `close` only if made here).
+    dbhost : str or None
+        The database host sent to ``manage-request.sh`` as ``H``, as the JSOC export page sends
+        it on the public site (``exportdata.html`` L453-457: ``hmidb2``); the script's own default
+        is the web server's ``SERVER`` parameter (``manage-request.py`` L94, L127). None sends none.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 60.0, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 60.0,
+        session: requests.Session | None = None,
+        dbhost: str | None = "hmidb2",
+    ) -> None:
+        self.dbhost = dbhost
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.cgi_url = self.base_url + "cgi-bin/ajax/"
         self.timeout = float(timeout)
@@ -280,7 +292,10 @@ class JSOCExportAPI:
         return self._call("jsoc_fetch", {"op": "exp_status", "requestid": requestid, "format": "json"})
 
     def _manage(self, notify: str, operation: str) -> dict:
-        reply = self._call("manage-request.sh", {"address": notify, "operation": operation})
+        params = {"address": notify, "operation": operation}
+        if self.dbhost:
+            params["H"] = self.dbhost
+        reply = self._call("manage-request.sh", params)
         if str(reply.get("status")) not in ("1", "2", "3"):
             raise JSOCExportError(f"manage-request.sh {operation} failed: {reply.get('msg', reply)}")
         return reply

@@ -7,6 +7,8 @@ loopback by `replay.ReplayJSOC`, so a reply shape the client misreads fails here
 emulator shares the misreading.
 """
 
+import json
+
 import numpy as np
 import pytest
 from replay import ReplayJSOC
@@ -198,3 +200,99 @@ def test_reference_record_with_invalid_keylink_and_missing_values(replay):
     assert asked
     assert all({"CALVER64", "CALVER32"}.isdisjoint(keys) for keys in asked)
     assert not np.isnan(keywords["DSUN_OBS"])
+
+
+# --- jsoc_fetch and manage-request ---------------------------------------------------------
+# exp_request of a new request (cassette test_check_request.yaml): JSON numbers.
+EXP_REQUEST = {"status": 2, "requestid": "JSOC_20200410_003", "method": "url", "protocol": "fits"}
+EXP_REQUEST |= {"wait": 0, "rcount": 1, "size": 15}
+# exp_status of the completed request, verbatim apart from white space (cassette
+# test_check_request.yaml): JSOC's index.json, in which every member is a string.
+EXP_STATUS_DONE = (
+    '{"version": "0.5", "requestid": "JSOC_20200410_003", "method": "url", "protocol": "fits", '
+    '"count": "1", "size": "15", "exptime": "2020.04.10_00:14:11_UT", "dir": "\\/SUM66\\/D1278070722\\/S00000", '
+    '"status": "0", "keywords": "**IN FITS FILES**", "data": [{"record": "hmi.M_45s[2012.01.01_01:01:30_TAI][2]", '
+    '"filename": "hmi.m_45s.20120101_010130_TAI.2.magnetogram.fits"}]}'
+)
+# url_quick/as-is answered at once (cassette test_request_data_protocol.yaml): absolute SUMS paths.
+QUICK_AS_IS = (
+    '{"rcount":1,"count":1,"size":15,"dir":"","data":[{"record":"hmi.M_45s[2012.01.01_01:01:30_TAI][2]{magnetogram}",'
+    '"filename":"\\/SUM41\\/D280342572\\/S00010\\/magnetogram.fits"}],"requestid":"","method":"url_quick",'
+    '"protocol":"as-is","wait":0,"status":0}'
+)
+# The only data row of an export that made no file (jsoc_export_as_fits.c L1078-1087).
+EMPTY_EXPORT = {
+    "requestid": "JSOC_20200410_004",
+    "method": "url",
+    "protocol": "fits",
+    "status": "0",
+    "dir": "/SUM1/D1/S00000",
+    "data": [
+        {"record": "warning=No FITS files were exported. The requested FITS files no longer exist.", "filename": ""}
+    ],
+}
+# manage-request replies (manage-request.py L312-336: status is a string).
+MANAGE_PENDING = {
+    "status": "2",
+    "msg": "existing export request for export user a@b.c [ request_id=JSOC_20200410_003, start_time=2020-04-10 00:13:40 ]",
+}
+MANAGE_NONE = {"status": "1", "msg": "no existing export request for export user a@b.c"}
+MANAGE_CANCELED = {"status": "3", "msg": MANAGE_PENDING["msg"] + " was canceled"}
+
+
+def test_exp_status_strings_and_numbers_read_alike():
+    from sunpy_jsoc_cutout._jsoc_export import reply_number, reply_status  # noqa: PLC0415
+
+    done = json.loads(EXP_STATUS_DONE)
+    assert (reply_status(EXP_REQUEST), reply_status(done), reply_status(json.loads(QUICK_AS_IS))) == (2, 0, 0)
+    assert reply_number(done["size"]) == reply_number(EXP_REQUEST["size"]) == 15
+    assert reply_status({"error": "no status"}) is None
+
+
+def test_completed_export_files_and_records(replay):
+    from sunpy_jsoc_cutout._export_files import RecordMatcher, export_warnings, file_urls  # noqa: PLC0415
+
+    done = json.loads(EXP_STATUS_DONE)
+    [(record, name, url)] = file_urls(done, "http://jsoc.stanford.edu/")
+    assert name == "hmi.m_45s.20120101_010130_TAI.2.magnetogram.fits"
+    assert url == "http://jsoc.stanford.edu/SUM66/D1278070722/S00000/" + name
+    assert export_warnings(done) == []
+    # the record names its row by every prime key (T_REC in TAI, CAMERA)
+    rows = {"T_REC": Time(["2012-01-01T01:01:30", "2012-01-01T01:01:30"], scale="tai"), "CAMERA": np.array([1, 2])}
+    assert RecordMatcher("hmi.M_45s", ("T_REC", "CAMERA"), rows).match(record) == (1, "")
+    # url_quick: full SUMS paths and an empty dir
+    [(_, quick_name, quick_url)] = file_urls(json.loads(QUICK_AS_IS), "http://jsoc.stanford.edu/")
+    assert (quick_name, quick_url) == (
+        "magnetogram.fits",
+        "http://jsoc.stanford.edu/SUM41/D280342572/S00010/magnetogram.fits",
+    )
+
+
+def test_empty_export_is_a_warning_not_files():
+    from sunpy_jsoc_cutout._export_files import export_warnings, file_urls  # noqa: PLC0415
+
+    assert file_urls(EMPTY_EXPORT, "http://jsoc.stanford.edu/") == []
+    assert export_warnings(EMPTY_EXPORT) == ["No FITS files were exported. The requested FITS files no longer exist."]
+
+
+def test_manage_request_replies(replay):
+    from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI  # noqa: PLC0415
+
+    replay.answer("manage-request.sh", MANAGE_PENDING, operation="check")
+    replay.answer("manage-request.sh", MANAGE_CANCELED, operation="cancel")
+    with JSOCExportAPI(replay.url) as api:
+        assert api.check_pending("a@b.c") == "JSOC_20200410_003"
+        assert api.cancel_pending("a@b.c", "JSOC_20200410_003") is True
+        assert api.cancel_pending("a@b.c", "JSOC_20200410_999") is False  # another request is pending
+    calls = [p for path, p in replay.log if path.endswith("manage-request.sh")]
+    assert [c["operation"] for c in calls] == ["check", "check", "cancel", "check"]
+    assert all(c["address"] == "a@b.c" for c in calls)
+    assert all(c["H"] == "hmidb2" for c in calls)  # what the export page sends on the public site
+
+
+def test_manage_request_with_nothing_pending(replay):
+    from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI  # noqa: PLC0415
+
+    replay.answer("manage-request.sh", MANAGE_NONE, operation="check")
+    with JSOCExportAPI(replay.url) as api:
+        assert api.check_pending("a@b.c") is None
