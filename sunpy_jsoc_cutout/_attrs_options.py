@@ -152,7 +152,12 @@ class Crop(_Flag):
 
 
 class FullHeaders(_Flag):
-    """Write all record keywords into the FITS headers (im_patch ``h=1``); needs the ``fits`` protocol."""
+    """
+    Ask im_patch to write the record's keywords with its output (``h=1``).
+
+    ``fits`` exports carry the keywords whatever this says (``jsoc_export_as_fits``); whether JSOC
+    passes ``h`` on to im_patch depends on its non-public ``jsoc.export_procs`` table.
+    """
 
 
 class Level1p5(DataAttr):
