@@ -16,6 +16,8 @@ from astropy.time import Time
 
 from sunpy.net.base_client import QueryResponseTable
 
+from .config import conf
+
 __all__ = ["JSOCCutoutResponse", "build_table"]
 
 
@@ -60,11 +62,8 @@ class JSOCCutoutResponse(QueryResponseTable):
             reasons, counts = np.unique(np.asarray(self["Skip"])[skipped], return_counts=True)
             text = ", ".join(f"{c} {r}" for r, c in zip(reasons, counts, strict=True))
             lines.append(f"  Skipped by JSOC: {text}")
-        if "Online" in self.colnames and (offline := int((~np.asarray(self["Online"], dtype=bool) & ~skipped).sum())):
-            lines.append(
-                f"  Offline (on tape): {offline} records; JSOC stages them before processing, which adds "
-                "minutes to hours to the export"
-            )
+        if "Online" in self.colnames:
+            lines += _offline_lines(~np.asarray(self["Online"], dtype=bool) & ~skipped, np.asarray(self["Request"]))
         return lines
 
     def __str__(self) -> str:
@@ -76,6 +75,18 @@ class JSOCCutoutResponse(QueryResponseTable):
     def _repr_html_(self) -> str:
         plan = "<br>".join(html.escape(line) for line in self.plan_lines())
         return f"<p>{plan}</p>" + super()._repr_html_()
+
+
+def _offline_lines(offline: np.ndarray, request: np.ndarray) -> list[str]:
+    """The plan's note on records JSOC must stage from tape, with the time it adds."""
+    if not offline.any():
+        return []
+    requests = len(np.unique(request[offline]))
+    minutes = requests * float(conf.tape_staging_time) / 60
+    return [
+        f"  Offline (on tape): {int(offline.sum())} records in {requests} request(s); JSOC stages them before "
+        f"processing, about {minutes:.0f} min more (conf.tape_staging_time per request)"
+    ]
 
 
 def _stack_times(parts: list[Time]) -> Time:

@@ -41,6 +41,11 @@ class Conf(ConfigNamespace):
     record_limit_aia = ConfigItem(15000, "Most records in one export request of an AIA series.")
     record_limit_hmi = ConfigItem(32000, "Most records in one export request of an HMI series.")
     request_byte_limit = ConfigItem(50e9, "Most estimated bytes in one export request (JSOC refuses 100,000 MB).")
+    tape_staging_time = ConfigItem(
+        300.0,
+        "Estimated seconds JSOC needs to bring one request's offline (tape) data online; nearline "
+        "access takes 'several minutes' (jsoc_timings: ROSES 2008 JSOC description).",
+    )
     staging_per_record = ConfigItem(1.0, "Estimated JSOC staging seconds per cutout (for sizing pipelined requests).")
     download_rate = ConfigItem(5e6, "Estimated download bytes per second from JSOC (for sizing pipelined requests).")
     request_overhead = ConfigItem(20.0, "Estimated fixed seconds JSOC spends on each export request.")

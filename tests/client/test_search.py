@@ -228,7 +228,9 @@ def test_offline_records_are_planned_files_that_jsoc_stages(jsoc, email, tmp_pat
     assert good.sum() >= 9
     assert np.all(np.asarray(table["Skip"]) == np.asarray(online["Skip"]))  # nothing newly "missing"
     assert not np.asarray(table["Online"], dtype=bool)[good].any()
-    assert any(line.startswith("  Offline (on tape)") for line in table.plan_lines())
+    [note] = [line for line in table.plan_lines() if line.startswith("  Offline (on tape)")]
+    assert f"{int(good.sum())} records in 1 request(s)" in note
+    assert "about 5 min more" in note  # conf.tape_staging_time (300 s) per request
     files = Fido.fetch(result, path=tmp_path / "{file}")
     assert not files.errors
     assert len(files) == good.sum()
