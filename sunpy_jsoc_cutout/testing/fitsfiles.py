@@ -7,6 +7,8 @@
   Rice-compress floating-point images.
 * ``as-is`` exports: the stored file, which carries only structural keywords (the record's
   keywords travel separately in ``<requestid>.keywords.txt``).
+* Every file has ``CHECKSUM`` and ``DATASUM`` in its image HDU (the compressed-image extension
+  of a Rice file), as DRMS writes them when it closes a file (`~.fitschecksum.add_checksum`).
 
 A compressed file is an empty primary HDU followed by the compressed image extension, as
 CFITSIO writes it. `reduce_header` makes the header of a smaller full-disk image with the same
@@ -27,6 +29,7 @@ import numpy as np
 
 from astropy.io import fits
 
+from .fitschecksum import add_checksum
 from .render import render
 
 __all__ = [
@@ -217,12 +220,20 @@ def write_segment_fits(
         hdu.header["BZERO"] = float(bzero or 0.0)
     if blank_value is not None and (scaled or blank is not None or np.isnan(np.asarray(data, float)).any()):
         hdu.header["BLANK"] = blank_value
+    buffer = io.BytesIO()
+    hdus.writeto(buffer)
+    content = add_checksum(buffer.getvalue(), _checksum_time(header))
     if isinstance(path, str | os.PathLike):
-        hdus.writeto(path, overwrite=True)
-        return Path(path).stat().st_size
-    start = path.tell()
-    hdus.writeto(path)
-    return path.tell() - start
+        Path(path).write_bytes(content)
+    else:
+        path.write(content)
+    return len(content)
+
+
+def _checksum_time(header: Mapping) -> str | None:
+    """The time in the checksum comments: the record's ``DATE`` (CFITSIO writes the time of writing)."""
+    match = re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", str(header.get("DATE", "")))
+    return match.group() if match else None
 
 
 def _segment_data(header: Mapping, segment: SegmentLike, region: tuple[slice, slice] | None, active_regions):

@@ -4,6 +4,7 @@ import io
 import warnings
 from types import SimpleNamespace
 
+import drms
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ from astropy.io import fits
 import sunpy.map
 from sunpy.map.sources import AIAMap, HMIMap
 
+from sunpy_jsoc_cutout.testing.fitschecksum import encode_checksum, ones_complement_sum
 from sunpy_jsoc_cutout.testing.fitsfiles import (
     FitsWriteError,
     make_segment_file,
@@ -255,3 +257,80 @@ def test_spikes_segment(tmp_path):
     assert data.dtype.kind == "i"
     assert data.shape[0] == 3
     assert data[0].max() < 4096 * 4096
+
+
+# ----------------------------------------------------------------------------- CHECKSUM / DATASUM
+def _verified(path_or_bytes, hdu_index):
+    """``(verify_checksum, verify_datasum, header)`` of one HDU of the raw file (no decompression)."""
+    source = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, bytes) else path_or_bytes
+    with warnings.catch_warnings(), fits.open(source, disable_image_compression=True) as hdus:
+        warnings.simplefilter("ignore")  # a failed verification warns as well as returning 0
+        hdu = hdus[hdu_index]
+        return hdu.verify_checksum(), hdu.verify_datasum(), hdu.header.copy()
+
+
+@pytest.mark.parametrize("name", ["aia", "hmi"])
+def test_rice_files_carry_checksums_in_the_compressed_hdu_only(written, name):
+    # DRMS's fitsrw_closefptr calls fits_write_chksum on the current HDU: the compressed image
+    path, _, _ = written[name, 512]
+    assert _verified(path, 0)[:2] == (2, 2)  # 2: no CHECKSUM card (the empty primary HDU)
+    checksum_ok, datasum_ok, stored = _verified(path, 1)
+    assert (checksum_ok, datasum_ok) == (1, 1)
+    keys = list(stored.keys())
+    assert keys.index("CHECKSUM") + 1 == keys.index("DATASUM")
+    assert keys.index("CHECKSUM") < keys.index("T_OBS")  # after the structural cards, as JSOC's headers
+    assert stored.comments["CHECKSUM"].startswith("HDU checksum updated")
+    assert stored.comments["DATASUM"].startswith("data unit checksum updated")
+
+
+def test_uncompressed_files_carry_checksums_with_the_record_date(tmp_path):
+    header = {"CONTENT": "patch", "DATE": "2014-02-08T03:04:05.000"}
+    write_segment_fits(tmp_path / "f.fits", header, np.full((20, 30), 5.25), storage="float32", compress=False)
+    checksum_ok, datasum_ok, hdr = _verified(tmp_path / "f.fits", 0)
+    assert (checksum_ok, datasum_ok) == (1, 1)
+    assert hdr.comments["CHECKSUM"] == "HDU checksum updated 2014-02-08T03:04:05"
+    assert hdr.comments["DATASUM"] == "data unit checksum updated 2014-02-08T03:04:05"
+    with warnings.catch_warnings():  # astropy's own verification on open finds nothing wrong
+        warnings.simplefilter("error")
+        with fits.open(tmp_path / "f.fits", checksum=True) as hdus:
+            assert hdus[0].data[0, 0] == 5.25
+
+
+def test_same_length_corruption_fails_the_checksum(written):
+    path, _, _ = written["aia", 512]
+    blob = bytearray(path.read_bytes())
+    with fits.open(path, disable_image_compression=True) as hdus:
+        start = hdus[1].fileinfo()["datLoc"]
+    blob[start + 100] ^= 0x01  # one bit of the compressed data
+    checksum_ok, datasum_ok, _ = _verified(bytes(blob), 1)
+    assert (checksum_ok, datasum_ok) == (0, 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with fits.open(io.BytesIO(bytes(blob)), checksum=True):
+            pass
+    messages = " ".join(str(w.message) for w in caught)
+    assert "Checksum verification failed" in messages
+    assert "Datasum verification failed" in messages
+
+
+def test_checksum_encoding_is_the_fits_convention():
+    # the FITS Checksum Convention's example: an HDU summing to 868229149 gets "hcHjjc9ghcEghc9g"
+    # (the encoded complement; astropy's _char_encode agrees)
+    assert encode_checksum(868229149) == "hcHjjc9ghcEghc9g"
+    assert ones_complement_sum(b"\xff\xff\xff\xff\x00\x00\x00\x02") == 2  # end-around carry
+    # an HDU with its CHECKSUM sums to -0
+    blob = segment_fits_bytes(record_header(), AIA_IMAGE, size=64, active_regions=[])
+    assert ones_complement_sum(blob[2880:]) == 0xFFFFFFFF
+
+
+def test_exported_and_stored_files_verify(emulator, email, tmp_path):
+    client = drms.Client(server=emulator.server_config, email=email)
+    spec = "hmi.M_45s[2014.02.05_08:00:00_TAI/90s]{magnetogram}"
+    for method, protocol in (("url", "fits"), ("url_quick", "as-is")):
+        request = client.export(spec, method=method, protocol=protocol)
+        request.wait(sleep=0)
+        (tmp_path / method).mkdir()
+        paths = request.download(tmp_path / method).download
+        assert len(paths) == 2
+        for path in paths:
+            assert _verified(path, 1)[:2] == (1, 1), (method, path)
