@@ -29,11 +29,13 @@ class JSOCCutoutResponse(QueryResponseTable):
     ``Skip`` (why JSOC will give no file for the row, or empty), ``Size`` (estimated float32
     cutout file size), ``Online`` (False: on tape, JSOC stages it first, which takes longer),
     ``Request`` (index into `plans`), ``recnum`` and the prime keys ``FSN`` and ``CAMERA``
-    (-1 where the series has none).
+    (-1 where the series has none), and ``Filename``, the name JSOC will give the row's file
+    (predicted from the row's keywords and ``a.jsoc_cutout.FilenameFormat``; empty for a row JSOC
+    skips or a name that cannot be predicted).
     ``print`` shows the export plan above the rows; `total_size` sums ``Size``.
     """
 
-    hide_keys = ["recnum", "Request", "FSN", "CAMERA"]
+    hide_keys = ["recnum", "Request", "FSN", "CAMERA", "Filename"]
     size_column = "Size"
     #: One `~sunpy_jsoc_cutout._plan.ExportPlan` per export request.
     plans = TableAttribute(default=[])
@@ -100,6 +102,7 @@ def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
     """Stack the rows of searched requests (``_search.SearchedRequest``) into one response table."""
     columns: dict[str, list] = {k: [] for k in ("T_REC", "T_OBS", "Wavelength", "Instrument", "Series", "QUALITY")}
     columns.update({"Skip": [], "Size": [], "Request": [], "recnum": [], "FSN": [], "CAMERA": [], "Online": []})
+    columns["Filename"] = []
     for index, request in enumerate(requests):
         cols = request.columns
         if not cols:
@@ -118,6 +121,7 @@ def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
         for key in ("FSN", "CAMERA"):
             columns[key].append(np.asarray(cols.get(key, np.full(n, -1)), dtype=np.int64))
         columns["Online"].append(np.asarray(cols.get("Online", np.ones(n, dtype=bool)), dtype=bool))
+        columns["Filename"].append(np.asarray(cols.get("Filename", np.full(n, "")), dtype=str))
     plans = [r.plan for r in requests]
     if not columns["T_REC"]:
         return JSOCCutoutResponse([], client=client, plans=plans, notify=notify, method=method)

@@ -1,0 +1,176 @@
+"""
+No record vanishes (#10 item 6): a filename format that gives several planned files one name is
+refused before any export is sent, and ``RecordLimit`` applies to the whole query, so that the
+table, the requests' ``n=`` and the files agree.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import astropy.units as u
+from astropy.io import fits
+from astropy.time import Time
+
+import sunpy.net.attrs as a
+from sunpy.net import Fido
+
+import sunpy_jsoc_cutout  # noqa: F401
+from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._coords import parse_drms_time
+from sunpy_jsoc_cutout._names import format_fields, render_name, sprint_time
+from sunpy_jsoc_cutout.config import conf
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+
+BOX = jc.Box([-517.2, -246] * u.arcsec, 100 * u.arcsec)
+
+
+def exp_requests(emulator):
+    return [e for e in emulator.request_log if e["params"].get("op") == "exp_request"]
+
+
+def sent_limits(emulator):
+    return [int(re.match(r"n=(-?\d+)", e["params"]["process"]).group(1)) for e in exp_requests(emulator)]
+
+
+def search(
+    email, *extra, series="aia.lev1_euv_12s", start="2014-02-05 08:00", end="2014-02-05 08:00:40", waves=(171, 193)
+):
+    return Fido.search(
+        a.Time(start, end),
+        a.jsoc.Series(series),
+        jc.Wavelengths(*(w * u.AA for w in waves)),
+        BOX,
+        a.jsoc.Notify(email),
+        *extra,
+    )[0]
+
+
+def fetched(table, tmp_path, name="out"):
+    return Fido.fetch(table, path=str(tmp_path / name / "{file}"), progress=False)
+
+
+def identities_of_files(files):
+    out = []
+    for path in files:
+        with fits.open(path) as hdul:
+            head = next(h.header for h in hdul if h.data is not None)
+        out.append((round(parse_drms_time(head["T_REC"]).unix * 1000), int(head["WAVELNTH"])))
+    return sorted(out)
+
+
+def identities_of_rows(table):
+    return sorted(zip(np.round(table["T_REC"].unix * 1000).astype(int), table["Wavelength"].value.astype(int)))
+
+
+# ---------------------------------------------------------------- names, as exputil.c makes them
+
+
+@pytest.mark.parametrize(
+    ("fmt", "keywords", "expected"),
+    [
+        # JSOC's own names (sunpy cassettes test_check_request / test_post_wavelength, jsoc_protocol.md 7.1)
+        ("hmi.m_45s.{T_REC:A}.{CAMERA}.{segment}", {"T_REC": "2012.01.01_01:01:30_TAI", "CAMERA": "2"},
+         "hmi.m_45s.20120101_010130_TAI.2.magnetogram.fits"),
+        ("aia.lev1_euv_12s.{T_REC:A}.{WAVELNTH}.{segment}", {"T_REC": "2010-07-30T13:30:09Z", "WAVELNTH": "335"},
+         "aia.lev1_euv_12s.2010-07-30T133009Z.335.magnetogram.fits"),
+        # exputil.c's rules comment: {T_REC:A-1} of mdi.fd_M gives 19960624_1230_TAI
+        ("{T_REC:A-1}", {"T_REC": "1996.06.24_12:30:00_TAI"}, "19960624_1230_TAI"),
+        ("{T_REC:D}", {"T_REC": "2012.01.01_01:01:30_TAI"}, "@2012@01@01@010130_TAI"),
+        ("{T_REC:2,UTC}", {"T_REC": "2012.01.01_00:01:04.5_TAI"}, "2012.01.01_00:00:30.50_UTC"),
+        ("{T_REC:-3}", {"T_REC": "2010-07-30T13:30:09Z"}, "2010-07-30"),
+        ("{WAVELNTH:%04d}_{recnum:%08lld}_{#:%03d}", {"WAVELNTH": "94"}, "0094_00000042_007"),
+        ("{seriesname}{}x", {}, "s_modx"),
+    ],
+)  # fmt: skip
+def test_names_follow_exputil(fmt, keywords, expected):
+    name = render_name(fmt, keywords, seriesname="s_mod", recnum=42, segment="magnetogram.fits", counter=7)
+    assert name == expected
+
+
+def test_layout_starts_after_the_last_colon_and_the_name_ends_at_the_first():
+    (field,) = format_fields("{T_REC:x:A}")
+    assert (field.name, field.layout) == ("T_REC", "A")
+
+
+def test_rounding_carries_into_the_minute_but_dropped_fields_are_cut():
+    t = Time("2014-02-05T08:00:59.8", scale="utc")
+    assert sprint_time(t, "ISO", 0) == "2014-02-05T08:01:00Z"
+    assert sprint_time(t, "ISO", -1) == "2014-02-05T08:00Z"
+
+
+# ---------------------------------------------------------------- colliding filename formats
+
+
+def test_format_giving_sixteen_records_one_name_is_refused_before_any_export(jsoc, email):
+    with pytest.raises(CutoutQueryError, match=r"16 planned files only 1 name.*'171\.fits'.*\{T_REC:A\}"):
+        search(email, jc.FilenameFormat("{WAVELNTH}.fits"), end="2014-02-05 08:03:05", waves=(171,))
+    assert exp_requests(jsoc) == []
+
+
+def test_format_without_the_wavelength_names_the_rows_that_collide(jsoc, email):
+    with pytest.raises(CutoutQueryError, match=r"\[171\].*\[193\].*Add \{WAVELNTH\}") as err:
+        search(email, jc.FilenameFormat("{T_REC:A}.fits"))
+    assert "8 planned files only 4 name(s)" in str(err.value)
+    assert exp_requests(jsoc) == []
+
+
+def test_counter_names_collide_across_the_requests_of_a_split_job(jsoc, email):
+    with conf.set_temp("record_limit_aia", 4), pytest.raises(CutoutQueryError, match=r"'00000\.fits'"):
+        search(email, jc.FilenameFormat("{#}.fits"))
+    assert exp_requests(jsoc) == []
+
+
+def test_keyword_the_series_lacks_is_refused(jsoc, email):
+    with pytest.raises(CutoutQueryError, match=r"\{CHANNEL\}, which aia.lev1_euv_12s does not have"):
+        search(email, jc.FilenameFormat("{T_REC:A}.{CHANNEL}.fits"))
+
+
+def test_predicted_names_are_the_delivered_ones(jsoc, email, tmp_path):
+    table = search(email, jc.FilenameFormat("{T_REC:A-1}.{T_OBS:A2}.{WAVELNTH:%04d}.{#}.fits"))
+    files = fetched(table, tmp_path)
+    assert sorted(Path(f).name for f in files) == sorted(table["Filename"])
+    assert len(set(table["Filename"])) == len(table) == 8
+
+
+# ---------------------------------------------------------------- RecordLimit over the whole query
+
+
+@pytest.mark.parametrize(("limit", "n_sent"), [(2, 0), (3, 3), (-3, -3)])
+def test_record_limit_rows_requests_and_files_agree(jsoc, email, tmp_path, limit, n_sent):
+    full = search(email)
+    table = search(email, jc.RecordLimit(limit))
+    assert len(table) == abs(limit)
+    wanted = identities_of_rows(full)[:limit] if limit > 0 else identities_of_rows(full)[limit:]
+    assert identities_of_rows(table) == wanted
+    files = fetched(table, tmp_path)
+    assert sent_limits(jsoc) == [n_sent]
+    assert identities_of_files(files) == wanted
+
+
+def test_record_limit_over_a_split_job_counts_once(jsoc, email, tmp_path):
+    with conf.set_temp("record_limit_aia", 6):  # 8 slots of 2 wavelengths: pieces of 3, 3 and 2 slots
+        assert len(search(email, end="2014-02-05 08:01:30").plans) == 3
+        table = search(email, jc.RecordLimit(7), end="2014-02-05 08:01:30")
+    assert len(table) == 7
+    files = fetched(table, tmp_path)
+    assert sorted(sent_limits(jsoc)) == [0, 1]  # the first piece whole, the second to its first record
+    assert identities_of_files(files) == identities_of_rows(table)
+
+
+def test_record_limit_over_the_wavelength_requests_of_aia_lev1(jsoc, email, tmp_path):
+    table = search(
+        email,
+        a.Sample(1 * u.min),
+        jc.RecordLimit(2),
+        series="aia.lev1",
+        end="2014-02-05 08:10",
+        waves=(94, 171, 193, 211),
+    )
+    assert len(table) == 2
+    files = fetched(table, tmp_path)
+    assert len(files) == 2
+    assert set(sent_limits(jsoc)) == {0}
+    assert identities_of_files(files) == identities_of_rows(table)
