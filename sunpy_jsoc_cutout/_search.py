@@ -25,10 +25,11 @@ from astropy.time import Time
 
 from sunpy import log
 
-from . import _frames
+from . import _frames, _names
 from ._attrs_box import NOAA_SERIES
 from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
 from ._jsoc_info import JSOCInfo, int_keyword, is_absent
+from ._limit import limit_records
 from ._noaa import noaa_query, resolve_active_region
 from ._plan import ExportPlan, distinct_plans, plan_block, reference_time
 from ._process import im_patch_time
@@ -189,7 +190,7 @@ def _lev1_cadence(ds: str) -> str:
 def _rows(info, request: SearchedRequest, rules, block, segment, page_size) -> None:
     plan = request.plan
     cadence = resolve_cadence(rules, block["sample"]) if "sample" in block and rules.lev1 else None
-    keys = info.series(rules.name).present(ROW_KEYS)
+    keys = _names.listed_keys(info.series(rules.name), ROW_KEYS, block, rules)  # and what file names need
     cols = list_records(info, _lev1_cadence(plan.ds) if cadence else plan.ds, segment, page_size, keys)
     if not cols:
         return
@@ -258,7 +259,7 @@ def _derive(cols: dict, location: ImPatchLocation, rules, block, segment) -> dic
     for key in ("FSN", "CAMERA"):
         if key in cols:
             columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
-    return columns
+    return {**columns, **_names.raw_keywords(cols, block, rules, segment)}
 
 
 def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
@@ -297,13 +298,15 @@ def record_limit(rules: SeriesRules) -> int:
 def split_for_jsoc(requests: list[SearchedRequest]) -> list[SearchedRequest]:
     """
     Split the job's requests for JSOC's limits and for pipelining (``_split``; costs from ``conf``),
-    then make them distinct for JSOC's duplicate rule (`_plan.distinct_plans`).
+    apply the record limit to the whole query (`_limit.limit_records`), predict the file names on
+    the user's format (`_names.name_rows`), then make the requests distinct for JSOC's duplicate rule
+    (`_plan.distinct_plans`, which may write the wavelength into ``filenamefmt`` as a literal).
     """
     costs = JobCosts(float(conf.staging_per_record), float(conf.download_rate), float(conf.request_overhead))
     pieces = split_job(
         requests, lambda r: record_limit(r.rules), costs, float(conf.request_byte_limit), sparse=lambda r: r.rules.lev1
     )
-    pieces = _replay_pieces(pieces)
+    pieces = _names.name_rows(limit_records(_replay_pieces(pieces)))
     plans = distinct_plans([piece.plan for piece in pieces])
     return [replace(piece, plan=plan) for piece, plan in zip(pieces, plans, strict=True)]
 

@@ -14,6 +14,7 @@ from sunpy.net.jsoc.attrs import KeywordComparison
 
 from . import attrs as jc
 from ._jsoc_info import JSOCInfo
+from ._names import refuse_collisions
 from ._search import search_block, split_for_jsoc
 from ._table import JSOCCutoutResponse, build_table
 from ._validation import check_block
@@ -136,6 +137,7 @@ class JSOCCutoutClient(BaseClient):
         for block, rules in checked:
             found = search_block(info, block, rules, page_size=int(conf.page_size), noaa_series=conf.noaa_series)
             requests += split_for_jsoc(found)
+        refuse_collisions(requests)  # no two planned files of the job with one name
         notify = next((b["notify"] for b in blocks if b.get("notify")), None)
         method = next((b["method"] for b in blocks if b.get("method")), "url")
         return build_table(requests, self, notify, method)
