@@ -253,8 +253,8 @@ def distinct_plans(plans: list[ExportPlan]) -> list[ExportPlan]:
     1. a plan of one wavelength writes it as a literal in ``filenamefmt`` instead of ``{WAVELNTH}``
        (``exputil.c`` copies literal text unchanged and prints the keyword with the same digits,
        so the file names do not change);
-    2. any plan still alike gets its ``n=`` record limit written with leading zeros (``n=00``):
-       jsoc_fetch and jsoc_export_as_fits read it with ``atoi``, so the limit is unchanged.
+    2. any plan still alike gets its ``n=`` record limit written with leading zeros (``n=00``,
+       ``n=-03``): jsoc_fetch and jsoc_export_as_fits read it with ``atoi``, so the limit is unchanged.
 
     Parameters
     ----------
@@ -275,7 +275,8 @@ def distinct_plans(plans: list[ExportPlan]) -> list[ExportPlan]:
             plan = replace(plan, filenamefmt=plan.filenamefmt.replace("{WAVELNTH}", str(int(plan.wavelength))))
         while _hashed(plan) in seen:
             head, bar, steps = plan.process.partition("|")
-            plan = replace(plan, process=f"n=0{head[2:]}{bar}{steps}")
+            sign = "-" if head.startswith("n=-") else ""  # after the sign: atoi("0-3") would be 0
+            plan = replace(plan, process=f"n={sign}0{head[2 + len(sign) :]}{bar}{steps}")
         seen.add(_hashed(plan))
         out.append(plan)
     return out

@@ -21,6 +21,7 @@ import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._coords import parse_drms_time
 from sunpy_jsoc_cutout._names import format_fields, render_name, sprint_time
+from sunpy_jsoc_cutout._plan import ExportPlan, distinct_plans
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
@@ -174,3 +175,9 @@ def test_record_limit_over_the_wavelength_requests_of_aia_lev1(jsoc, email, tmp_
     assert len(files) == 2
     assert set(sent_limits(jsoc)) == {0}
     assert identities_of_files(files) == identities_of_rows(table)
+
+
+def test_zero_padding_keeps_a_negative_limit():
+    plan = ExportPlan("s", "s[t]", "n=-3|im_patch,x=1", "0.1", "url", "fits", "{recnum}.fits", None, None)
+    first, second = distinct_plans([plan, plan])
+    assert (first.process, second.process) == ("n=-3|im_patch,x=1", "n=-03|im_patch,x=1")
