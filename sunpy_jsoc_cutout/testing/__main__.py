@@ -6,8 +6,9 @@ Usage::
     python -m sunpy_jsoc_cutout.testing [--port N] [--time-model fast|realistic] [--image-size N]
                                         [--register EMAIL]... [--root DIR] [--seed N]
 
-The first line printed on standard output is the emulator's base URL. The emulator serves until
-SIGINT or SIGTERM, then stops cleanly (exit status 0).
+The first line printed on standard output is the emulator's base URL; standard error then says
+where its control API is and how to call it. The emulator serves until SIGINT or SIGTERM, then
+stops cleanly (exit status 0).
 """
 
 from __future__ import annotations
@@ -58,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     with emulator:
         print(emulator.url, flush=True)
+        print(
+            f"JSOC emulator: JSOC at {emulator.url}cgi-bin/ajax/, files at {emulator.url}SUM.../; control API at "
+            f"{emulator.url}_emulator/ (EmulatorControl({emulator.url!r}), or POST application/json; calls "
+            "from web pages are refused). Ctrl-C stops it.",
+            file=sys.stderr,
+            flush=True,
+        )
         while not stop.wait(0.2):
             pass
     print("JSOC emulator stopped", file=sys.stderr, flush=True)

@@ -15,8 +15,16 @@ The emulator's control API (server side): JSON over HTTP under ``/_emulator/``.
 ``POST expire``            ``{"requestid": "..."}`` makes a completed request expire now
 =========================  ===========================================================
 
-Errors are replied with HTTP 400 (bad arguments), 404 (unknown path) or 405 (wrong method) and
-a JSON body ``{"error": "..."}``. `~sunpy_jsoc_cutout.testing.control_client.EmulatorControl`
+Errors are replied with HTTP 400 (bad arguments), 403 (a call a web page could have made), 404
+(unknown path) or 405 (wrong method) and a JSON body ``{"error": "..."}``.
+
+A web page open in the user's browser can send requests to the emulator's fixed port, so
+`refusal` turns away every control call a page could make: a ``POST`` whose ``Content-Type``
+is not ``application/json`` (a browser sends ``application/json`` across origins only after a
+CORS preflight, which the emulator never grants), any call whose ``Origin`` is not the
+emulator's own, and any call whose ``Host`` is not a loopback name with the emulator's port (a
+DNS-rebinding page names its own host). Programs (``EmulatorControl``, ``curl``) send none of
+these and are served. `~sunpy_jsoc_cutout.testing.control_client.EmulatorControl`
 is the matching Python client.
 """
 
@@ -31,7 +39,37 @@ from .faults import InvalidFault
 if TYPE_CHECKING:  # pragma: no cover
     from .server import JSOCEmulator
 
-__all__ = ["ControlAPI", "ControlError"]
+__all__ = ["LOOPBACK_NAMES", "ControlAPI", "ControlError", "refusal"]
+
+#: Host names a control call may be addressed to (with the emulator's port).
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+def refusal(method: str, headers, host: str, port: int) -> str | None:
+    """
+    Why a control call must be refused (it could come from a web page), or None.
+
+    Parameters
+    ----------
+    method : str
+        The HTTP method.
+    headers : `~email.message.Message` or dict
+        The request headers (``Content-Type``, ``Origin``, ``Host``).
+    host : str
+        The address the emulator is bound to.
+    port : int
+        The emulator's port.
+    """
+    allowed = {f"{name}:{port}" for name in (*LOOPBACK_NAMES, host)}
+    if (headers.get("Host") or "").lower() not in allowed:
+        return f"control calls must be addressed to {host}:{port} (Host {headers.get('Host')!r} refused)"
+    origin = headers.get("Origin")
+    if origin is not None and origin.lower().removeprefix("http://") not in allowed:
+        return f"control calls from a web page (Origin {origin!r}) are refused"
+    ctype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if method == "POST" and ctype != "application/json":
+        return f"control POSTs must be sent as application/json, not {ctype or 'no type'!r}"
+    return None
 
 
 class ControlError(ValueError):

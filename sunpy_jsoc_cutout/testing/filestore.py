@@ -20,10 +20,40 @@ from sunpy import log
 
 from .fitsfiles import make_segment_file
 
-__all__ = ["EXPORT_SUNUM_BASE", "FileStore"]
+__all__ = ["EXPORT_SUNUM_BASE", "ExportPathError", "FileStore", "export_file_path"]
 
 EXPORT_SUNUM_BASE = 1_278_070_000
 _SUMS_PATH = re.compile(r"^/?(SUM\d+)/(D\d+)/(S\d+)(?:/(.*))?$")
+
+
+class ExportPathError(ValueError):
+    """An export file name that cannot be written inside its export directory."""
+
+
+def export_file_path(local_dir: str | os.PathLike, name: str) -> Path:
+    """
+    Where an export file named ``name`` (made from ``filenamefmt``) is written, never outside
+    ``local_dir``.
+
+    ``jsoc_export_as_fits.c`` (line 338) writes to ``"%s/%s" % (outpath, name)`` and lists
+    ``basename`` of that path in the index (``fitsexport.c`` line 2419): a leading ``/`` or
+    ``./`` stays inside the export directory, and a name in a subdirectory fails because
+    CFITSIO creates no directories. JSOC would write a ``..`` name beside its export directory;
+    the emulator refuses it instead, so no request can touch a file outside its root.
+
+    Raises
+    ------
+    ExportPathError
+        For an empty name, a ``..`` component, a NUL byte, or a directory that does not exist.
+    """
+    local_dir = Path(local_dir)
+    parts = [part for part in str(name).split("/") if part not in ("", ".")]
+    if not parts or ".." in parts or "\x00" in str(name):
+        raise ExportPathError(f"export file name {name!r} does not name a file inside the export directory")
+    path = local_dir.joinpath(*parts)
+    if not path.parent.is_dir() or not path.parent.resolve().is_relative_to(local_dir.resolve()):
+        raise ExportPathError(f"export file name {name!r} is in a directory that does not exist")
+    return path
 
 
 class FileStore:

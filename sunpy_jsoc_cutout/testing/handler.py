@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sunpy import log
 
+from .control import refusal
 from .faults import corrupt_bytes
 
 __all__ = ["CGI_ENDPOINTS", "EmulatorRequestHandler"]
@@ -127,7 +128,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _serve_control(self, name: str, query: str, body: bytes) -> None:
         params = dict(parse_qsl(query, keep_blank_values=True))
-        status, reply = self.server.emulator.control.handle(self.command, name.strip("/"), params, body)
+        emulator = self.server.emulator
+        refused = refusal(self.command, self.headers, emulator.host, emulator.port)
+        if refused is not None:
+            self._send_json({"error": refused}, HTTPStatus.FORBIDDEN)
+            return
+        status, reply = emulator.control.handle(self.command, name.strip("/"), params, body)
         self._send_json(reply, status)  # control calls are not logged: the log is the JSOC traffic
 
     # ------------------------------------------------------------------ faults

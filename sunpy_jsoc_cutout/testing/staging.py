@@ -30,7 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from sunpy import log
+
 from .filenames import FilenameError, RecordNames, make_filename
+from .filestore import ExportPathError, export_file_path
 from .fitsfiles import make_segment_file, write_segment_fits
 from .image_protocols import write_image_files
 from .processing import ExportItem, ProcessChain, ProcessError, StepContext, run_steps
@@ -136,7 +139,11 @@ def _write_files(job: StagingJob, items: list[ExportItem]) -> tuple[list[tuple[s
         if job.faults.fail_after is not None and counter >= job.faults.fail_after:
             raise StagingError(job.faults.fail_message)
         name = make_filename(job.filenamefmt, item.names, counter)
-        path = job.local_dir / name
+        try:
+            path = export_file_path(job.local_dir, name)
+        except ExportPathError as err:  # CFITSIO cannot create the file (or it would be outside)
+            log.warning("JSOC emulator: %s", err)
+            raise StagingError(f"Failure exporting segment '{item.segment.name}'.") from err
         if item.data is not None:  # pixels made by a step (float32 _mod segments are never compressed)
             nbytes += write_segment_fits(
                 path, item.header, item.data, storage=item.segment.storage, compress=False, keywords=keywords
@@ -145,7 +152,7 @@ def _write_files(job: StagingJob, items: list[ExportItem]) -> tuple[list[tuple[s
             nbytes += make_segment_file(
                 path, item.header, item.segment, size=job.image_size, keywords=keywords, region=item.region
             )
-        rows.append((item.record, name))
+        rows.append((item.record, path.name))  # JSOC lists basename(realfileout)
     if job.faults.fail_after is not None and len(items) >= job.faults.fail_after:
         raise StagingError(job.faults.fail_message)
     return rows, nbytes

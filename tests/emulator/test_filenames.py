@@ -1,5 +1,7 @@
 """Export file names from filenamefmt templates (exputil.c rules) on real emulator records."""
 
+from pathlib import Path
+
 import pytest
 
 from sunpy_jsoc_cutout.testing.catalogue import Catalogue
@@ -76,3 +78,60 @@ def test_errors(hmi):
     with pytest.raises(InvalidFilenameFormat):
         make_filename("x" * 128, hmi)
     assert make_filename("x" * 127, hmi) == "x" * 127
+
+
+# ----------------------------------------------------------------------------- files stay in the root
+# jsoc_export_as_fits.c writes "%s/%s" % (export directory, name) and lists basename(path)
+# (fitsexport.c); jsoc_fetch.c's illegalArg refuses only ';' and unbalanced quotes.
+SPEC = "hmi.M_45s[2014.02.05_08:00:00_TAI/90s]{magnetogram}"
+
+
+def _export(emulator, email, fmt, method="url"):
+    import drms  # noqa: PLC0415 (only these tests need a client)
+
+    client = drms.Client(server=emulator.server_config, email=email)
+    request = client.export(SPEC, method=method, protocol="fits", filenamefmt=fmt)
+    try:
+        request.wait(sleep=0)
+    except drms.DrmsExportError as err:
+        return request, err
+    return request, None
+
+
+def _files_under(path):
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def test_absolute_filenamefmt_stays_in_the_export_directory(emulator, email, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _, error = _export(emulator, email, f"{outside}/abs.{{T_REC:A}}.fits")
+    assert "Failure exporting segment 'magnetogram'" in str(error)  # CFITSIO makes no directories
+    assert _files_under(outside) == []
+    request, error = _export(emulator, email, "/abs.{T_REC:A}.fits")  # "<dir>//abs..." is in the directory
+    assert error is None
+    names = list(request.data["filename"])
+    assert names == ["abs.20140205_080000_TAI.fits", "abs.20140205_080045_TAI.fits"]  # basename, as JSOC lists
+    (tmp_path / "got").mkdir()
+    got = request.download(tmp_path / "got").download
+    assert sorted(Path(p).name for p in got) == names
+
+
+@pytest.mark.parametrize(
+    "fmt", ["../escaped.{T_REC:A}.fits", "x/../../escaped.{T_REC:A}.fits", "sub/{T_REC:A}.fits", "/", "."]
+)
+def test_filenamefmt_outside_or_below_the_export_directory_fails_the_export(emulator, email, tmp_path, fmt):
+    before = set(_files_under(tmp_path))
+    _, error = _export(emulator, email, fmt)
+    assert error is not None
+    assert "Failure exporting segment 'magnetogram'" in str(error)
+    assert not any("escaped" in str(p) for p in set(_files_under(tmp_path)) - before)
+    assert not any("escaped" in str(p) for p in _files_under(tmp_path.parent))
+
+
+def test_url_tar_with_an_absolute_name_deletes_nothing_outside(emulator, email, tmp_path):
+    victim = tmp_path / "victim.fits"
+    victim.write_bytes(b"keep me")
+    _, error = _export(emulator, email, str(victim), method="url-tar")
+    assert "Failure exporting segment" in str(error)
+    assert victim.read_bytes() == b"keep me"

@@ -7,6 +7,7 @@ import http.client
 import json
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 import drms
 import drms.config
@@ -216,6 +217,70 @@ def test_control_api_rejects_bad_calls(emulator):
     assert emulator.faults.rules == []
 
 
+def _raw_control(emulator, method, name, body=b"", headers=None):
+    """One control call over a raw connection, with exactly the headers given (plus Host)."""
+    connection = http.client.HTTPConnection(emulator.host, emulator.port, timeout=10)
+    try:
+        connection.putrequest(method, "/_emulator/" + name, skip_host=True, skip_accept_encoding=True)
+        headers = {"Host": f"{emulator.host}:{emulator.port}", **(headers or {})}
+        for key, value in headers.items():
+            connection.putheader(key, value)
+        connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+ADVANCE = json.dumps({"advance": 86400}).encode()
+PAGE_CALLS = [  # what a web page in the user's browser can send to a fixed port
+    ("POST", {"Content-Type": "text/plain"}, "application/json"),
+    ("POST", {"Content-Type": "application/x-www-form-urlencoded"}, "application/json"),
+    ("POST", {"Content-Type": "multipart/form-data; boundary=x"}, "application/json"),
+    ("POST", {}, "application/json"),
+    ("POST", {"Content-Type": "application/json", "Origin": "http://evil.example"}, "web page"),
+    ("POST", {"Content-Type": "application/json", "Origin": "null"}, "web page"),
+    ("POST", {"Content-Type": "application/json", "Host": "evil.example:80"}, "addressed to"),
+]
+
+
+@pytest.mark.parametrize(("method", "headers", "message"), PAGE_CALLS)
+def test_control_api_refuses_what_a_web_page_can_send(emulator, method, headers, message):
+    before = emulator.clock.now()
+    status, _, body = _raw_control(emulator, method, "clock", ADVANCE, headers)
+    assert status == 403
+    assert message in json.loads(body)["error"]
+    assert emulator.clock.now() < before + 3600  # the clock did not move
+
+
+def test_control_api_refuses_rebinding_reads_and_grants_no_preflight(emulator):
+    status, _, body = _raw_control(emulator, "GET", "state", headers={"Host": "rebound.example:8080"})
+    assert status == 403
+    assert "addressed to" in json.loads(body)["error"]
+    status, headers, _ = _raw_control(
+        emulator, "OPTIONS", "clock", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert status >= 400
+    assert "Access-Control-Allow-Origin" not in headers
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "application/json"},
+        {"Content-Type": "application/json; charset=utf-8", "Host": "localhost:{port}"},
+        {"Content-Type": "application/json", "Origin": "http://127.0.0.1:{port}"},
+    ],
+)
+def test_control_api_serves_programs(emulator, headers):
+    headers = {key: value.format(port=emulator.port) for key, value in headers.items()}
+    before = emulator.clock.now()
+    status, _, body = _raw_control(emulator, "POST", "clock", ADVANCE, headers)
+    assert status == 200, body
+    assert json.loads(body)["now"] >= before + 86400
+
+
 # ----------------------------------------------------------------------------- configuration
 def test_server_config_is_complete_and_local(emulator):
     config = emulator.server_config.to_dict()
@@ -248,3 +313,33 @@ def test_temporary_root_is_removed_at_stop():
         assert emu.running
     assert not emu.running
     assert not root.exists()
+
+
+def test_cli_says_where_the_control_api_is_and_how_to_call_it(tmp_path):
+    import os  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sunpy_jsoc_cutout.testing", "--image-size", "64", "--root", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")])
+            ),
+        },
+    )
+    try:
+        url = process.stdout.readline().strip()
+        note = process.stderr.readline()
+        assert EmulatorControl(url).state()["image_size"] == 64
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert f"control API at {url}_emulator/" in note
+    assert "application/json" in note
+    assert "web pages are refused" in note
