@@ -37,6 +37,7 @@ from sunpy.coordinates import (
 )
 
 from ._attrs_box import ActiveRegion, Box
+from ._boxgeometry import sent_location
 from .exceptions import CutoutQueryError
 
 __all__ = [
@@ -368,11 +369,15 @@ def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPa
     Returns
     -------
     ImPatchLocation
+        A box sized in degrees comes back as the equivalent box in arcsec
+        (`~sunpy_jsoc_cutout._boxgeometry.sent_location`: im_patch's own degree boxes land off
+        their centre).
 
     Raises
     ------
     sunpy_jsoc_cutout.exceptions.CutoutQueryError
-        A Carrington centre without tracking, a tracked centre off the disk, missing keywords.
+        A Carrington centre without tracking, a tracked centre off the disk, a degree box centred
+        off the disk, missing keywords.
     """
     if isinstance(box, ActiveRegion):
         msg = "An ActiveRegion is resolved from the NOAA series first (see _noaa.resolve_active_region)."
@@ -384,6 +389,5 @@ def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPa
             "or Stonyhurst coordinates."
         )
         raise CutoutQueryError(msg)
-    if box.center is None:
-        return _resolve_position(box, keywords, tracking, near)
-    return _resolve_skycoord(box, keywords, tracking, near)
+    resolve = _resolve_position if box.center is None else _resolve_skycoord
+    return sent_location(resolve(box, keywords, tracking, near), keywords)

@@ -16,6 +16,7 @@ Which records an export will turn into files, and how big they will be (pure, ve
 import numpy as np
 
 from ._coords import im_patch_crln
+from .exceptions import CutoutQueryError
 
 __all__ = [
     "HEADER_BYTES",
@@ -80,15 +81,17 @@ def box_pixels(boxunits: str, width: float, cdelt: np.ndarray, rsun_arcsec: np.n
     """
     im_patch's box size in pixels along one axis for each record's ``CDELT1``.
 
-    arcsec: ``int(1 + width/CDELT1)``; pixels: ``round(width)``; degrees: the arc at central
-    meridian, ``int(width_arcsec/CDELT1) + 1``.
+    arcsec: ``int(1 + width/CDELT1)``; pixels: ``round(width)``. Degree boxes are never sent
+    (`~sunpy_jsoc_cutout._boxgeometry.sent_location` turns them into arcsec boxes), so they are
+    refused here rather than sized differently from what is sent. ``rsun_arcsec`` is not needed
+    for the two units that are sent.
     """
     cdelt = np.asarray(cdelt, dtype=float)
     if boxunits == "pixels":
         return np.full(cdelt.shape, round(width))
-    if boxunits == "degrees":
-        arcsec = np.sin(np.deg2rad(width / 2.0)) * 2.0 * np.asarray(rsun_arcsec, dtype=float)
-        return (arcsec / cdelt).astype(int) + 1
+    if boxunits != "arcsec":
+        msg = f"im_patch is sent boxunits=pixels or arcsec only; got {boxunits!r}."
+        raise CutoutQueryError(msg)
     return (1.0 + width / cdelt).astype(int)
 
 

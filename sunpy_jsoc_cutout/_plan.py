@@ -93,8 +93,9 @@ def _drift(
     lat = location.carrington[1] * u.deg
     drift_deg = abs(carrington_drift_rate(lat) * duration).to_value(u.deg)
     arcsec = np.deg2rad(drift_deg) * solar_radius_arcsec(keywords) * np.cos(lat)
-    drift = {"arcsec": arcsec, "pixels": arcsec / rules.cdelt, "degrees": drift_deg}[location.boxunits]
-    unit = {"arcsec": '"', "pixels": " px", "degrees": " deg"}[location.boxunits]
+    # a box sized in degrees has become its arcsec equivalent (_boxgeometry.sent_location)
+    drift = {"arcsec": arcsec, "pixels": arcsec / rules.cdelt}[location.boxunits]
+    unit = {"arcsec": '"', "pixels": " px"}[location.boxunits]
     if tracking.pad_for_drift:
         log.info(
             "Padding the box by %s%s on each side for differential-rotation drift", _process.number(drift, 1), unit
@@ -202,12 +203,7 @@ def plan_block(
         _steps(block, rules, location, t_ref, start, stop, tracking, cadence), block.get("record_limit", 0)
     )
     rebin = block.get("rebin")
-    ratio = _process.size_ratio(
-        location,
-        rules,
-        rsun_arcsec=solar_radius_arcsec(keywords),
-        rebin_scale=rebin.scale if rebin is not None else None,
-    )
+    ratio = _process.size_ratio(location, rules, rebin_scale=rebin.scale if rebin is not None else None)
     protocol = block.get("protocol")
     plans = [
         ExportPlan(

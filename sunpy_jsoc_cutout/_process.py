@@ -15,6 +15,7 @@ from astropy.time import Time
 
 from ._coords import ImPatchLocation
 from ._series_rules import SeriesRules
+from .exceptions import CutoutQueryError
 
 __all__ = ["aia_scale_step", "build_process", "im_patch_args", "im_patch_time", "number", "rebin_args", "size_ratio"]
 
@@ -110,17 +111,20 @@ def build_process(steps: list[tuple[str, dict]], limit: int = 0) -> str:
     return "|".join(parts)
 
 
-def size_ratio(
-    location: ImPatchLocation, rules: SeriesRules, *, rsun_arcsec: float = 960.0, rebin_scale: float = None
-) -> float:
+def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rebin_scale: float = None) -> float:
     """
     Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
 
     The export page divides the raw width x height by the image size whatever the units; this
-    counts pixels instead (arcsec over the plate scale; degrees of longitude as arcsec at disk
-    centre), so a cut-out is charged for what it is. Rebinning multiplies by ``scale**2``.
+    counts pixels instead (arcsec over the plate scale), so a cut-out is charged for what it is.
+    Rebinning multiplies by ``scale**2``. The location is the one sent: a box sized in degrees
+    has already become its arcsec equivalent (`~sunpy_jsoc_cutout._boxgeometry.sent_location`),
+    and ``boxunits=degrees`` is refused.
     """
-    scale = {"pixels": 1.0, "arcsec": 1.0 / rules.cdelt, "degrees": rsun_arcsec * 3.141592653589793 / 180 / rules.cdelt}
+    scale = {"pixels": 1.0, "arcsec": 1.0 / rules.cdelt}
+    if location.boxunits not in scale:
+        msg = f"im_patch is sent boxunits=pixels or arcsec only; got {location.boxunits!r}."
+        raise CutoutQueryError(msg)
     per_unit = scale[location.boxunits]
     pixels = (1 + location.width * per_unit) * (1 + location.height * per_unit)
     ratio = pixels / (rules.shape[0] * rules.shape[1])

@@ -10,6 +10,7 @@ from astropy.time import Time
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective, get_earth, sun
 
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._boxgeometry import degree_box_arcsec
 from sunpy_jsoc_cutout._coords import (
     CRLN_CORRECTION_DEG,
     carrington_rotation_for,
@@ -95,7 +96,9 @@ def test_stonyhurst_is_relative_to_sdo_meridian():
     keywords, _ = sdo_keywords()
     center = SkyCoord(-30 * u.deg, 12 * u.deg, frame=HeliographicStonyhurst, obstime=T)
     loc = resolve_box(jc.Box(center, 5 * u.deg), keywords, tracking=True, near=T)
-    assert (loc.locunits, loc.boxunits, loc.width) == ("stony", "degrees", 5.0)
+    # sent as the arcsec box im_patch's BOXDEGREE block would size (issue 10)
+    assert (loc.locunits, loc.boxunits) == ("stony", "arcsec")
+    assert (loc.width, loc.height) == pytest.approx(degree_box_arcsec(5, 5, 12, keywords))
     assert loc.x == pytest.approx(-30 - keywords["HGLN_OBS"], abs=1e-6)
     assert loc.y == pytest.approx(12, abs=1e-6)
 

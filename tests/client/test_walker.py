@@ -15,8 +15,10 @@ import sunpy.net.attrs as a
 from sunpy.util.exceptions import SunpyUserWarning
 
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._boxgeometry import degree_box_arcsec
 from sunpy_jsoc_cutout._noaa import noaa_query, resolve_active_region
 from sunpy_jsoc_cutout._plan import plan_exports
+from sunpy_jsoc_cutout._process import number
 from sunpy_jsoc_cutout._validation import check_block
 from sunpy_jsoc_cutout._walker import walker
 
@@ -216,8 +218,10 @@ def test_coaligned_aia_and_hmi_share_centre_time_and_angular_size():
 def test_carrington_box_sends_car_rot():
     plan = only(PAGE_TIME & EUV & jc.Box.carrington(120 * u.deg, 12 * u.deg, 10 * u.deg, car_rot=2168))
     args = plan.process.split("|")[1]
-    assert ",locunits=carrlong,boxunits=degrees,t_ref=" in args
-    assert args.endswith(",car_rot=2168,x=120,y=12,width=10,height=10")
+    # a 10 deg box is sent as the arcsec box im_patch's BOXDEGREE block would size (issue 10)
+    assert ",locunits=carrlong,boxunits=arcsec,t_ref=" in args
+    width, height = degree_box_arcsec(10, 10, 12, KW)
+    assert args.endswith(f",car_rot=2168,x=120,y=12,width={number(width)},height={number(height)}")
 
 
 def test_active_region_resolves_like_the_export_page():
