@@ -126,7 +126,18 @@ def img2sphere_latitude(x: float, y: float, keywords: dict) -> float | None:
     """
     Latitude (degrees) of the 1-based pixel ``(x, y)``, as im_patch finds a pixel centre's (``img2sphere``).
 
-    None when the pixel is off the disk.
+    Parameters
+    ----------
+    x, y : float
+        1-based pixel position in the stored image (im_patch's ``locunits=pixels``).
+    keywords : dict
+        The reference record's keywords (``CRPIX1/2``, ``CDELT1``, ``CROTA2``, ``CRLT_OBS``,
+        ``DSUN_OBS``, ``RSUN_REF``).
+
+    Returns
+    -------
+    float or None
+        The latitude, or None when the pixel is off the disk.
     """
     cdelt = float(keywords["CDELT1"])
     rsun_rad = _rsun_arcsec(keywords) / _ARCSEC_PER_RAD
@@ -156,6 +167,12 @@ def sent_location(location, keywords: dict):
         The resolved centre and box.
     keywords : dict
         The reference record's keywords.
+
+    Returns
+    -------
+    `~sunpy_jsoc_cutout._coords.ImPatchLocation`
+        ``location`` itself, or a copy with ``boxunits="arcsec"`` and the size from
+        `degree_box_arcsec`.
 
     Raises
     ------
