@@ -35,6 +35,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--root", default=None, help="directory for the SUMS files (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--hide-series",
+        action="append",
+        default=[],
+        metavar="SERIES",
+        help="answer this stored series as unknown, e.g. su_rsb.NOAA_ActiveRegions as the public JSOC (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
@@ -56,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         registered=args.register,
         root=args.root,
         seed=args.seed,
+        hidden_series=args.hide_series,
     )
     with emulator:
         print(emulator.url, flush=True)

@@ -11,7 +11,7 @@ materialises the base columns; other keywords are computed lazily by `Records`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -74,6 +74,17 @@ class Catalogue:
         is materialised, whatever ``max_records`` is.
     crln_fix_date : str
         From this date on CALVER64 bit 28 is set and CRLN_OBS carries no 0.0818941 deg offset.
+    hidden_series : iterable of str
+        Series this server does not have (case-insensitive names): they answer as unknown
+        series everywhere (``jsoc_info``, ``show_series``, exports), as on a JSOC whose
+        database lacks them. `hide_series` and `show_series` change the set later.
+
+    Notes
+    -----
+    The public JSOC (``jsoc_info`` on database hmidb2) probably serves the NOAA regions only
+    as ``jsoc.noaa_active_regions``, ``su_rsb.NOAA_ActiveRegions`` being the internal
+    database's (see ``docs/dev_guide/jsoc_fidelity.rst``, NOAA regions b); hiding
+    ``su_rsb.NOAA_ActiveRegions`` emulates that. Both are served by default.
     """
 
     def __init__(
@@ -82,6 +93,7 @@ class Catalogue:
         end: str = "2030.01.01_00:00:00_UTC",
         hard_cap: int = 2_000_000,
         crln_fix_date: str = "2019.01.01_00:00:00_UTC",
+        hidden_series: Iterable[str] = (),
     ):
         self.start, self.end = parse_drms_time(start), parse_drms_time(end)
         self.hard_cap = hard_cap
@@ -89,15 +101,36 @@ class Catalogue:
         self.tape = TapeArchive()  # the offline-data knob: which storage units are on tape
         self._mod: dict[str, SeriesDef] = {}
         self._generators: dict[str, Generator] = {}
+        self._hidden: set[str] = set()
+        for name in hidden_series:
+            self.hide_series(name)
 
     # ------------------------------------------------------------ series
+    @property
+    def hidden_series(self) -> list[str]:
+        """The stored series this server answers as unknown (their catalogue names)."""
+        return [name for name in SERIES if name.lower() in self._hidden]
+
+    def hide_series(self, name: str) -> None:
+        """Make the stored series ``name`` unknown to this server (`UnknownSeries` if no such series)."""
+        sname = next((s for s in SERIES if s.lower() == name.strip().lower()), None)
+        if sname is None:
+            raise UnknownSeries(name)
+        self._hidden.add(sname.lower())
+
+    def show_series(self, name: str) -> None:
+        """Serve the stored series ``name`` again (undoes `hide_series`)."""
+        self._hidden.discard(name.strip().lower())
+
     def series_names(self) -> list[str]:
-        """Names of the stored series (``_mod`` series are made on demand and not listed)."""
-        return list(SERIES)
+        """Names of the stored series served (``_mod`` series are made on demand and not listed)."""
+        return [name for name in SERIES if name.lower() not in self._hidden]
 
     def get_series(self, name: str) -> SeriesDef:
         """Case-insensitive lookup; raises `UnknownSeries`. ``<name>_mod`` series are created on demand."""
         low = name.lower()
+        if low in self._hidden or (low.endswith("_mod") and low[:-4] in self._hidden):
+            raise UnknownSeries(name)
         for sname, sdef in SERIES.items():
             if sname.lower() == low:
                 return sdef
@@ -161,7 +194,10 @@ class Catalogue:
             wanted = np.unique(np.concatenate([np.arange(lo, hi + 1) for lo, hi in interp.recnums]))
             return gen.from_recnums(wanted)
         values = self._second_values(sdef, interp)
-        hint = _wave_hint(interp.sql) if "WAVELNTH" in sdef.keyword_names() else None
+        if sdef.generator == "noaa":  # the region numbers [? RegionNumber=n ?] can select
+            hint = _key_hint(interp.sql, sdef.primekeys[1])
+        else:
+            hint = _key_hint(interp.sql, "WAVELNTH") if "WAVELNTH" in sdef.keyword_names() else None
         estimate = gen.estimate(interp.tsel, values, hint)
         exact = not (interp.sql or interp.recnums or sdef.generator == "noaa" or self._second_is_mask(sdef, interp))
         if estimate > self.hard_cap or (exact and max_records is not None and estimate > max_records):
@@ -324,33 +360,34 @@ def _split_time_range(text: str) -> tuple[float, float]:
     raise TimeParseError(f"cannot parse time or time range {text!r}")
 
 
-def _wave_hint(trees: list[tuple]) -> set[int] | None:
-    """Wavelengths an SQL filter can possibly select (None: any), for fast counting."""
+def _key_hint(trees: list[tuple], key: str) -> set[int] | None:
+    """Integer values of keyword ``key`` (case-insensitive) that SQL filters can possibly
+    select (None: any), for fast counting: wavelengths, NOAA region numbers."""
     hint = None
     for tree in trees:
-        sub = _hint(tree)
+        sub = _hint(tree, key.upper())
         if sub is not None:
             hint = sub if hint is None else hint & sub
     return hint
 
 
-def _hint(tree: tuple) -> set[int] | None:
+def _hint(tree: tuple, key: str) -> set[int] | None:
     kind = tree[0]
     if kind == "cmp" and tree[1] == "=":
         lhs, rhs = tree[2], tree[3]
         for a, b in ((lhs, rhs), (rhs, lhs)):
-            if a == ("ident", a[1]) and a[0] == "ident" and a[1].upper() == "WAVELNTH" and b[0] in ("num", "str"):
+            if a == ("ident", a[1]) and a[0] == "ident" and a[1].upper() == key and b[0] in ("num", "str"):
                 try:
                     return {int(float(b[1]))}
                 except ValueError:
                     return None
         return None
     if kind == "and":
-        left, right = _hint(tree[1]), _hint(tree[2])
+        left, right = _hint(tree[1], key), _hint(tree[2], key)
         if left is None or right is None:
             return left if right is None else right
         return left & right
     if kind == "or":
-        left, right = _hint(tree[1]), _hint(tree[2])
+        left, right = _hint(tree[1], key), _hint(tree[2], key)
         return None if left is None or right is None else left | right
     return None

@@ -13,6 +13,9 @@ The emulator's control API (server side): JSON over HTTP under ``/_emulator/``.
 ``POST bandwidth``         ``{"bytes_per_second": x | null}`` overrides the time model's
 ``POST register``          ``{"address": "..."}`` registers a notification address
 ``POST expire``            ``{"requestid": "..."}`` makes a completed request expire now
+``GET series``             ``{"hidden": [...]}``: the stored series answered as unknown
+``POST series``            ``{"hide": [...], "show": [...]}`` changes that set (e.g. hide
+                           ``su_rsb.NOAA_ActiveRegions`` as the public JSOC)
 =========================  ===========================================================
 
 Errors are replied with HTTP 400 (bad arguments), 403 (a call a web page could have made), 404
@@ -34,6 +37,7 @@ import json
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
+from .errors import UnknownSeries
 from .faults import InvalidFault
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -100,6 +104,8 @@ class ControlAPI:
             ("POST", "bandwidth"): self._bandwidth,
             ("POST", "register"): self._register,
             ("POST", "expire"): self._expire,
+            ("GET", "series"): self._get_series,
+            ("POST", "series"): self._series,
         }
 
     def handle(self, method: str, name: str, params: dict[str, str], body: bytes) -> tuple[int, dict]:
@@ -196,3 +202,22 @@ class ControlAPI:
         if not requestid:
             raise ControlError("expected {'requestid': id}")
         return {"requestid": requestid, "result": self.emulator.expire(requestid)}
+
+    def _get_series(self, params, data) -> dict:
+        return {"hidden": self.emulator.hidden_series}
+
+    def _series(self, params, data) -> dict:
+        unknown = set(data) - {"hide", "show"}
+        if unknown:
+            raise ControlError(f"unknown keys {sorted(unknown)}; expected hide, show")
+        for key in ("hide", "show"):
+            if not isinstance(data.get(key, []), list):
+                raise ControlError(f"{key!r} must be a list of series names")
+        for name in data.get("hide", []):
+            try:
+                self.emulator.hide_series(str(name))
+            except UnknownSeries as err:
+                raise ControlError(f"no stored series {name!r}") from err
+        for name in data.get("show", []):
+            self.emulator.show_series(str(name))
+        return {"hidden": self.emulator.hidden_series}

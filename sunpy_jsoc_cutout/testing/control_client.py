@@ -112,3 +112,12 @@ class EmulatorControl:
     def expire(self, requestid: str) -> dict:
         """Make a request expire now (its exp_status becomes 5)."""
         return self._call("POST", "expire", {"requestid": requestid})
+
+    def hidden_series(self) -> list[str]:
+        """The stored series the emulator answers as unknown."""
+        return self._call("GET", "series")["hidden"]
+
+    def set_hidden_series(self, hide=(), show=()) -> list[str]:
+        """Answer the series in ``hide`` as unknown and serve those in ``show`` again; returns
+        the hidden series (e.g. ``hide=["su_rsb.NOAA_ActiveRegions"]`` for the public JSOC)."""
+        return self._call("POST", "series", {"hide": list(hide), "show": list(show)})["hidden"]

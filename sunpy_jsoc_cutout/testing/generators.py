@@ -289,9 +289,17 @@ class Slotted(Generator):
 
 
 class Noaa(Generator):
-    """Daily NOAA region records (prime keys ObservationTime, RegionNumber)."""
+    """Daily NOAA region records (prime keys: the observation time, then the region number,
+    named as the series names them: ``ObservationTime``/``RegionNumber`` in su_rsb,
+    ``observationtime``/``regionnumber`` in the public copy).
 
-    base_keys = ("recnum", "ObservationTime", "RegionNumber")
+    ``wave_hint`` of `estimate`/`enumerate` is, here, the region numbers an SQL filter can
+    select (None: any), so that ``[? RegionNumber=n ?]`` enumerates one region, not all."""
+
+    def __init__(self, sdef: SeriesDef, start: float, end: float):
+        super().__init__(sdef, start, end)
+        self._t_key, self._n_key = sdef.primekeys[:2]
+        self.base_keys = ("recnum", self._t_key, self._n_key)
 
     def _numbers(self, tsel, values) -> list[int]:
         if values is not None:
@@ -306,6 +314,7 @@ class Noaa(Generator):
         return sorted(numbers)
 
     def estimate(self, tsel, values, wave_hint=None) -> int:
+        values = _with_hint(values, wave_hint)
         if values is not None:
             return 25 * len(values)
         sels = tsel or [TimeSel(self.start, self.end)]
@@ -321,14 +330,14 @@ class Noaa(Generator):
                     recs.append(1 + (n - noaa.N0) * 64 + offset)
         return {
             "recnum": np.asarray(recs, np.int64),
-            "ObservationTime": np.asarray(times, float),
-            "RegionNumber": np.asarray(nums, np.int64),
+            self._t_key: np.asarray(times, float),
+            self._n_key: np.asarray(nums, np.int64),
         }
 
     def enumerate(self, tsel, values, wave_hint=None) -> dict[str, np.ndarray]:
-        rows = self._rows_for(self._numbers(tsel, values))
+        rows = self._rows_for(self._numbers(tsel, _with_hint(values, wave_hint)))
         if tsel:
-            t = rows["ObservationTime"]
+            t = rows[self._t_key]
             keep = np.zeros(t.shape, bool)
             for sel in tsel:
                 inside = (t >= sel.lo) & ((t <= sel.hi) if sel.hi_incl else (t < sel.hi))
@@ -337,7 +346,7 @@ class Noaa(Generator):
                     inside &= np.abs(ratio - np.round(ratio)) < 1e-6
                 keep |= inside
             rows = {k: v[keep] for k, v in rows.items()}
-        order = np.lexsort((rows["RegionNumber"], rows["ObservationTime"]))
+        order = np.lexsort((rows[self._n_key], rows[self._t_key]))
         return {k: v[order] for k, v in rows.items()}
 
     def from_recnums(self, recnums: np.ndarray) -> dict[str, np.ndarray]:
@@ -351,6 +360,13 @@ class Noaa(Generator):
         first = self.enumerate([TimeSel(self.start, self.start + 2 * 86400.0)], None)
         last = self.enumerate([TimeSel(self.end - 2 * 86400.0, self.end)], None)
         return ({k: v[:1] for k, v in first.items()}, {k: v[-1:] for k, v in last.items()})
+
+
+def _with_hint(values: set[int] | None, hint: set[int] | None) -> set[int] | None:
+    """The region numbers to enumerate: the prime-key values, narrowed by an SQL hint."""
+    if hint is None:
+        return values
+    return set(hint) if values is None else set(values) & set(hint)
 
 
 class Empty(Generator):

@@ -16,9 +16,14 @@ from .errors import RecordSetError, TooManyRecords
 from .records import Records
 from .series import SeriesDef
 
-__all__ = ["jsoc_info", "series_struct", "show_series", "showextseries"]
+__all__ = ["SERIES_NOT_FOUND", "SERIES_NOT_FOUND_SHORT", "jsoc_info", "series_struct", "show_series", "showextseries"]
 
+#: ``jsoc_info``'s reply text for a series the database does not have, per op
+#: (``lm-jps/drms:base/export/apps/jsoc_info.c``, ``JSONDIE``, always status 1, L152-167):
+#: ``rs_list`` L2740 and L2766; ``series_struct`` (``print_series_information``) L2214 and
+#: ``rs_summary`` (``print_recordset_summary``) L2381 use the shorter text.
 SERIES_NOT_FOUND = " jsoc_info: series not found."
+SERIES_NOT_FOUND_SHORT = "series not found"
 #: ``INVALID_SEG`` of ``lm-jps/drms:base/export/apps/jsoc_info.c``.
 INVALID_SEG = "InvalidSegName"
 _NAME_RE = re.compile(r"^\s*([A-Za-z_][\w.]*)")
@@ -56,7 +61,7 @@ def jsoc_info(params: Mapping[str, str], catalogue: Catalogue, *, max_list: int 
         return _error(f"Can not open RecordSet {err}.")
     except RecordSetError as err:
         if type(err).__name__ == "UnknownSeries":
-            return _error(SERIES_NOT_FOUND)
+            return _error(SERIES_NOT_FOUND if op == "rs_list" else SERIES_NOT_FOUND_SHORT)
         return _error(f"jsoc_info: {err}")
     reply["runtime"] = round(time.perf_counter() - started, 3)
     reply["status"] = 0

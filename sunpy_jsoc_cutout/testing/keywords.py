@@ -212,29 +212,37 @@ def aia_slotted_column(name: str, base: dict, get: Callable) -> np.ndarray | Non
 
 
 def noaa_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
-    """Keyword ``name`` of su_rsb.NOAA_ActiveRegions records."""
+    """Keyword ``name`` of NOAA region records (``su_rsb.NOAA_ActiveRegions`` or its public
+    copy ``jsoc.noaa_active_regions``: the same values whatever the spelling of the name).
+    Latitude and longitudes come from `noaa` (real for its real regions); area, spot count,
+    extent and classes are synthetic for every region."""
     from . import noaa  # noqa: PLC0415
 
+    keys = {k.lower(): k for k in base}
     rows = []
-    for t_obs, number in zip(base["ObservationTime"], base["RegionNumber"], strict=True):
+    for t_obs, number in zip(base[keys["observationtime"]], base[keys["regionnumber"]], strict=True):
         reg = noaa.region(int(number), float(t_obs))
         cm = (reg.carr_lon - noaa.l0_deg(float(t_obs)) + 180.0) % 360.0 - 180.0
         rows.append((reg, cm))
     n = len(rows)
     values = {
-        "LatitudeHG": lambda r, cm: round(r.lat),
-        "LongitudeCM": lambda r, cm: round(cm),
-        "LongitudeHG": lambda r, cm: round(r.carr_lon) % 360,
-        "Area": lambda r, cm: round(r.area),
-        "NumberOfSunspots": lambda r, cm: max(1, int(r.area // 25)),
-        "LongitudinalExtent": lambda r, cm: max(1, int(r.area // 60)),
-        "ZurichClass": lambda r, cm: ("Hsx", "Cso", "Dai", "Eki", "Fkc")[min(4, int(r.area // 160))],
-        "MagneticType": lambda r, cm: ("Alpha", "Beta", "Beta-Gamma", "Beta-Gamma-Delta")[min(3, int(r.area // 200))],
+        "latitudehg": lambda r, cm: round(r.lat),
+        "longitudecm": lambda r, cm: round(cm),
+        "longitudehg": lambda r, cm: round(r.carr_lon) % 360,
+        "area": lambda r, cm: round(r.area),
+        "spotcount": lambda r, cm: max(1, int(r.area // 25)),
+        "longitudinalextent": lambda r, cm: max(1, int(r.area // 60)),
+        "zurichclass": lambda r, cm: ("Hsx", "Cso", "Dai", "Eki", "Fkc")[min(4, int(r.area // 160))],
+        "magnetictype": lambda r, cm: ("Alpha", "Beta", "Beta-Gamma", "Beta-Gamma-Delta")[min(3, int(r.area // 200))],
+        "swpc_file": lambda r, cm: "",  # not carried by rows copied from su_rsb (missing)
+        "swpc_file_mod_time": lambda r, cm: "",
     }
-    if name not in values:
+    low = name.lower()
+    if low not in values:
         return None
-    out = [values[name](r, cm) for r, cm in rows]
-    return np.asarray(out, dtype=object if name in ("ZurichClass", "MagneticType") else np.int64).reshape(n)
+    out = [values[low](r, cm) for r, cm in rows]
+    strings = ("zurichclass", "magnetictype", "swpc_file", "swpc_file_mod_time")
+    return np.asarray(out, dtype=object if low in strings else np.int64).reshape(n)
 
 
 def lev1_base(base: dict) -> dict:

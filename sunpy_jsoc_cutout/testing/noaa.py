@@ -1,9 +1,10 @@
 """NOAA active regions of the emulated catalogue: a few real ones, the rest synthetic.
 
-Real regions (`REAL_REGIONS`) have their real dates, latitude and Carrington longitude, taken
-from published daily positions (the source is cited with each entry); their Carrington
-longitude moves with the same differential-rotation law as the synthetic ones, fitted to the
-published positions. Their areas are synthetic (the sources give none).
+Real regions (`REAL_REGIONS`: 11158 in February 2011, 11967 in February 2014) have their real
+dates, latitude and Carrington longitude, taken from published positions (the source is cited
+with each entry); their Carrington longitude moves with the same differential-rotation law as
+the synthetic ones, fitted to the published positions. Their areas, spot counts and classes
+are synthetic (the sources give none).
 
 Every other number is **synthetic**, not the real region of that number. The synthetic
 model (all deterministic functions of the region number ``n``):
@@ -138,6 +139,28 @@ REAL_REGIONS: dict[int, _RealRegion] = {
         "2014.01.26_00:00:00_UTC",
         "2014.02.10_00:00:00_UTC",
         "solen.info Solar Terrestrial Activity Reports, 2014 February 5-9",
+    ),
+    # The patch centre (Stonyhurst latitude and longitude from the central meridian, W
+    # positive, as HMI saw it) that the HMI team used for AR 11158 (HARP 377) in the example
+    # calls of JSOC's own modules, lm-jps/proj@0cf0b90d: S20.4 W5.6 at 2011.02.14_12:00_TAI
+    # (cgem/prep/apps/cgem_cutout.c L20, mag/patch/apps/multi_cut.c L36, "lonref"/"latref":
+    # "Reference patch center Stonyhurst lon/lat", cgem_cutout.c L131-132) and S20.4 W18.6 at
+    # 2011.02.15_12:00_TAI (cgem/prep/apps/cgem_prep.c L5, L153-154). Cross-checks, not fitted:
+    # mag/patch/apps/bmap.c L19 centres a map of the same data at 2011.02.15_00:00_TAI on
+    # latitude -20.4, Carrington longitude 35.0 (the fit gives 34.8); solen.info's report of
+    # 2011 February 11 (https://solen.info/solar/old_reports/2011/february/20110211.html) has
+    # a southern region S873 that "emerged in the southeast quadrant on February 10", at
+    # S19E38 at midnight (the fit puts 11158 at S20E40 then). On the disk from its emergence
+    # on 2011 February 10 until it rotated over the west limb about February 21; NOAA's date
+    # of numbering is not in these sources, so the first record is the day after emergence.
+    11158: _RealRegion(
+        (
+            ("2011.02.14_12:00:00_TAI", -20.4, 5.6),
+            ("2011.02.15_12:00:00_TAI", -20.4, 18.6),
+        ),
+        "2011.02.10_00:00:00_UTC",
+        "2011.02.22_00:00:00_UTC",
+        "lm-jps/proj cgem_cutout.c, multi_cut.c and cgem_prep.c example calls (HMI team, AR 11158)",
     ),
 }
 

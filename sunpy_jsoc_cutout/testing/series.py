@@ -4,8 +4,15 @@ The keywords, segments, links, prime keys and series facts (``retention``, ``uni
 ``archive``, ``tapegroup``, ``primekeysinfo`` steps) of ``aia.lev1_euv_12s`` and ``hmi.M_45s``
 are those of JSOC's real ``series_struct`` replies recorded on 2020-04-10 (see
 `series_tables` for the recording and for how the other series are derived from these two);
-segment and keyword notes are the emulator's own. ``su_rsb.NOAA_ActiveRegions`` is the
-emulator's own definition (no recording).
+segment and keyword notes are the emulator's own. The NOAA region series have no recording:
+``su_rsb.NOAA_ActiveRegions`` (JSOC's private series, prime keys ObservationTime and
+RegionNumber as ``processing.js``'s ``[][<n>]`` and ``copy-from-rick.py``'s ``[<time>][<n>]``
+use them) and its public copy ``jsoc.noaa_active_regions`` (the same rows, written on hmidb2
+by the trigger of ``export_db_functions.sql`` and by ``ingest-noaa-active-region-info.py``).
+Their keyword names and order are taken from JSOC's sources (see `_NOAA_KEYWORDS`). The public
+copy's prime keys are not in the sources: its ingest script lists it as
+``jsoc.noaa_active_regions[][]`` (L432), so it has two, and the emulator gives it su_rsb's,
+``observationtime`` then ``regionnumber``.
 
 Storage choices (documented here because the renderer and the FITS writer rely on them):
 
@@ -27,6 +34,8 @@ from functools import cached_property
 from .series_tables import AIA_LEV1_EPOCH, aia_lev1_rows, aia_slotted_rows, hmi_rows
 
 __all__ = [
+    "NOAA_PRIVATE",
+    "NOAA_PUBLIC",
     "SERIES",
     "KeywordDef",
     "LinkDef",
@@ -287,25 +296,46 @@ def _hmi(name: str, step: float, camera: int, observable: str) -> SeriesDef:
     )
 
 
-def _noaa() -> SeriesDef:
-    keywords = (
-        _k("ObservationTime", "time", "UT", "Time of the NOAA observation (daily, 00:00 UT)"),
-        _k("RegionNumber", "int", note="NOAA active region number"),
-        _k("LatitudeHG", "int", "degree", "Heliographic latitude (S negative)"),
-        _k("LongitudeCM", "int", "degree", "Longitude from central meridian (W positive)"),
-        _k("LongitudeHG", "int", "degree", "Carrington longitude"),
-        _k("Area", "int", "millionths", "Area in millionths of a hemisphere"),
-        _k("ZurichClass", "string", note="McIntosh class"),
-        _k("MagneticType", "string", note="Mount Wilson class"),
-        _k("NumberOfSunspots", "int", note="number of spots"),
-        _k("LongitudinalExtent", "int", "degree", "longitudinal extent"),
-    )
+#: The keywords of the NOAA region series, in the column order of JSOC's copy trigger
+#: (``lm-jps/proj:export/scripts/export_db_functions.sql`` L8: observationtime, regionnumber,
+#: zurichclass, magnetictype, spotcount, area, latitudehg, longitudehg, longitudecm,
+#: longitudinalextent; the same order as Turmon's ``hmi_noaa_info_empty.m``), with
+#: ``su_rsb.NOAA_ActiveRegions``'s spelling as JSOC's modules read them
+#: (``mag/harp/apps/mharp_match.c`` L188-212). Types, units and notes are the emulator's own.
+_NOAA_KEYWORDS = (
+    ("ObservationTime", "time", "UT", "Time of the NOAA observation (daily, 00:00 UT)"),
+    ("RegionNumber", "int", "none", "NOAA active region number"),
+    ("ZurichClass", "string", "none", "McIntosh class"),
+    ("MagneticType", "string", "none", "Mount Wilson class"),
+    ("SpotCount", "int", "none", "number of spots"),
+    ("Area", "int", "millionths", "Area in millionths of a hemisphere"),
+    ("LatitudeHG", "int", "degree", "Heliographic latitude (S negative)"),
+    ("LongitudeHG", "int", "degree", "Carrington longitude"),
+    ("LongitudeCM", "int", "degree", "Longitude from central meridian (W positive)"),
+    ("LongitudinalExtent", "int", "degree", "longitudinal extent"),
+)
+#: The public copy's bookkeeping keywords, written by ``ingest-noaa-active-region-info.py``
+#: (L27-28, L361-362: the SWPC file and its modification time, ``%Y%m%d_%H%M%S``). Rows copied
+#: from ``su_rsb`` by the trigger or ``copy-from-rick.py`` do not carry them, so here they are
+#: always missing (the emulator's regions are all such rows).
+_NOAA_COPY_EXTRA = (
+    ("swpc_file", "string", "none", "SWPC Solar Region Summary file"),
+    ("swpc_file_mod_time", "string", "none", "modification time of the SWPC file"),
+)
+
+
+def _noaa(name: str, note: str, lower: bool) -> SeriesDef:
+    """A NOAA region series. ``lower``: the keyword names as JSOC's ingest script and copy
+    trigger spell them (lower case) rather than su_rsb's mixed case."""
+    rows = _NOAA_KEYWORDS + (_NOAA_COPY_EXTRA if lower else ())
+    keywords = tuple(_k(kname.lower() if lower else kname, ktype, units, knote) for kname, ktype, units, knote in rows)
+    primekeys = tuple(k.name for k in keywords[:2])
     return SeriesDef(
-        name="su_rsb.NOAA_ActiveRegions",
-        note="NOAA Active Regions from SWPC daily reports",
-        primekeys=("ObservationTime", "RegionNumber"),
-        primekeysinfo=(PrimeKeyInfo("ObservationTime", False), PrimeKeyInfo("RegionNumber", False)),
-        dbindex=("ObservationTime", "RegionNumber"),
+        name=name,
+        note=note,
+        primekeys=primekeys,
+        primekeysinfo=tuple(PrimeKeyInfo(k, False) for k in primekeys),
+        dbindex=primekeys,
         keywords=keywords,
         segments=(),
         links=(),
@@ -321,6 +351,10 @@ def _noaa() -> SeriesDef:
     )
 
 
+NOAA_PRIVATE = "su_rsb.NOAA_ActiveRegions"
+NOAA_PUBLIC = "jsoc.noaa_active_regions"
+
+
 def _build() -> dict[str, SeriesDef]:
     defs = [
         _aia_lev1(),
@@ -331,7 +365,8 @@ def _build() -> dict[str, SeriesDef]:
         _hmi("hmi.Ic_45s", 45.0, 2, "continuum"),
         _hmi("hmi.M_720s", 720.0, 3, "magnetogram"),
         _hmi("hmi.Ic_720s", 720.0, 3, "continuum"),
-        _noaa(),
+        _noaa(NOAA_PRIVATE, "NOAA Active Regions from SWPC daily reports", lower=False),
+        _noaa(NOAA_PUBLIC, "NOAA Active Regions from SWPC daily reports (public copy)", lower=True),
     ]
     return {d.name: d for d in defs}
 

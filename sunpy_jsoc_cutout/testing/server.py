@@ -96,6 +96,12 @@ class JSOCEmulator:
         Directory holding the emulated SUMS files; None makes a temporary one, removed at `stop`.
     seed : int
         Seed of every random choice (time-model jitter, fault fractions).
+    hidden_series : iterable of str
+        Stored series this server answers as unknown, as a JSOC whose database lacks them
+        (``jsoc_info`` status 1, ``" jsoc_info: series not found."`` for ``rs_list``). For
+        example ``("su_rsb.NOAA_ActiveRegions",)`` emulates the public JSOC, which probably
+        serves the NOAA regions only as ``jsoc.noaa_active_regions``. Both are served by
+        default. `hide_series`/`show_series` (or ``POST /_emulator/series``) change it later.
 
     Examples
     --------
@@ -119,6 +125,7 @@ class JSOCEmulator:
         rs_list_cap: int | None = None,
         root: str | Path | None = None,
         seed: int = 0,
+        hidden_series: Iterable[str] = (),
     ):
         if not ipaddress.ip_address(host).is_loopback:
             raise NotLoopback(f"the JSOC emulator only listens on loopback addresses, not {host!r}")
@@ -150,6 +157,8 @@ class JSOCEmulator:
         self.startup_seconds: float | None = None
         for address in registered:
             self.register_address(address)
+        for name in hidden_series:
+            self.hide_series(name)
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> JSOCEmulator:
@@ -252,6 +261,19 @@ class JSOCEmulator:
     def download_bandwidth(self, value: float | None) -> None:
         self._bandwidth_override = value
         self._bandwidth_set = True
+
+    def hide_series(self, name: str) -> None:
+        """Answer the stored series ``name`` as unknown from now on (see ``hidden_series``)."""
+        self.catalogue.hide_series(name)
+
+    def show_series(self, name: str) -> None:
+        """Serve the stored series ``name`` again."""
+        self.catalogue.show_series(name)
+
+    @property
+    def hidden_series(self) -> list[str]:
+        """The stored series answered as unknown."""
+        return self.catalogue.hidden_series
 
     def register_address(self, email: str) -> None:
         """Register a notification address (``checkAddress.sh`` then answers status 2)."""

@@ -53,5 +53,7 @@ def test_cli_arguments():
     args = parse_args(["--port", "8123", "--time-model", "realistic", "--register", "a@b.org", "--register", "c@d.org"])
     assert (args.port, args.time_model, args.image_size) == (8123, "realistic", 4096)
     assert args.register == ["a@b.org", "c@d.org"]
+    assert args.hide_series == []
+    assert parse_args(["--hide-series", "su_rsb.NOAA_ActiveRegions"]).hide_series == ["su_rsb.NOAA_ActiveRegions"]
     with pytest.raises(SystemExit):
         parse_args(["--time-model", "sluggish"])

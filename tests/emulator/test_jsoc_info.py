@@ -83,7 +83,9 @@ def test_rs_summary_and_errors(cat):
     reply = jsoc_info({"op": "rs_summary", "ds": ds}, cat)
     assert list(reply) == ["count", "runtime", "status"]
     assert reply["count"] == 2401
-    assert jsoc_info({"op": "series_struct", "ds": "no.such"}, cat) == {
+    # jsoc_info.c: series_struct says "series not found" (L2214), rs_list the longer text (L2740)
+    assert jsoc_info({"op": "series_struct", "ds": "no.such"}, cat) == {"status": 1, "error": "series not found"}
+    assert jsoc_info({"op": "rs_list", "ds": "no.such[]", "key": "T_REC"}, cat) == {
         "status": 1,
         "error": " jsoc_info: series not found.",
     }
