@@ -5,8 +5,10 @@ Single-attr checks run here, when the attr is built; checks that need other attr
 query run in ``_validation.py``, and checks that need the reference record in ``_coords.py``.
 """
 
+import numpy as np
+
 import astropy.units as u
-from astropy.coordinates import BaseCoordinateFrame, SkyCoord
+from astropy.coordinates import BaseCoordinateFrame, SkyCoord, UnitSphericalRepresentation
 
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective
 from sunpy.net.attr import DataAttr
@@ -29,6 +31,12 @@ def _box_size(value, name: str) -> u.Quantity:
     if value.unit != u.pix and value.unit.physical_type != "angle":
         msg = f"The box {name} has unit {value.unit}; give {_ANGLE_OR_PIX}."
         raise CutoutQueryError(msg)
+    if not np.isfinite(value.value):
+        msg = (
+            f"The box {name} must be a finite number; got {value}, which im_patch cannot cut out. "
+            f"Give the full {name} of the box, e.g. 300*u.arcsec."
+        )
+        raise CutoutQueryError(msg)
     if not value.value > 0:
         msg = f"The box {name} must be positive; got {value}. Give the full {name} of the box, e.g. 300*u.arcsec."
         raise CutoutQueryError(msg)
@@ -44,8 +52,19 @@ def _box_units(width: u.Quantity, height: u.Quantity) -> str:
     return "pixels" if kinds == {True} else "arcsec"
 
 
+def _check_finite_centre(values: u.Quantity, what: str) -> None:
+    """Refuse a centre with a NaN or infinite component (im_patch would get ``x=nan``)."""
+    if not np.all(np.isfinite(u.Quantity(values).value)):
+        msg = (
+            f"The box centre must be finite; got {what} {values}, which would be sent to im_patch as 'nan' "
+            "or 'inf'. Give a finite position (e.g. [-517, -246]*u.arcsec)."
+        )
+        raise CutoutQueryError(msg)
+
+
 def _check_latitude(lat: u.Quantity) -> u.Quantity:
     lat = u.Quantity(lat, u.deg)
+    _check_finite_centre(lat, "latitude")
     if abs(lat.to_value(u.deg)) > 90:
         msg = f"A latitude must lie between -90 deg and 90 deg; got {lat}. North is positive, south negative."
         raise CutoutQueryError(msg)
@@ -134,8 +153,11 @@ class Box(_CutoutBox):
             if not center.isscalar:
                 msg = f"The box centre must be a single coordinate; got {len(center)} of them."
                 raise CutoutQueryError(msg)
+            sph = center.represent_as(UnitSphericalRepresentation)
+            _check_finite_centre(u.Quantity([sph.lon, sph.lat]), "the coordinate")
             return center, None, _locunits_for_frame(center)
         if isinstance(center, u.Quantity) and center.shape == (2,):
+            _check_finite_centre(center, "the position")
             if center.unit == u.pix:
                 return None, center, "pixels"
             if center.unit.physical_type == "angle":
@@ -204,6 +226,7 @@ class Box(_CutoutBox):
         >>> jc.Box.stonyhurst(-30 * u.deg, 12 * u.deg, 200 * u.arcsec).position
         <Quantity [-30.,  12.] deg>
         """
+        _check_finite_centre(u.Quantity(lon, u.deg), "longitude")
         box = cls([0, 0] * u.pix, width, height)
         box.locunits, box.position = "stony", u.Quantity([u.Quantity(lon, u.deg), _check_latitude(lat)])
         return box
@@ -226,6 +249,7 @@ class Box(_CutoutBox):
         2145
         """
         lon = u.Quantity(lon, u.deg)
+        _check_finite_centre(lon, "longitude")
         if not 0 <= lon.to_value(u.deg) <= 360:
             msg = f"A Carrington longitude must lie between 0 and 360 deg; got {lon}."
             raise CutoutQueryError(msg)

@@ -14,11 +14,15 @@ from astropy.time import Time
 
 from ._attrs_box import ActiveRegion, Box
 from ._coords import parse_drms_time, sdo_observer
-from .exceptions import UnknownActiveRegionError
+from ._validation import block_time_range
+from .exceptions import CutoutQueryError, UnknownActiveRegionError
 
-__all__ = ["NOAA_KEYS", "noaa_query", "resolve_active_region"]
+__all__ = ["EPOCH_GAP", "NOAA_KEYS", "check_region_epoch", "noaa_query", "resolve_active_region"]
 
 NOAA_KEYS = ("ObservationTime", "LatitudeHG", "LongitudeCM")
+#: Most time between a region's NOAA records and the time range: about half a rotation, the
+#: longest a region spends on the far side before it would come back under a new number.
+EPOCH_GAP = 14 * u.day
 
 
 def noaa_query(region: ActiveRegion) -> dict:
@@ -60,3 +64,49 @@ def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict
     x = float(best["LongitudeCM"]) - (float(sdo_observer(keywords).lon.to_value(u.deg)) if keywords else 0.0)
     box = Box.stonyhurst(x * u.deg, float(best["LatitudeHG"]) * u.deg, region.width, region.height)
     return box, parse_drms_time(best["ObservationTime"])
+
+
+def check_region_epoch(region: ActiveRegion, rows: list[dict], block: dict) -> None:
+    """
+    Refuse a region whose NOAA records are more than `EPOCH_GAP` from the block's time range.
+
+    The region's position is taken from its record nearest central meridian; for a time range of
+    another epoch (11158 with a 2014 range) the box would be put where the region was then.
+
+    Parameters
+    ----------
+    region : `~sunpy_jsoc_cutout.attrs.ActiveRegion`
+        The region.
+    rows : list of dict
+        Its ``rs_list`` rows (`NOAA_KEYS`).
+    block : dict
+        The walked block (``a.Time`` or `Tracking` times); limb-to-limb runs are not checked.
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.CutoutQueryError
+        Saying when the region was observed and what to change.
+    """
+    span = block_time_range(block)
+    times = []
+    for row in rows:
+        try:
+            times.append(parse_drms_time(row["ObservationTime"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    if span is None or not times:
+        return
+    first, last = min(times), max(times)
+    start, stop = span
+    gap = max((start - last).to(u.day), (first - stop).to(u.day), 0 * u.day)
+    if gap <= EPOCH_GAP:
+        return
+    seen = f"{first.utc.isot[:10]} to {last.utc.isot[:10]}"
+    msg = (
+        f"NOAA active region {region.number} was observed from {seen} ({region.series}), {gap.to_value(u.day):.0f} "
+        f"days from the time range ({start.utc.isot[:16]} to {stop.utc.isot[:16]}): it is not on the disk then, and "
+        "the box would be put where it was in its own epoch. Check the region number (numbers below 7000 get 10000 "
+        f"added), give a time range within its disk passage (a.Time('{first.utc.isot[:10]}', "
+        f"'{last.utc.isot[:10]}')), or give the box centre as a coordinate with a.jsoc_cutout.Box."
+    )
+    raise CutoutQueryError(msg)

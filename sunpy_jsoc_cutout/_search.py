@@ -30,7 +30,7 @@ from ._attrs_box import NOAA_SERIES
 from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
 from ._jsoc_info import JSOCInfo, int_keyword, is_absent
 from ._limit import limit_records
-from ._noaa import noaa_query, resolve_active_region
+from ._noaa import check_region_epoch, noaa_query, resolve_active_region
 from ._plan import ExportPlan, distinct_plans, plan_block, reference_time
 from ._process import im_patch_time
 from ._recordset import drms_time, resolve_cadence
@@ -339,6 +339,7 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
     box, t_noaa, noaa_rows = block["boxes"][0], None, None
     if isinstance(box, ActiveRegion):
         noaa_rows = _noaa_rows(info, box, noaa_series)
+        check_region_epoch(box, noaa_rows, block)  # before any record of the series is asked for
         box, t_noaa = resolve_active_region(block["boxes"][0], noaa_rows)
     tracking = block.get("tracking") or Tracking(True)
     for rule in rules:

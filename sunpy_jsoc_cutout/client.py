@@ -17,7 +17,7 @@ from ._jsoc_info import JSOCInfo
 from ._names import refuse_collisions
 from ._search import search_block, split_for_jsoc
 from ._table import JSOCCutoutResponse, build_table
-from ._validation import check_block
+from ._validation import check_block, check_files
 from ._walker import walker
 from .config import base_url, conf
 from .exceptions import JSOCCutoutError
@@ -136,6 +136,7 @@ class JSOCCutoutClient(BaseClient):
         requests = []
         for block, rules in checked:
             found = search_block(info, block, rules, page_size=int(conf.page_size), noaa_series=conf.noaa_series)
+            check_files(block, found)  # no export is planned that could give no file
             requests += split_for_jsoc(found)
         refuse_collisions(requests)  # no two planned files of the job with one name
         notify = next((b["notify"] for b in blocks if b.get("notify")), None)
