@@ -1,35 +1,36 @@
 """
 Downloading the files of completed JSOC exports with parfive, recorded in the `~._ledger.Ledger`.
 
-How a file reaches its final name
----------------------------------
-`queue_request_files` enqueues each file that the ledger does not already hold under a
-*partial* name, ``<final name>.part`` (a fixed ``filename=`` callable, with ``overwrite=True``
-so that a ``.part`` left by a killed run is never mistaken for a finished file). parfive
-removes the partial file of a failed download. After ``Downloader.download()`` returns,
-`finish_downloads` post-processes the `parfive.Results`: each completed ``.part`` file is
-hashed (sha256), renamed with `os.replace` to its final name and marked done in the ledger,
-and its path in the returned Results is the final one. A download that is interrupted (or a
-process that is killed) therefore never leaves a file under its final name, and the ledger
-only calls a file done once it is complete.
+`download_request` downloads one export's files through a `~._session.DownloadSession` (one
+downloader and one event loop for the whole fetch), ``batch`` files per parfive run, each batch
+finished and recorded before the next starts. For each file:
 
-Failed downloads stay in the returned Results' ``errors`` with their http URL, but their
-``filepath_partial`` is replaced by the *final* path, so that ``Fido.fetch(results)`` (which
-re-enqueues ``err.url`` with that callable on Fido's own downloader, never calling back here)
-writes the final name; parfive removes a file whose retry fails.
+1. a file the ledger holds complete is used (or copied) and not downloaded (`reuse_done_file`);
+2. the file is claimed in the ledger (`~._ledger_claims.ClaimsMixin.claim`): a file another
+   running process is downloading is waited for and then taken from the ledger, never downloaded
+   twice; partial files that dead processes left behind are removed;
+3. it is downloaded to a partial name of its own (`~._writer.partial_path`); a full disk or an
+   unwritable folder ends that download at once with `~sunpy_jsoc_cutout.exceptions.DiskSpaceError`
+   or `~sunpy_jsoc_cutout.exceptions.DownloadWriteError` in its error entry, and after a full
+   disk no further file is attempted;
+4. it is verified (`~._verify`); a file that fails is downloaded once more, then reported
+   (`~sunpy_jsoc_cutout.exceptions.CorruptFileError`) and never kept;
+5. it is hashed, renamed to its final name and marked done (`promote`).
 
-A parfive `~parfive.Downloader` keeps its queue after ``download()``, so a second
-``download()`` would fetch everything again: use a fresh downloader (`make_downloader`) for
-each batch.
+A signal (Ctrl-C, SIGTERM) cancels the running batch; the files it finished are still renamed and
+recorded before `~._interrupt.FetchInterrupted` is raised. ``url-tar`` exports go through
+`~._tar_download`. Failed downloads stay in the returned Results' ``errors`` with their http
+URL and their final path.
 """
 
 from __future__ import annotations
 
-import errno
+import asyncio
 import os
-import shutil
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -40,10 +41,22 @@ from sunpy import log
 from sunpy.util.parfive_helpers import Downloader
 
 from ._export_files import check_free_space, data_rows, file_hash, file_urls
+from ._file_moves import (
+    PathFor,
+    QueuedFile,
+    QueuedRequest,
+    finish_downloads,
+    promote,
+    queue_request_files,
+    reuse_done_file,
+)
 from ._ledger import Ledger
 from ._paths import target_path
 from ._report import JobReport
-from ._tarsafe import safe_extract
+from ._session import DownloadSession, fixed_path
+from ._verify import verify_file
+from ._writer import PARTIAL_SUFFIX, partial_path, stale_partials, write_error
+from .exceptions import CorruptFileError, DiskSpaceError, PathTemplateError
 
 __all__ = [
     "PARTIAL_SUFFIX",
@@ -62,11 +75,11 @@ __all__ = [
     "target_path",
 ]
 
-#: Appended to a file's final name while it downloads.
-PARTIAL_SUFFIX = ".part"
+#: Seconds between two looks at the ledger while another process downloads a file this one needs.
+CLAIM_POLL = 0.25
 
-#: Maps (record, filename) to the final path of a file.
-PathFor = Callable[[str, str], "str | os.PathLike"]
+#: Downloads of one file, verification failures included.
+ATTEMPTS = 2
 
 
 def make_downloader(
@@ -87,8 +100,7 @@ def make_downloader(
     progress : `bool`
         Show progress bars.
     overwrite : `bool` or ``"unique"``
-        parfive's handling of existing files (files this package downloads are always written
-        to a partial name first; see the module notes).
+        parfive's handling of existing files.
 
     Returns
     -------
@@ -98,174 +110,160 @@ def make_downloader(
     return Downloader(max_conn=max_conn, max_splits=max_splits, progress=progress, overwrite=overwrite)
 
 
-def _fixed_path(path: Path, resp: Any, url: str) -> Path:
-    """A parfive ``filename=`` callable that always names ``path``."""
-    return path
+@dataclass
+class _Work:
+    """One file on its way: where it goes, its partial name in the current attempt, attempts made."""
 
-
-@dataclass(frozen=True)
-class QueuedFile:
-    """A file enqueued on a downloader: where it downloads to and where it ends up."""
-
-    requestid: str
     record: str
     filename: str
     url: str
     final: Path
-    partial: Path
+    partial: Path | None = None
+    attempts: int = 0
 
 
-@dataclass
-class QueuedRequest:
+class FileBatches:
     """
-    What `queue_request_files` did for one request.
-
-    Attributes
-    ----------
-    requestid : `str`
-    done : `list` of `tuple`
-        ``(path, url)`` of the files the ledger already holds complete (not enqueued).
-    queued : `list` of `QueuedFile`
-        The files enqueued on the downloader.
-    """
-
-    requestid: str
-    done: list[tuple[Path, str]] = field(default_factory=list)
-    queued: list[QueuedFile] = field(default_factory=list)
-
-
-def queue_request_files(
-    downloader: parfive.Downloader,
-    ledger: Ledger,
-    requestid: str,
-    files: Iterable[tuple[str, str, str]],
-    path_for: PathFor,
-) -> QueuedRequest:
-    """
-    Record a request's files in the ledger and enqueue those not already downloaded.
+    The download steps of the module notes for the files of one request.
 
     Parameters
     ----------
-    downloader : `parfive.Downloader`
-        Files are enqueued on it (nothing is downloaded here).
+    session : `~._session.DownloadSession`
     ledger : `~._ledger.Ledger`
-    requestid : `str`
-    files : iterable of ``(record, filename, url)``
-        As given by `file_urls`.
-    path_for : callable
-        ``path_for(record, filename)`` gives a file's final path (e.g. via `target_path`).
-
-    Returns
-    -------
-    `QueuedRequest`
-        Pass it to `finish_downloads` with the downloader's Results. A file whose final path
-        exists but that the ledger does not hold complete is downloaded again and replaced. A file
-        the ledger holds complete elsewhere (an earlier fetch with another ``path``) is copied to
-        its new final path (see `reuse_done_file`), not downloaded.
+    requestid : str
+    verify : callable
+        ``verify(path)``: `None` for a good file, else why not (default `~._verify.verify_file`).
     """
-    files = list(files)
-    ledger.add_files(requestid, files)
-    queued = QueuedRequest(requestid)
-    for record, filename, url in files:
-        final = Path(path_for(record, filename)).expanduser().absolute()
-        if reuse_done_file(ledger, requestid, filename, final):
-            queued.done.append((final, url))
-            continue
-        part = final.with_name(final.name + PARTIAL_SUFFIX)
-        downloader.enqueue_file(url, filename=partial(_fixed_path, part), overwrite=True)
-        queued.queued.append(QueuedFile(requestid, record, filename, url, final, part))
-    log.debug("Request %s: %s files queued, %s already done", requestid, len(queued.queued), len(queued.done))
-    return queued
+
+    def __init__(self, session: DownloadSession, ledger: Ledger, requestid: str, verify=verify_file) -> None:
+        self.session, self.ledger, self.requestid, self.verify = session, ledger, requestid, verify
+        self.out = parfive.Results()
+
+    def _error(self, work: _Work, exception: BaseException) -> None:
+        self.out.add_error(partial(fixed_path, work.final), work.url, exception)
+        if isinstance(exception, DiskSpaceError) and self.session.disk_full is None:
+            self.session.disk_full = exception
+            log.warning("%s No further file is downloaded in this fetch.", exception)
+        log.debug("Download of %s failed: %s", work.url, exception)
+
+    def run(
+        self, files: list[tuple[str, str, str]], path_for: PathFor, batch: int = 1, on_batch=None
+    ) -> parfive.Results:
+        """Download ``(record, filename, url)`` files; returns their final paths and the errors."""
+        queue: deque[_Work] = deque()
+        waiting: list[_Work] = []
+        for record, filename, url in files:
+            try:
+                final = Path(path_for(record, filename)).expanduser().absolute()
+            except (PathTemplateError, OSError) as err:  # e.g. its folder was replaced by a file meanwhile
+                self._error(_Work(record, filename, url, Path(filename)), err)
+                continue
+            work = _Work(record, filename, url, final)
+            if reuse_done_file(self.ledger, self.requestid, filename, final):
+                self.out.append(path=str(final), url=url)
+            else:
+                queue.append(work)
+        total = len(files)
+        while queue or waiting:
+            if self.session.disk_full is not None:
+                for work in [*queue, *waiting]:
+                    self._error(work, self.session.disk_full)
+                break
+            if not queue:
+                time.sleep(CLAIM_POLL)
+                queue.extend(self._released(waiting))
+                continue
+            chunk = self._claim(queue, waiting, batch)
+            if chunk:
+                self._download(chunk, queue)
+            if on_batch is not None:
+                on_batch(total - len(queue) - len(waiting), total)
+        return self.out
+
+    def _released(self, waiting: list[_Work]) -> list[_Work]:
+        """Files another process held: taken from the ledger once done, handed back once released."""
+        back = []
+        for work in list(waiting):
+            if reuse_done_file(self.ledger, self.requestid, work.filename, work.final):
+                self.out.append(path=str(work.final), url=work.url)
+                waiting.remove(work)
+            elif self.ledger.claim_of(self.requestid, work.filename) is None:
+                waiting.remove(work)
+                back.append(work)
+        return back
+
+    def _claim(self, queue: deque[_Work], waiting: list[_Work], batch: int) -> list[_Work]:
+        chunk: list[_Work] = []
+        while queue and len(chunk) < batch:
+            work = queue.popleft()
+            holder = self.ledger.claim(self.requestid, work.filename)
+            if holder is not None:
+                log.info("%s is being downloaded by process %s; waiting for it", work.filename, holder.pid)
+                waiting.append(work)
+                continue
+            if reuse_done_file(self.ledger, self.requestid, work.filename, work.final):  # done meanwhile
+                self.ledger.release(self.requestid, work.filename)
+                self.out.append(path=str(work.final), url=work.url)
+                continue
+            for stale in stale_partials(work.final):
+                stale.unlink(missing_ok=True)
+            work.partial = partial_path(work.final)
+            chunk.append(work)
+        return chunk
+
+    def _download(self, chunk: list[_Work], queue: deque[_Work]) -> None:
+        try:
+            with self.session.guard.deferred():
+                results = self.session.run([(w.url, w.partial) for w in chunk])
+                arrived = {str(p) for p in results}
+                errors = {error.url: error.exception for error in results.errors}
+                for work in chunk:
+                    failure = self.session.downloader.write_failures.get(str(work.partial))
+                    if str(work.partial) in arrived and failure is None:
+                        self._arrived(work, queue)
+                    elif work.url in errors and not isinstance(errors[work.url], asyncio.CancelledError):
+                        self._error(work, failure or errors[work.url])
+                    # else: cancelled by a signal, neither done nor an error
+        finally:
+            for work in chunk:
+                _remove(work.partial)
+                if not any(queued is work for queued in queue):  # a file to download again stays claimed
+                    self.ledger.release(self.requestid, work.filename)
+
+    def _arrived(self, work: _Work, queue: deque[_Work]) -> None:
+        try:
+            problem = self.verify(work.partial)
+        except OSError as err:
+            problem = f"it cannot be read back ({err})"
+        work.attempts += 1
+        if problem is not None:
+            _remove(work.partial)
+            if work.attempts < ATTEMPTS:
+                log.info(
+                    "%s of request %s failed verification (%s); downloading it again",
+                    work.filename,
+                    self.requestid,
+                    problem,
+                )
+                queue.appendleft(work)
+                return
+            log.warning("%s of request %s failed verification twice: %s", work.filename, self.requestid, problem)
+            self._error(
+                work, CorruptFileError(f"{work.filename} of JSOC request {self.requestid} is corrupt: {problem}")
+            )
+            return
+        item = QueuedFile(self.requestid, work.record, work.filename, work.url, work.final, work.partial)
+        try:
+            self.out.append(path=str(promote(item, self.ledger)), url=work.url)
+        except OSError as err:
+            self._error(work, write_error(err, work.final))
 
 
-def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) -> bool:
-    """
-    Whether the ledger's complete copy of a file can stand for it at ``final``.
-
-    A copy already at ``final`` is used as it is. A copy elsewhere (fetched before with another
-    ``path`` template) is copied to ``final`` through a partial name, after its sha256 was checked
-    against the ledger's, and the ledger then holds it at ``final``; a copy that changed on disk
-    is not used (the file is downloaded again).
-    """
-    entry = ledger.done_file(requestid, filename)
-    if entry is None:
-        return False
-    known = Path(entry.path).expanduser().absolute()
-    if known == final:
-        return True
+def _remove(path: Path) -> None:
     try:
-        if file_hash(known) != entry.sha256:
-            log.info("%s changed since it was downloaded; downloading %s again", known, filename)
-            return False
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = final.with_name(final.name + PARTIAL_SUFFIX)
-        shutil.copyfile(known, staging)
-        staging.replace(final)
+        path.unlink(missing_ok=True)
     except OSError as err:
-        log.info("Could not copy %s to %s (%s); downloading it again", known, final, err)
-        return False
-    ledger.mark_done(requestid, filename, str(final), int(entry.size), entry.sha256)
-    log.debug("Request %s: %s copied from %s", requestid, final, known)
-    return True
-
-
-def promote(item: QueuedFile, ledger: Ledger) -> Path:
-    """Hash a complete partial file, rename it to its final name and mark it done."""
-    size = item.partial.stat().st_size
-    digest = file_hash(item.partial)
-    item.final.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        item.partial.replace(item.final)
-    except OSError as err:
-        if err.errno != errno.EXDEV:
-            raise
-        # another file system (a tar member moving out of the scratch directory): copy to a
-        # partial name there first, so the final name still only ever holds a complete file
-        staging = item.final.with_name(item.final.name + PARTIAL_SUFFIX)
-        shutil.copyfile(item.partial, staging)
-        staging.replace(item.final)
-        item.partial.unlink()
-    ledger.mark_done(item.requestid, item.filename, str(item.final), size, digest)
-    return item.final
-
-
-def finish_downloads(
-    results: parfive.Results, ledger: Ledger, queued: QueuedRequest | Iterable[QueuedRequest]
-) -> parfive.Results:
-    """
-    Move completed downloads to their final names, record them, and build the Results to return.
-
-    Parameters
-    ----------
-    results : `parfive.Results`
-        What ``downloader.download()`` returned.
-    ledger : `~._ledger.Ledger`
-    queued : `QueuedRequest` or iterable of them
-        What `queue_request_files` returned for the requests downloaded.
-
-    Returns
-    -------
-    `parfive.Results`
-        The final paths of the files downloaded now and of those the ledger already held, and
-        the errors of the failed downloads (each with its http URL; a retry writes the final
-        name directly). Paths parfive returned for files not queued here pass through unchanged.
-    """
-    requests = [queued] if isinstance(queued, QueuedRequest) else list(queued)
-    by_partial = {str(item.partial): item for request in requests for item in request.queued}
-    out = parfive.Results()
-    for path, url in zip(results.data, results.urls, strict=False):
-        item = by_partial.get(str(path))
-        out.append(path=str(promote(item, ledger)) if item else path, url=url)
-    for request in requests:
-        for path, url in request.done:
-            out.append(path=str(path), url=url)
-    by_url = {item.url: item for item in by_partial.values()}
-    for error in results.errors:
-        item = by_url.get(error.url)
-        filepath = partial(_fixed_path, item.final) if item else error.filepath_partial
-        out.add_error(filepath, error.url, error.exception)
-        log.debug("Download of %s failed: %s", error.url, error.exception)
-    return out
+        log.debug("Could not remove the partial file %s: %s", path, err)
 
 
 def download_request(
@@ -275,13 +273,14 @@ def download_request(
     base_url: str,
     path_for: PathFor,
     *,
+    session: DownloadSession | None = None,
     downloader: parfive.Downloader | None = None,
     tar_dir: str | os.PathLike | None = None,
     keep_tar: bool = False,
     report: JobReport | None = None,
-    new_downloader: Callable[[], parfive.Downloader] | None = None,
     batch: int | None = None,
     on_batch: Callable[[int, int], object] | None = None,
+    **_ignored,
 ) -> parfive.Results:
     """
     Download the files of one completed export (``url`` or ``url-tar``) and record them.
@@ -296,8 +295,10 @@ def download_request(
         The download base URL (see `file_urls`).
     path_for : callable
         ``path_for(record, filename)`` gives a data file's final path.
+    session : `~._session.DownloadSession`, optional
+        The fetch's downloader and event loop (default: one made for this call and closed after).
     downloader : `parfive.Downloader`, optional
-        Used for this one download (its queue must be empty); default `make_downloader()`.
+        Without ``session``: its ``max_conn``, progress and overwrite settings are used.
     tar_dir : path-like, optional
         Where the tar of an ``url-tar`` export is downloaded and unpacked (default: the
         directory of the first data file's final path).
@@ -305,12 +306,9 @@ def download_request(
         Keep the tar file after extracting it.
     report : `~._report.JobReport`, optional
         Records listed as ``NoDataFile`` and data files absent from a tar are added to it.
-    new_downloader : callable, optional
-        Makes a fresh downloader; with ``batch``, the files of a ``url`` export are downloaded
-        ``batch`` at a time, each batch renamed and recorded before the next starts, so that a
-        killed run loses at most the files of one batch (with ``batch=1``, none that finished).
     batch : int, optional
-        Files per batch (see ``new_downloader``).
+        Files per parfive run (default 1): each batch is renamed and recorded before the next
+        starts, so that a killed run loses at most the files of one batch.
     on_batch : callable, optional
         Called as ``on_batch(files_done, files_total)`` after each batch (for a progress bar).
 
@@ -326,32 +324,31 @@ def download_request(
         If the tar of an ``url-tar`` export holds an unsafe member (nothing is extracted; the
         tar is removed unless ``keep_tar``).
     """
-    if downloader is None:
-        downloader = make_downloader()
-    if downloader.queued_downloads:
-        raise ValueError("The downloader already has files queued; use a new one for each request.")
-    rows, no_data = data_rows(index)
-    for record in no_data:
-        if report is not None:
-            report.missing_file(requestid, record, "", "JSOC lists no data file (NoDataFile)")
-    files = file_urls(index, base_url)
-    if not index.get("tarfile"):
-        if new_downloader is None or not batch:
-            queued = queue_request_files(downloader, ledger, requestid, files, path_for)
-            results = downloader.download() if queued.queued else parfive.Results()
-            return finish_downloads(results, ledger, queued)
-        out = parfive.Results()
-        for start in range(0, len(files), batch):
-            chunk_downloader = downloader if start == 0 else new_downloader()
-            queued = queue_request_files(chunk_downloader, ledger, requestid, files[start : start + batch], path_for)
-            results = chunk_downloader.download() if queued.queued else parfive.Results()
-            extend_results(out, finish_downloads(results, ledger, queued))
-            if on_batch is not None:
-                on_batch(min(start + batch, len(files)), len(files))
-        return out
-    if tar_dir is None:
-        tar_dir = Path(path_for(*rows[0])).parent if rows else Path.cwd()
-    return _download_tar(downloader, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
+    from ._tar_download import download_tar  # noqa: PLC0415 (it builds on this module)
+
+    own = session is None
+    if own:
+        config = getattr(downloader, "config", None)
+        session = DownloadSession(
+            max_conn=getattr(config, "max_conn", 1),
+            progress=bool(getattr(config, "progress", False)),
+            overwrite=getattr(config, "overwrite", False),
+        )
+    try:
+        rows, no_data = data_rows(index)
+        for record in no_data:
+            if report is not None:
+                report.missing_file(requestid, record, "", "JSOC lists no data file (NoDataFile)")
+        files = file_urls(index, base_url)
+        if not index.get("tarfile"):
+            ledger.add_files(requestid, files)
+            return FileBatches(session, ledger, requestid).run(files, path_for, max(1, int(batch or 1)), on_batch)
+        if tar_dir is None:
+            tar_dir = Path(path_for(*rows[0])).parent if rows else Path.cwd()
+        return download_tar(session, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
+    finally:
+        if own:
+            session.close()
 
 
 def extend_results(into: parfive.Results, results: parfive.Results) -> None:
@@ -360,39 +357,3 @@ def extend_results(into: parfive.Results, results: parfive.Results) -> None:
         into.append(path=path, url=url)
     for error in results.errors:
         into.add_error(error.filepath_partial, error.url, error.exception)
-
-
-def _download_tar(downloader, ledger, requestid, tar_file, rows, path_for, tar_dir, keep_tar, report):
-    """Download, check and unpack an export's tar; move its data files to their final paths."""
-    _, tar_name, tar_url = tar_file
-    ledger.add_files(requestid, [(record, name, tar_url) for record, name in rows])
-    finals = {name: Path(path_for(record, name)).expanduser().absolute() for record, name in rows}
-    done = {name: finals[name] if reuse_done_file(ledger, requestid, name, finals[name]) else None for name in finals}
-    out = parfive.Results()
-    if rows and all(done.values()):
-        for path in done.values():
-            out.append(path=str(path), url=tar_url)
-        return out
-    queued = queue_request_files(downloader, ledger, requestid, [tar_file], lambda record, name: tar_dir / name)
-    fetched = finish_downloads(downloader.download() if queued.queued else parfive.Results(), ledger, queued)
-    if fetched.errors:
-        return fetched
-    tar_path = Path(fetched[0])
-    scratch = tar_dir / f".{requestid}.extract"
-    try:
-        members = {path.name: path for path in safe_extract(tar_path, scratch)}
-        for record, name in rows:
-            path = done[name]
-            if path is None and name in members:
-                path = promote(QueuedFile(requestid, record, name, tar_url, finals[name], members[name]), ledger)
-            elif path is None:
-                log.warning("Request %s: %s is not in its tar file %s", requestid, name, tar_name)
-                if report is not None:
-                    report.missing_file(requestid, record, name, f"not in the tar file {tar_name}")
-                continue
-            out.append(path=str(path), url=tar_url)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not keep_tar:
-            tar_path.unlink(missing_ok=True)
-    return out

@@ -23,32 +23,32 @@
 import os
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
 import parfive
-from tqdm.auto import tqdm
 
 import astropy.units as u
 
 from sunpy import log
 
-from ._download import download_request, extend_results, make_downloader
+from ._deliver import Delivery
+from ._download import extend_results
 from ._export_files import RecordMatcher, check_free_space, data_rows, export_warnings
-from ._jsoc_export import JSOCExportAPI, ReadyExport, reply_status
+from ._interrupt import InterruptGuard, restore_after_download
+from ._jsoc_export import JSOCExportAPI, ReadyExport
 from ._ledger import Ledger
 from ._paths import target_path
 from ._report import JobReport
 from ._scheduler import ExportRunner
 from ._series_rules import rules_for
+from ._session import DownloadSession
 from ._validation import require_notify
-from .config import base_url, conf, download_dir, ledger_path
+from .config import FETCH_SETTINGS, base_url, check_settings, conf_value, download_dir, ledger_path
 from .exceptions import (
-    ConfigurationError,
     CutoutQueryError,
     ExportMismatchError,
-    JSOCExportError,
-    UnsafeArchiveError,
 )
 
 __all__ = ["fetch"]
@@ -151,25 +151,17 @@ class _PlanRows:
         return path_for
 
 
-#: The download settings that must be whole numbers of at least 1, and what they count.
-_AT_LEAST_ONE = {"download_batch": "files downloaded per parfive run", "max_conn": "download connections"}
-
-
-def check_settings() -> int:
+def check_fetch_settings() -> int:
     """
-    The download batch size from ``conf``, after checking the download settings.
+    The download batch size from ``conf``, after checking every setting a fetch reads.
 
     Raises
     ------
     sunpy_jsoc_cutout.exceptions.ConfigurationError
-        If ``conf.download_batch`` or ``conf.max_conn`` is not a whole number of at least 1.
+        If a setting (``conf.download_batch``, ``conf.max_conn``, the polling bounds, the
+        timeouts, the ledger path) is out of its range (`sunpy_jsoc_cutout.config.SETTINGS`).
     """
-    for name, meaning in _AT_LEAST_ONE.items():
-        value = getattr(conf, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            msg = f"conf.{name} is {value!r}; it must be a whole number of at least 1 ({meaning})."
-            raise ConfigurationError(msg)
-    return int(conf.download_batch)
+    return check_settings(FETCH_SETTINGS)["download_batch"]
 
 
 def _status_url(requestid: str | None, plan) -> str:
@@ -177,11 +169,6 @@ def _status_url(requestid: str | None, plan) -> str:
     if requestid:
         return f"{base_url()}cgi-bin/ajax/jsoc_fetch?op=exp_status&requestid={requestid}"
     return f"{base_url()}cgi-bin/ajax/jsoc_info?op=series_struct&ds={plan.series}"
-
-
-def _advance(bar, done: int, total: int) -> None:
-    bar.total = total
-    bar.update(done - bar.n)
 
 
 def _report_skipped(table) -> JobReport:
@@ -195,62 +182,18 @@ def _report_skipped(table) -> JobReport:
 def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
     """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
     settings = {
-        "min_poll": float(conf.min_poll),
-        "max_poll": float(conf.max_poll),
-        "timeout": float(conf.export_timeout),
+        "min_poll": conf_value("min_poll"),
+        "max_poll": conf_value("max_poll"),
+        "timeout": conf_value("export_timeout"),
     }
     return ExportRunner(api, ledger, notify=notify, **{**settings, **options})
 
 
-def _count_failures(api, ledger, outcome, results: parfive.Results, report: JobReport) -> None:
-    """Every failed download goes to the report; if JSOC deleted the export meanwhile, it is marked expired."""
-    failed = [error for error in results.errors if not isinstance(error.exception, UnsafeArchiveError)]
-    for error in failed:
-        where = error.filepath_partial
-        where = where(None, error.url) if callable(where) else where
-        report.missing_file(outcome.requestid, "", Path(str(where)).name, f"download failed: {error.exception}")
-    if not failed or not outcome.requestid:
-        return
-    try:
-        reply = api.exp_status(outcome.requestid)
-    except JSOCExportError:
-        return
-    if reply_status(reply) == 5:
-        message = str(reply.get("error") or "JSOC deleted the export")
-        if ledger.get(outcome.requestid) is not None:
-            ledger.set_status(outcome.requestid, "expired", message)
-        report.fail(outcome.requestid, f"{message} (before all its files were downloaded)", "expired")
-
-
-def _download_ready(
-    outcome, ledger, path_for, root, report, *, batch, progress, overwrite, keep_tar
-) -> parfive.Results:
-    """Download the files of one completed export; an unsafe tar becomes an error entry, not an exception."""
-    log.info("Export %s is complete; downloading its files", outcome.requestid)
-    bar = tqdm(desc=f"Files of {outcome.requestid}", unit="file", disable=not progress)
-    try:
-        return download_request(
-            ledger,
-            outcome.requestid,
-            outcome.index,
-            base_url(),
-            path_for,
-            downloader=make_downloader(int(conf.max_conn), 1, False, overwrite),
-            new_downloader=lambda: make_downloader(int(conf.max_conn), 1, False, overwrite),
-            batch=batch,
-            on_batch=lambda done, total: _advance(bar, done, total),
-            tar_dir=root,
-            keep_tar=keep_tar,
-            report=report,
-        )
-    except UnsafeArchiveError as err:
-        report.fail(outcome.requestid, str(err), "refused (unsafe tar)")
-        results = parfive.Results()
-        stand_in = root / f"{outcome.requestid}.unsafe.tar"
-        results.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), err)
-        return results
-    finally:
-        bar.close()
+def _not_fetched(plans, error: OSError, root: Path, report: JobReport, out: parfive.Results) -> None:
+    """Plans left out after the disk filled up: a failure each, with an error entry."""
+    for plan in plans:
+        report.fail("(none)", f"{plan.ds} was not fetched: {error}", "not fetched (disk full)")
+        out.add_error(str(root / f"{plan.series}.not_fetched"), _status_url(None, plan), error)
 
 
 def fetch(
@@ -301,7 +244,7 @@ def fetch(
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
     notify = require_notify({"notify": table.notify})
-    batch = check_settings()
+    batch = check_fetch_settings()
     if downloader is not None and not downloader.config.progress:
         progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
     template = path_template(path)
@@ -322,22 +265,34 @@ def fetch(
     def check(plan, requestid, reply):
         return rows_of[id(plan)].check(plan, requestid, reply)
 
-    options = {"batch": batch, "progress": progress, "overwrite": overwrite, "keep_tar": keep_tar}
-    with JSOCExportAPI(base_url()) as api:
-        runner = runner_from_config(
-            api, ledger, notify, cancel_foreign=cancel_foreign, clock=clock, sleep=sleep, progress=progress, check=check
+    options = {"batch": batch, "progress": progress, "keep_tar": keep_tar}
+    settings = {"cancel_foreign": cancel_foreign, "clock": clock, "sleep": sleep, "check": check}
+    if downloader is not None:
+        restore_after_download(downloader)  # Fido downloads its own queue with it after this fetch
+    handled: set[int] = set()
+    with (
+        InterruptGuard(str(ledger.path)) as guard,
+        DownloadSession(conf_value("max_conn"), False, overwrite, guard) as session,
+        JSOCExportAPI(base_url()) as api,
+    ):
+        runner = runner_from_config(api, ledger, notify, progress=progress, **settings)
+        delivery = Delivery(
+            api, ledger, session, lambda: runner_from_config(api, ledger, notify, **settings), root, report, **options
         )
-        for outcome in runner.iter_ready(plans):
-            if isinstance(outcome, ReadyExport):
-                path_for = rows_of[id(outcome.plan)].path_for(template)
-                results = _download_ready(outcome, ledger, path_for, root, report, **options)
-                _count_failures(api, ledger, outcome, results, report)
-                extend_results(out, results)
-            else:
-                status = "refused" if outcome.kind == "mismatch" else f"failed (status {outcome.status})"
-                report.fail(outcome.requestid or "(none)", outcome.message, status)
-                stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"
-                out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+        with closing(runner.iter_ready(plans)) as outcomes:
+            for outcome in outcomes:
+                handled.add(id(outcome.plan))
+                if isinstance(outcome, ReadyExport):
+                    extend_results(out, delivery.ready(outcome, rows_of[id(outcome.plan)].path_for(template)))
+                else:
+                    status = "refused" if outcome.kind == "mismatch" else f"failed (status {outcome.status})"
+                    report.fail(outcome.requestid or "(none)", outcome.message, status)
+                    stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"
+                    out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+                if session.disk_full is not None:
+                    break
+        if session.disk_full is not None:
+            _not_fetched([p for p in plans if id(p) not in handled], session.disk_full, root, report, out)
     report.arrived(len(out))
     report.log()
     return out

@@ -21,6 +21,7 @@ import requests
 from sunpy import log
 
 from ._plan import ExportPlan
+from .config import conf_value
 from .exceptions import ExportMismatchError, ExportTimeoutError, JSOCExportError, JSOCHTTPError, PendingExportError
 from .version import version as _version
 
@@ -219,8 +220,9 @@ class JSOCExportAPI:
     ----------
     base_url : str
         The JSOC site, e.g. ``http://jsoc.stanford.edu/``; the CGIs are under ``cgi-bin/ajax/``.
-    timeout : float
-        Seconds allowed for connecting and for each read of one call.
+    timeout : float, optional
+        Seconds allowed for connecting and for each read of one call (default
+        ``conf.fetch_timeout``, 60 s).
     session : `requests.Session`, optional
         The session to use (a new one otherwise; closed by `close` only if made here).
     dbhost : str or None
@@ -233,14 +235,14 @@ class JSOCExportAPI:
         self,
         base_url: str,
         *,
-        timeout: float = 60.0,
+        timeout: float | None = None,
         session: requests.Session | None = None,
         dbhost: str | None = "hmidb2",
     ) -> None:
         self.dbhost = dbhost
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.cgi_url = self.base_url + "cgi-bin/ajax/"
-        self.timeout = float(timeout)
+        self.timeout = conf_value("fetch_timeout") if timeout is None else float(timeout)
         self._own_session = session is None
         self.session = session or requests.Session()
         if self._own_session:

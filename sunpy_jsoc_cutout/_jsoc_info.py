@@ -21,6 +21,7 @@ import requests
 
 from sunpy import log
 
+from .config import conf_value
 from .exceptions import JSOCCutoutError
 
 __all__ = ["ABSENT_VALUES", "JSOCInfo", "JSOCInfoError", "SeriesInfo", "int_keyword", "is_absent"]
@@ -98,14 +99,14 @@ class JSOCInfo:
         JSOC base URL (``http://jsoc.stanford.edu/``); ``cgi-bin/ajax/jsoc_info`` is appended.
     session : requests.Session, optional
         Session to reuse.
-    timeout : float
-        Seconds to wait for one reply.
+    timeout : float, optional
+        Seconds to wait for one reply (default ``conf.info_timeout``, 120 s).
     """
 
-    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, session: requests.Session | None = None, timeout: float | None = None) -> None:
         self.url = base_url.rstrip("/") + "/cgi-bin/ajax/jsoc_info"
         self.session = session or requests.Session()
-        self.timeout = timeout
+        self.timeout = conf_value("info_timeout") if timeout is None else timeout
         self.calls = 0
 
     def _get(self, params: dict) -> dict:

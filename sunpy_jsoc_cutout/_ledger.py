@@ -16,174 +16,84 @@ operation opens its own short transaction (``BEGIN IMMEDIATE`` for writes) and w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sunpy import log
+
+from ._ledger_claims import ClaimsMixin
+from ._ledger_schema import (
+    _FILE_COLUMNS,
+    _REQUEST_COLUMNS,
+    _UNUSABLE,
+    REQUEST_KEY_FIELDS,
+    STATUSES,
+    FileEntry,
+    RequestEntry,
+    _canonical_json,
+    _file_entry,
+    _request_entry,
+    request_key,
+)
+from ._ledger_schema import SCHEMA as _SCHEMA
+from .exceptions import LedgerError
+
 __all__ = ["REQUEST_KEY_FIELDS", "STATUSES", "FileEntry", "Ledger", "RequestEntry", "request_key"]
 
-#: The export parameters that identify a request (see `request_key`).
-REQUEST_KEY_FIELDS = (
-    "series",
-    "ds",
-    "process",
-    "protocol",
-    "method",
-    "filenamefmt",
-    "sizeratio",
-    "notify",
-    "requestor",
-)
-
-#: The statuses a request can have in the ledger.
-STATUSES = frozenset({"submitted", "complete", "failed", "expired", "cancelled"})
-
-#: Statuses of requests that `Ledger.request_for` never returns (they must be asked again).
-_UNUSABLE = ("failed", "cancelled")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS requests (
-    requestid TEXT PRIMARY KEY,
-    key TEXT NOT NULL,
-    params TEXT NOT NULL,
-    status TEXT NOT NULL,
-    message TEXT NOT NULL DEFAULT '',
-    submitted REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS requests_key ON requests (key);
-CREATE TABLE IF NOT EXISTS intents (
-    key TEXT PRIMARY KEY,
-    started REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS files (
-    requestid TEXT NOT NULL,
-    filename TEXT NOT NULL,
-    record TEXT NOT NULL DEFAULT '',
-    url TEXT NOT NULL DEFAULT '',
-    path TEXT,
-    size INTEGER,
-    sha256 TEXT,
-    done INTEGER NOT NULL DEFAULT 0,
-    seq INTEGER NOT NULL,
-    PRIMARY KEY (requestid, filename)
-);
-"""
+#: What SQLite's messages mean for a ledger that cannot be opened.
+_SQLITE_REASONS = {
+    "file is not a database": "it is not a ledger (not a SQLite file); move it away or choose another path",
+    "unable to open database file": "it cannot be created or opened there (is the folder read-only?)",
+    "attempt to write a readonly database": "it or its folder is read-only (the ledger writes beside itself)",
+}
 
 
-def _canonical_json(value: Any) -> str:
-    """JSON with sorted keys and no spaces; values JSON cannot hold are written with `str`."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+def _ledger_error(path: Path, reason: str) -> LedgerError:
+    """The error of a ledger that cannot be opened: its path, why, and what to do."""
+    return LedgerError(
+        f"The request ledger {str(path)!r} cannot be opened: {reason}. Set conf.ledger (or pass ledger=) to a "
+        "file in a folder you can write, new or made by this client; an existing ledger there is reused."
+    )
 
 
-def request_key(params: Mapping[str, Any]) -> str:
+def _private_file(path: Path) -> None:
     """
-    A stable identifier of an export request's parameters.
+    Create the ledger file (and its missing folders) readable by its owner only: 0600 (0700).
 
-    Parameters
-    ----------
-    params : `~collections.abc.Mapping`
-        The export's parameters. Only the fields in `REQUEST_KEY_FIELDS` (``series``, ``ds``,
-        ``process``, ``protocol``, ``method``, ``filenamefmt``, ``sizeratio``, ``notify``,
-        ``requestor``) count; other keys (``op``, ``format``, ...) and fields set to `None` are
-        ignored, so the same fetch planned again gives the same key.
-
-    Returns
-    -------
-    `str`
-        The sha256 hex digest of the canonical JSON of those fields.
+    An existing ledger readable by others (earlier versions used the umask) is made 0600.
     """
-    picked = {name: params[name] for name in REQUEST_KEY_FIELDS if params.get(name) is not None}
-    return hashlib.sha256(_canonical_json(picked).encode("utf-8")).hexdigest()
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        mode = path.stat().st_mode
+        if stat.S_ISREG(mode) and mode & 0o077 and path.stat().st_uid == getattr(os, "getuid", lambda: -1)():
+            path.chmod(0o600)
+            log.info("The ledger %s was readable by others; it is now readable by its owner only", path)
 
 
-@dataclass(frozen=True)
-class RequestEntry:
-    """
-    One export request in the ledger.
-
-    Attributes
-    ----------
-    requestid : `str`
-        JSOC's request ID (e.g. ``JSOC_20140205_123``).
-    key : `str`
-        The `request_key` of ``params``.
-    params : `dict`
-        The export parameters the request was made with.
-    status : `str`
-        One of ``"submitted"``, ``"complete"``, ``"failed"``, ``"expired"``, ``"cancelled"``.
-    message : `str`
-        JSOC's last message about the request (empty if none).
-    submitted, updated : `float`
-        Unix times of the submission and of the last change.
-    """
-
-    requestid: str
-    key: str
-    params: dict
-    status: str
-    message: str
-    submitted: float
-    updated: float
+def _drop_address(connection, requestid: str) -> None:
+    """Remove the notification address from a request's parameters (kept only while it is pending)."""
+    (params,) = connection.execute("SELECT params FROM requests WHERE requestid = ?", (requestid,)).fetchone()
+    params = json.loads(params)
+    if params.pop("notify", None) is not None:
+        connection.execute("UPDATE requests SET params = ? WHERE requestid = ?", (_canonical_json(params), requestid))
 
 
-@dataclass(frozen=True)
-class FileEntry:
-    """
-    One file of an export request.
-
-    Attributes
-    ----------
-    requestid : `str`
-        The request the file belongs to.
-    record : `str`
-        The record (or ``"tarfile"`` for a url-tar export) the file holds.
-    filename : `str`
-        The file's name in the export.
-    url : `str`
-        Where the file is downloaded from.
-    path : `str` or `None`
-        Where the file was saved, once done.
-    size : `int` or `None`
-        Its size in bytes, once done.
-    sha256 : `str` or `None`
-        The sha256 hex digest of its contents, once done.
-    done : `bool`
-        Whether the file was downloaded completely.
-    """
-
-    requestid: str
-    record: str
-    filename: str
-    url: str
-    path: str | None
-    size: int | None
-    sha256: str | None
-    done: bool
-
-
-_REQUEST_COLUMNS = "requestid, key, params, status, message, submitted, updated"
-_FILE_COLUMNS = "requestid, record, filename, url, path, size, sha256, done"
-
-
-def _request_entry(row: tuple) -> RequestEntry:
-    requestid, key, params, status, message, submitted, updated = row
-    return RequestEntry(requestid, key, json.loads(params), status, message, submitted, updated)
-
-
-def _file_entry(row: tuple) -> FileEntry:
-    requestid, record, filename, url, path, size, sha256, done = row
-    return FileEntry(requestid, record, filename, url, path, size, sha256, bool(done))
-
-
-class Ledger:
+class Ledger(ClaimsMixin):
     """
     The on-disk record of a job's export requests and downloaded files.
 
@@ -203,11 +113,25 @@ class Ledger:
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path).expanduser().resolve()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
-            # WAL lets readers and one writer work at once; it is a property of the file.
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(_SCHEMA)
+        if self.path.is_dir() or (self.path.exists() and not self.path.is_file()):
+            kind = "a folder" if self.path.is_dir() else "not a regular file"
+            raise _ledger_error(self.path, f"it is {kind}")
+        blocker = next((p for p in self.path.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise _ledger_error(self.path, f"its folder cannot be made: {str(blocker)!r} is a file, not a folder")
+        try:
+            _private_file(self.path)
+            with self._connect() as connection:
+                # WAL lets readers and one writer work at once; it is a property of the file.
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
+            self._forget_addresses()
+        except sqlite3.DatabaseError as err:
+            raise _ledger_error(self.path, _SQLITE_REASONS.get(str(err), f"SQLite says {str(err)!r}")) from err
+        except OSError as err:  # the file or its folder cannot be made (a file in the way, a read-only place)
+            where = Path(err.filename) if err.filename else self.path.parent
+            what = "it cannot be created" if where == self.path else "its folder cannot be made"
+            raise _ledger_error(self.path, f"{what} ({err.strerror or err}: {str(where)!r})") from err
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
@@ -319,6 +243,16 @@ class Ledger:
             )
             if cursor.rowcount == 0:
                 raise KeyError(f"The ledger {self.path} has no request {requestid!r}.")
+            if status != "submitted":
+                _drop_address(connection, requestid)
+
+    def _forget_addresses(self) -> None:
+        """Drop the address of every request that is no longer pending (ledgers of earlier versions kept it)."""
+        with self._connect(write=True) as connection:
+            rows = connection.execute("SELECT requestid, params FROM requests WHERE status != 'submitted'").fetchall()
+            for requestid, params in rows:
+                if "notify" in json.loads(params):
+                    _drop_address(connection, requestid)
 
     def requests(self, status: str | None = None) -> list[RequestEntry]:
         """All requests (or those with ``status``), oldest first."""
@@ -372,6 +306,25 @@ class Ledger:
                 "sha256 = excluded.sha256, done = 1",
                 (requestid, filename, str(path), int(size), sha256, start + 1),
             )
+            connection.execute("DELETE FROM claims WHERE requestid = ? AND filename = ?", (requestid, filename))
+
+    def done_in_plan(self, requestid: str, filename: str) -> FileEntry | None:
+        """
+        The newest done entry of ``filename`` in any request made with the same parameters as
+        ``requestid`` (an expired request staged again names its files as before), if still on disk.
+        """
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {', '.join('f.' + c for c in _FILE_COLUMNS.split(', '))} FROM files f "
+                "JOIN requests r ON r.requestid = f.requestid WHERE f.filename = ? AND f.done = 1 AND r.key = "
+                "(SELECT key FROM requests WHERE requestid = ?) ORDER BY f.seq DESC",
+                (filename, requestid),
+            ).fetchall()
+        for row in rows:
+            entry = self.done_file(row[0], filename)
+            if entry is not None:
+                return entry
+        return None
 
     def done_file(self, requestid: str, filename: str) -> FileEntry | None:
         """

@@ -37,7 +37,7 @@ from ._recordset import drms_time, resolve_cadence
 from ._series_rules import SeriesRules
 from ._split import JobCosts, split_job
 from .attrs import ActiveRegion, Tracking
-from .config import conf
+from .config import conf_value
 from .exceptions import CutoutQueryError
 
 __all__ = ["REFERENCE_KEYS", "ROW_KEYS", "SearchedRequest", "list_records", "search_block", "split_for_jsoc"]
@@ -292,7 +292,7 @@ def cover_rows(plan: ExportPlan, columns: dict) -> ExportPlan:
 
 def record_limit(rules: SeriesRules) -> int:
     """Most records in one request of the series (``conf.record_limit_aia``/``record_limit_hmi``)."""
-    return int(conf.record_limit_hmi if rules.instrument == "HMI" else conf.record_limit_aia)
+    return conf_value("record_limit_hmi" if rules.instrument == "HMI" else "record_limit_aia")
 
 
 def split_for_jsoc(requests: list[SearchedRequest]) -> list[SearchedRequest]:
@@ -302,9 +302,13 @@ def split_for_jsoc(requests: list[SearchedRequest]) -> list[SearchedRequest]:
     the user's format (`_names.name_rows`), then make the requests distinct for JSOC's duplicate rule
     (`_plan.distinct_plans`, which may write the wavelength into ``filenamefmt`` as a literal).
     """
-    costs = JobCosts(float(conf.staging_per_record), float(conf.download_rate), float(conf.request_overhead))
+    costs = JobCosts(*(conf_value(name) for name in ("staging_per_record", "download_rate", "request_overhead")))
     pieces = split_job(
-        requests, lambda r: record_limit(r.rules), costs, float(conf.request_byte_limit), sparse=lambda r: r.rules.lev1
+        requests,
+        lambda r: record_limit(r.rules),
+        costs,
+        conf_value("request_byte_limit"),
+        sparse=lambda r: r.rules.lev1,
     )
     pieces = _names.name_rows(limit_records(_replay_pieces(pieces)))
     plans = distinct_plans([piece.plan for piece in pieces])

@@ -16,7 +16,7 @@ from astropy.time import Time
 
 from sunpy.net.base_client import QueryResponseTable
 
-from .config import conf
+from .config import conf_value
 
 __all__ = ["JSOCCutoutResponse", "build_table"]
 
@@ -84,7 +84,7 @@ def _offline_lines(offline: np.ndarray, request: np.ndarray) -> list[str]:
     if not offline.any():
         return []
     requests = len(np.unique(request[offline]))
-    minutes = requests * float(conf.tape_staging_time) / 60
+    minutes = requests * conf_value("tape_staging_time") / 60
     return [
         f"  Offline (on tape): {int(offline.sum())} records in {requests} request(s); JSOC stages them before "
         f"processing, about {minutes:.0f} min more (conf.tape_staging_time per request)"

@@ -19,7 +19,7 @@ from ._search import search_block, split_for_jsoc
 from ._table import JSOCCutoutResponse, build_table
 from ._validation import check_block, check_files
 from ._walker import walker
-from .config import base_url, conf
+from .config import SEARCH_SETTINGS, base_url, check_settings
 from .exceptions import JSOCCutoutError
 
 __all__ = ["JSOCCutoutClient"]
@@ -132,10 +132,11 @@ class JSOCCutoutClient(BaseClient):
     def _search(self, *query) -> JSOCCutoutResponse:
         blocks = walker.create(and_(*query))
         checked = [(block, check_block(block)) for block in blocks]
+        cfg = check_settings(SEARCH_SETTINGS)  # every setting the search reads, before anything is sent
         info = JSOCInfo(base_url())
         requests = []
         for block, rules in checked:
-            found = search_block(info, block, rules, page_size=int(conf.page_size), noaa_series=conf.noaa_series)
+            found = search_block(info, block, rules, page_size=cfg["page_size"], noaa_series=cfg["noaa_series"])
             check_files(block, found)  # no export is planned that could give no file
             requests += split_for_jsoc(found)
         refuse_collisions(requests)  # no two planned files of the job with one name

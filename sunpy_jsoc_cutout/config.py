@@ -10,6 +10,10 @@ here. The JSOC base URL is looked up, in order, from:
    in the ``[sunpy_jsoc_cutout]`` section of ``sunpy_jsoc_cutout.cfg`` or with
    ``conf.set_temp("url", ...)``.
 
+Every item is read through `conf_value`, which checks it against its allowed range and raises
+`~sunpy_jsoc_cutout.exceptions.ConfigurationError` naming the item, its value and what is
+allowed, before anything is sent to JSOC.
+
 Examples
 --------
 >>> from sunpy_jsoc_cutout.config import base_url, use_jsoc
@@ -19,15 +23,33 @@ Examples
 """
 
 import contextlib
+import math
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from astropy.config import ConfigItem, ConfigNamespace
 
 from sunpy import config as sunpy_config
 
-__all__ = ["ENV_URL", "base_url", "conf", "download_dir", "ledger_path", "use_jsoc"]
+from .exceptions import ConfigurationError
+
+__all__ = [
+    "ENV_URL",
+    "FETCH_SETTINGS",
+    "SEARCH_SETTINGS",
+    "SETTINGS",
+    "Setting",
+    "base_url",
+    "check_settings",
+    "conf",
+    "conf_value",
+    "download_dir",
+    "ledger_path",
+    "use_jsoc",
+]
 
 #: The environment variable that overrides ``conf.url``.
 ENV_URL = "SUNPY_JSOC_CUTOUT_URL"
@@ -60,6 +82,8 @@ class Conf(ConfigNamespace):
     max_poll = ConfigItem(60.0, "Longest interval between two status requests for one export, in seconds.")
     export_timeout = ConfigItem(6 * 3600.0, "Give up waiting for one export after this many seconds.")
     page_size = ConfigItem(20000, "Most records asked of jsoc_info in one search request.")
+    info_timeout = ConfigItem(120.0, "Seconds to wait for one jsoc_info reply before giving up on it.")
+    fetch_timeout = ConfigItem(60.0, "Seconds to wait for one jsoc_fetch (export request or status) reply.")
     ledger = ConfigItem(
         "", "Path of the request ledger (empty: sunpy's download directory/.jsoc_cutout_ledger.sqlite)."
     )
@@ -69,15 +93,180 @@ conf = Conf()
 _overrides: list[str] = []
 
 
+@dataclass(frozen=True)
+class Setting:
+    """
+    What a ``conf`` item may hold.
+
+    Parameters
+    ----------
+    kind : str
+        ``"int"`` (a whole number), ``"float"`` (a finite number), ``"text"`` or ``"path"``.
+    low : float or None
+        Smallest allowed value (None: no bound).
+    above : bool
+        The value must be strictly above ``low`` rather than at least ``low``.
+    meaning : str
+        What the item counts, for the message.
+    """
+
+    kind: str
+    low: float | None = None
+    above: bool = False
+    meaning: str = ""
+
+    def describe(self) -> str:
+        """The allowed range in words (``"a whole number of at least 1"``)."""
+        noun = {"int": "a whole number", "float": "a number", "text": "a non-empty text", "path": "a path"}[self.kind]
+        if self.low is None:
+            return noun
+        bound = f"{self.low:g}" if self.kind == "float" else f"{int(self.low)}"
+        return f"{noun} {'above' if self.above else 'of at least'} {bound}"
+
+
+#: The allowed values of every ``conf`` item the client reads.
+SETTINGS = {
+    "url": Setting("text", meaning="the JSOC base URL"),
+    "noaa_series": Setting("text", meaning="the JSOC series holding NOAA active regions"),
+    "record_limit_aia": Setting("int", 1, meaning="records in one export request of an AIA series"),
+    "record_limit_hmi": Setting("int", 1, meaning="records in one export request of an HMI series"),
+    "request_byte_limit": Setting("float", 1e6, meaning="estimated bytes in one export request"),
+    "tape_staging_time": Setting("float", 0, meaning="estimated seconds to bring one request's tape data online"),
+    "staging_per_record": Setting("float", 0, meaning="estimated JSOC seconds per cutout"),
+    "download_rate": Setting("float", 0, above=True, meaning="estimated download bytes per second"),
+    "request_overhead": Setting("float", 0, above=True, meaning="estimated fixed seconds per export request"),
+    "max_conn": Setting("int", 1, meaning="download connections"),
+    "download_batch": Setting("int", 1, meaning="files downloaded per parfive run"),
+    "min_poll": Setting("float", 0, above=True, meaning="shortest seconds between two status requests"),
+    "max_poll": Setting("float", 0, above=True, meaning="longest seconds between two status requests"),
+    "export_timeout": Setting("float", 0, above=True, meaning="seconds to wait for one export"),
+    "page_size": Setting("int", 1, meaning="records asked of jsoc_info in one search request"),
+    "info_timeout": Setting("float", 0, above=True, meaning="seconds to wait for one jsoc_info reply"),
+    "fetch_timeout": Setting("float", 0, above=True, meaning="seconds to wait for one jsoc_fetch reply"),
+    "ledger": Setting("path", meaning="path of the request ledger; empty for the default"),
+}
+
+#: The settings a search reads (checked together before its first request).
+SEARCH_SETTINGS = (
+    "url",
+    "noaa_series",
+    "page_size",
+    "info_timeout",
+    "record_limit_aia",
+    "record_limit_hmi",
+    "request_byte_limit",
+    "staging_per_record",
+    "download_rate",
+    "request_overhead",
+    "tape_staging_time",
+)
+
+#: The settings a fetch reads (checked together before its first request).
+FETCH_SETTINGS = (
+    "url",
+    "max_conn",
+    "download_batch",
+    "min_poll",
+    "max_poll",
+    "export_timeout",
+    "fetch_timeout",
+    "ledger",
+)
+
+
+def _refuse(name: str, value, setting: Setting, extra: str = "") -> ConfigurationError:
+    return ConfigurationError(
+        f"conf.{name} is {value!r}; it must be {extra or setting.describe()} ({setting.meaning}). Change it with "
+        f"conf.set_temp({name!r}, ...) or in the [sunpy_jsoc_cutout] section of sunpy_jsoc_cutout.cfg."
+    )
+
+
+def conf_value(name: str):
+    """
+    The value of ``conf.<name>``, checked against its allowed range (`SETTINGS`).
+
+    Parameters
+    ----------
+    name : str
+        A configuration item, e.g. ``"page_size"``.
+
+    Returns
+    -------
+    int, float or str
+        The value, as an `int` for whole-number items and a `float` for numbers.
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.ConfigurationError
+        If the value is of the wrong type or out of range; the message names the item, its
+        value and the values allowed.
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout.config import conf, conf_value
+    >>> with conf.set_temp("page_size", 0):
+    ...     conf_value("page_size")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    ConfigurationError: conf.page_size is 0; it must be a whole number of at least 1 (...)
+    """
+    setting = SETTINGS[name]
+    try:
+        value = getattr(conf, name)
+    except (TypeError, ValueError) as err:  # a bad value in the configuration file
+        raise _refuse(name, f"<unreadable: {err}>", setting) from None
+    if setting.kind in ("text", "path"):
+        if not isinstance(value, str) or (setting.kind == "text" and not value.strip()):
+            raise _refuse(name, value, setting)
+        return value
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    number = whole or (isinstance(value, float) and math.isfinite(value))
+    if (setting.kind == "int" and not whole) or not number:
+        raise _refuse(name, value, setting)
+    if setting.low is not None and (value <= setting.low if setting.above else value < setting.low):
+        raise _refuse(name, value, setting)
+    if name == "max_poll" and value < conf_value("min_poll"):
+        raise _refuse(name, value, setting, f"at least conf.min_poll ({conf.min_poll!r})")
+    return int(value) if setting.kind == "int" else float(value)
+
+
+def check_settings(names) -> dict:
+    """
+    `conf_value` of each of ``names`` (e.g. `SEARCH_SETTINGS`), as a dict; the first bad one raises.
+    """
+    return {name: conf_value(name) for name in names}
+
+
 def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
 def base_url() -> str:
-    """The JSOC base URL in use (ends with ``/``)."""
+    """
+    The JSOC base URL in use (ends with ``/``).
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.ConfigurationError
+        If it is not an ``http://`` or ``https://`` address with a host; the message says where
+        it came from.
+    """
     if _overrides:
-        return _with_slash(_overrides[-1])
-    return _with_slash(os.environ.get(ENV_URL) or conf.url)
+        url, source = _overrides[-1], "use_jsoc(...)"
+    elif os.environ.get(ENV_URL):
+        url, source = os.environ[ENV_URL], f"the environment variable {ENV_URL}"
+    else:
+        url, source = conf_value("url"), "conf.url"
+    try:
+        parts = urlsplit(url)
+        good = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # e.g. a port that is not a number
+        good = False
+    if not good or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"The JSOC URL {url!r} (from {source}) is not an http:// or https:// address of a server; give one "
+            "such as 'http://jsoc.stanford.edu/' (cgi-bin/ajax/... is appended to it)."
+        )
+    return _with_slash(url)
 
 
 @contextlib.contextmanager
@@ -111,6 +300,7 @@ def download_dir() -> Path:
 
 def ledger_path() -> Path:
     """Where the request ledger lives (``conf.ledger``, or beside sunpy's download directory)."""
-    if conf.ledger:
-        return Path(conf.ledger).expanduser()
+    ledger = conf_value("ledger")
+    if ledger.strip():
+        return Path(ledger).expanduser()
     return download_dir() / ".jsoc_cutout_ledger.sqlite"

@@ -8,13 +8,16 @@ own JSOC client expects. Messages say what to change in the query.
 
 __all__ = [
     "ConfigurationError",
+    "CorruptFileError",
     "CutoutQueryError",
     "DiskSpaceError",
+    "DownloadWriteError",
     "ExportMismatchError",
     "ExportTimeoutError",
     "JSOCCutoutError",
     "JSOCExportError",
     "JSOCHTTPError",
+    "LedgerError",
     "MissingNotifyError",
     "PathTemplateError",
     "PendingExportError",
@@ -107,6 +110,11 @@ class DiskSpaceError(JSOCCutoutError, OSError):
     """
     The download directory lacks the free space an export needs.
 
+    Raised before downloading when the free space is below the export's size estimate, and kept
+    as the exception of a download's error entry when the disk fills up during the download
+    (``ENOSPC``, a quota or a file-size limit; `errno` is then the system's error number). The
+    files finished before are kept and recorded; the partial file is removed.
+
     Attributes
     ----------
     needed : int
@@ -131,4 +139,31 @@ class ConfigurationError(JSOCCutoutError, ValueError):
     """
     A ``sunpy_jsoc_cutout.config.conf`` setting has a value the client cannot work with; the
     message names the setting and the values allowed.
+    """
+
+
+class LedgerError(JSOCCutoutError, OSError):
+    """
+    The request ledger cannot be opened: its path is a folder, a device or a file that is not
+    a ledger, or its folder cannot be made or written. The message names the path and what to
+    change (``conf.ledger`` or the ``ledger`` argument).
+    """
+
+
+class DownloadWriteError(JSOCCutoutError, OSError):
+    """
+    A downloaded file could not be written: its folder is read-only, was removed or replaced by a
+    file, or is not the current user's to write.
+
+    It is the exception of that file's error entry (the other files of the fetch go on); the
+    partial file is removed and nothing is recorded as done. `errno` is the system's error number.
+    """
+
+
+class CorruptFileError(JSOCCutoutError, ValueError):
+    """
+    A downloaded file failed verification twice: a FITS ``CHECKSUM`` or ``DATASUM`` that does not
+    match, a FITS structure that does not fill the file, or a tar file whose structure is broken
+    or that lacks files JSOC listed. It is the exception of the file's error entry; the file is
+    never kept under its final name.
     """

@@ -14,17 +14,22 @@ Examples
 """
 
 import os
+from contextlib import closing
 
 import parfive
 
-from ._download import download_request, make_downloader
+from sunpy import log
+
+from ._download import download_request
 from ._fetch import path_template, runner_from_config
+from ._interrupt import InterruptGuard
 from ._jsoc_export import FailedExport, JSOCExportAPI, ReadyExport, plan_from_params
 from ._ledger import FileEntry, Ledger, RequestEntry
 from ._paths import target_path
 from ._scheduler import ExportRunner
-from .config import base_url, conf, ledger_path
-from .exceptions import JSOCExportError
+from ._session import DownloadSession
+from .config import base_url, conf_value, ledger_path
+from .exceptions import JSOCExportError, MissingNotifyError
 
 __all__ = ["cancel", "download", "list_requests", "pending_request", "request_files", "restage"]
 
@@ -97,6 +102,8 @@ def download(
     """
     ledger = _ledger(ledger)
     template = path_template(path)
+    max_conn = conf_value("max_conn")  # a bad setting or path fails before anything is sent
+    target_path(template, "check.fits")
     with JSOCExportAPI(base_url()) as api:
         reply = api.exp_status(requestid)
     if int(reply.get("status", -1)) != 0:
@@ -105,28 +112,53 @@ def download(
             f"{reply.get('error') or reply.get('message') or 'no message'}); if it expired, call jobs.restage()."
         )
         raise JSOCExportError(msg)
-    return download_request(
-        ledger,
-        requestid,
-        reply,
-        base_url(),
-        lambda record, filename: target_path(template, filename),
-        downloader=make_downloader(int(conf.max_conn), 1, progress),
-        keep_tar=keep_tar,
-    )
+    with InterruptGuard(str(ledger.path)) as guard, DownloadSession(max_conn, progress, False, guard) as session:
+        return download_request(
+            ledger,
+            requestid,
+            reply,
+            base_url(),
+            lambda record, filename: target_path(template, filename),
+            session=session,
+            keep_tar=keep_tar,
+        )
 
 
-def restage(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> ReadyExport | FailedExport:
+def restage(
+    requestid: str, *, notify: str | None = None, ledger: Ledger | str | os.PathLike | None = None
+) -> ReadyExport | FailedExport:
     """
     Stage a ledger request again if JSOC deleted it (after about 7 days), and wait for it.
 
     A request still complete at JSOC is returned as it is. Download it with `download` using
     the returned ``requestid``.
+
+    Parameters
+    ----------
+    notify : str, optional
+        The JSOC-registered address to stage it with. The ledger keeps a request's address only
+        while the request is pending, so a finished or expired request needs it here (the same
+        address the request was made with, for the ledger to know it as the same request).
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.MissingNotifyError
+        If ``notify`` is not given and the ledger no longer holds the request's address.
     """
     ledger = _ledger(ledger)
     entry = _entry(ledger, requestid)
-    with JSOCExportAPI(base_url()) as api:
-        return next(iter(_runner(api, ledger, entry.params["notify"]).iter_ready([plan_from_params(entry.params)])))
+    notify = notify or entry.params.get("notify")
+    if not notify:
+        msg = (
+            f"The ledger keeps the address of a request only while it is pending, and {requestid} is "
+            f"{entry.status}: call jobs.restage({requestid!r}, notify='the address it was made with')."
+        )
+        raise MissingNotifyError(msg)
+    with (
+        JSOCExportAPI(base_url()) as api,
+        closing(_runner(api, ledger, notify).iter_ready([plan_from_params(entry.params)])) as staged,
+    ):
+        return next(staged)
 
 
 def cancel(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) -> bool:
@@ -138,6 +170,9 @@ def cancel(requestid: str, *, ledger: Ledger | str | os.PathLike | None = None) 
     """
     ledger = _ledger(ledger)
     entry = _entry(ledger, requestid)
+    if entry.status != "submitted" or not entry.params.get("notify"):
+        log.info("JSOC request %s is %s, not pending: nothing to cancel", requestid, entry.status)
+        return False
     with JSOCExportAPI(base_url()) as api:
         cancelled = api.cancel_pending(entry.params["notify"], requestid)
     if cancelled:

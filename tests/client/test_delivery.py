@@ -18,7 +18,7 @@ import sunpy.net.attrs as a
 from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
-from sunpy_jsoc_cutout import _fetch
+from sunpy_jsoc_cutout import _deliver
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._coords import parse_drms_time, parse_drms_times
 from sunpy_jsoc_cutout._export_files import RecordMatcher, export_warnings
@@ -222,13 +222,13 @@ def test_failed_downloads_are_counted(jsoc, email, tmp_path):
 
 def test_an_export_that_expired_before_its_download_is_counted(jsoc, email, tmp_path, monkeypatch):
     result = two_wavelengths(email)
-    download = _fetch.download_request
+    download = _deliver.download_request
 
     def expire_first(ledger, requestid, *args, **kwargs):
         assert jsoc.expire(requestid) == "expired"  # JSOC deletes it between completion and download
         return download(ledger, requestid, *args, **kwargs)
 
-    monkeypatch.setattr(_fetch, "download_request", expire_first)
+    monkeypatch.setattr(_deliver, "download_request", expire_first)
     files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
     assert len(files) == 0
     assert len(files.errors) == 8

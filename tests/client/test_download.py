@@ -331,3 +331,107 @@ def test_job_report(caplog):
     with caplog.at_level(logging.INFO, logger="sunpy"):
         report.log()
     assert any("JSOC_20260101_007" in r.getMessage() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+# verification, partial names, write errors -------------------------------------------------------
+
+
+def _fits_bytes(tmp_path, name="v.fits", checksum=True, compressed=False):
+    import numpy as np  # noqa: PLC0415
+
+    from astropy.io import fits  # noqa: PLC0415
+
+    data = np.arange(64 * 64, dtype=">f4").reshape(64, 64)
+    hdus = [fits.PrimaryHDU(data)]
+    if compressed:
+        hdus = [fits.PrimaryHDU(), fits.CompImageHDU(data.astype(">i2"), compression_type="RICE_1")]
+    path = tmp_path / name
+    fits.HDUList(hdus).writeto(path, checksum=checksum)
+    return path
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_fits_checksums_are_verified_as_astropy_writes_them(tmp_path, compressed):
+    from sunpy_jsoc_cutout._verify import verify_fits  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
+
+    good = _fits_bytes(tmp_path, compressed=compressed)
+    assert verify_fits(good) is None
+    bad = tmp_path / "bad.fits"
+    bad.write_bytes(corrupt_bytes(good.read_bytes()))  # same length, data flipped
+    assert "DATASUM" in verify_fits(bad)
+    header = bytearray(good.read_bytes())
+    header[200] ^= 0x01  # a header byte: only CHECKSUM sees it
+    bad.write_bytes(bytes(header))
+    assert "CHECKSUM" in verify_fits(bad)
+    bad.write_bytes(good.read_bytes()[:-2880])
+    assert "short" in verify_fits(bad)
+    bad.write_bytes(good.read_bytes()[:-1])
+    assert "2880" in verify_fits(bad)
+    plain = _fits_bytes(tmp_path, "plain.fits", checksum=False, compressed=compressed)
+    bad.write_bytes(corrupt_bytes(plain.read_bytes()))
+    assert verify_fits(bad) is None  # without checksums only the structure can be checked
+
+
+def test_tar_structure_and_members_are_verified(tmp_path):
+    import tarfile  # noqa: PLC0415
+
+    from sunpy_jsoc_cutout._verify import verify_tar  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
+
+    members = [_fits_bytes(tmp_path, f"{i}.fits") for i in range(3)]
+    tar = tmp_path / "x.tar"
+    with tarfile.open(tar, "w") as out:
+        for path in members:
+            out.add(path, arcname=f"./{path.name}")
+    assert verify_tar(tar) is None
+    with tarfile.open(tar) as read:
+        second = read.getmembers()[1].offset
+    raw = bytearray(tar.read_bytes())
+    raw[second + 100] ^= 0xFF  # the second header no longer matches its checksum
+    (tmp_path / "bad.tar").write_bytes(bytes(raw))
+    assert "structure breaks after 1 members" in verify_tar(tmp_path / "bad.tar")
+    (tmp_path / "bad.tar").write_bytes(corrupt_bytes(tar.read_bytes()))
+    assert "is corrupt" in verify_tar(tmp_path / "bad.tar")
+    (tmp_path / "bad.tar").write_bytes(b"\1" * 1024)
+    assert "not a readable tar file" in verify_tar(tmp_path / "bad.tar")
+
+
+def test_partial_names_are_unique_and_stale_ones_found(tmp_path):
+    from sunpy_jsoc_cutout._writer import open_partial, partial_path, stale_partials  # noqa: PLC0415
+
+    final = tmp_path / "a[1].fits"
+    first, second = partial_path(final), partial_path(final)
+    assert first != second
+    assert first.name.startswith(f"a[1].fits.{os.getpid()}-")
+    assert first.name.endswith(".part")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    left = tmp_path / f"a[1].fits.{int(dead.stdout)}-0123abcd.part"
+    legacy = tmp_path / "a[1].fits.part"
+    for path in (first, left, legacy):
+        path.write_bytes(b"x")
+    assert sorted(stale_partials(final)) == sorted([left, legacy])  # ours (a live pid) is not stale
+    with pytest.raises(FileExistsError):
+        open_partial(first)  # never an existing file
+    (tmp_path / "link.part").symlink_to("/dev/full")
+    with pytest.raises(FileExistsError):
+        open_partial(tmp_path / "link.part")  # never through a link
+
+
+def test_write_errors_say_what_to_do(tmp_path):
+    import errno  # noqa: PLC0415
+
+    from sunpy_jsoc_cutout._writer import write_error  # noqa: PLC0415
+    from sunpy_jsoc_cutout.exceptions import DownloadWriteError  # noqa: PLC0415
+
+    with pytest.raises(OSError) as full, open("/dev/full", "wb", buffering=0) as device:  # noqa: PT011
+        device.write(b"x")
+    error = write_error(full.value, tmp_path / "x.fits")
+    assert isinstance(error, DiskSpaceError)
+    assert error.errno == errno.ENOSPC
+    assert "is full" in str(error)
+    assert "run the same fetch again" in str(error)
+    readonly = write_error(OSError(errno.EROFS, "Read-only file system"), tmp_path / "x.fits")
+    assert isinstance(readonly, DownloadWriteError)
+    assert readonly.errno == errno.EROFS
+    assert "Read-only file system" in str(readonly)

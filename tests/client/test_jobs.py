@@ -46,7 +46,7 @@ def test_restage_an_expired_request(jsoc, email, tmp_path):
     Fido.fetch(Fido.search(*QUERY, a.jsoc.Notify(email)), path=tmp_path / "out" / "{file}")
     (entry,) = jobs.list_requests()
     jsoc.expire(entry.requestid)
-    outcome = jobs.restage(entry.requestid)
+    outcome = jobs.restage(entry.requestid, notify=email)  # the ledger keeps the address only while pending
     assert isinstance(outcome, ReadyExport)
     assert outcome.requestid != entry.requestid
     statuses = {e.requestid: e.status for e in jobs.list_requests()}

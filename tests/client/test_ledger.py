@@ -2,6 +2,8 @@
 The download ledger: request keys, request and file bookkeeping, reopening, two processes at once.
 """
 
+import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -44,6 +46,7 @@ def test_requests_round_trip_and_status(tmp_path):
     assert ledger.add_request(key, "JSOC_20260101_1", {"other": 1}).params == PARAMS
 
     ledger.set_status("JSOC_20260101_1", "complete", "done")
+    assert "notify" not in ledger.get("JSOC_20260101_1").params  # kept only while the request is pending
     assert ledger.get("JSOC_20260101_1").status == "complete"
     assert ledger.get("JSOC_20260101_1").message == "done"
     assert ledger.request_for(key).requestid == "JSOC_20260101_1"
@@ -102,7 +105,7 @@ def test_reopen_keeps_everything(tmp_path):
     del first
     again = Ledger(path)
     assert again.get("JSOC_1").status == "complete"
-    assert again.request_for("k").params == PARAMS
+    assert again.request_for("k").params == {k: v for k, v in PARAMS.items() if k != "notify"}  # no longer pending
     assert again.done_file("JSOC_1", "f.fits").sha256 == "00" * 32
 
 
@@ -140,3 +143,82 @@ def test_two_processes_at_once_lose_nothing(tmp_path):
     for rid in ("JSOC_a_0", "JSOC_b_299"):
         (entry,) = ledger.files(rid)
         assert entry.done
+
+
+# privacy -----------------------------------------------------------------------------------------
+
+
+def _mode(path):
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_ledger_is_private(tmp_path):
+    previous = os.umask(0o022)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    try:
+        ledger = Ledger(shared / "new" / "deep" / "ledger.sqlite")
+    finally:
+        os.umask(previous)
+    ledger.add_request("k", "JSOC_1", PARAMS)
+    assert _mode(ledger.path) == 0o600
+    assert _mode(shared / "new") == 0o700
+    assert _mode(shared / "new" / "deep") == 0o700
+    for suffix in ("-wal", "-shm"):  # SQLite gives them the database's permissions
+        side = ledger.path.with_name(ledger.path.name + suffix)
+        if side.exists():
+            assert _mode(side) & 0o077 == 0
+    assert _mode(shared) == 0o755  # a folder the client did not make is left alone
+
+
+def test_an_earlier_world_readable_ledger_is_made_private_and_forgets_addresses(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = Ledger(path)
+    old.add_request("k1", "JSOC_1", PARAMS)
+    old.add_request("k2", "JSOC_2", PARAMS)
+    with old._connect(write=True) as connection:  # as earlier versions left it
+        connection.execute("UPDATE requests SET status = 'complete' WHERE requestid = 'JSOC_1'")
+    path.chmod(0o644)
+    again = Ledger(path)
+    assert _mode(path) == 0o600
+    assert "notify" not in again.get("JSOC_1").params
+    assert again.get("JSOC_2").params["notify"] == PARAMS["notify"]  # pending: cancel needs it
+
+
+# claims ------------------------------------------------------------------------------------------
+
+_CLAIMER = textwrap.dedent(
+    """
+    import sys, time
+    from sunpy_jsoc_cutout._ledger import Ledger
+    ledger = Ledger(sys.argv[1])
+    print(ledger.claim("JSOC_1", "a.fits") is None, flush=True)
+    time.sleep(float(sys.argv[2]))
+    """
+)
+
+
+def test_claims_lock_a_file_to_one_live_process(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    ledger = Ledger(path)
+    holder = subprocess.Popen([sys.executable, "-c", _CLAIMER, str(path), "30"], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline().strip() == b"True"
+        claim = ledger.claim("JSOC_1", "a.fits")
+        assert claim is not None
+        assert claim.pid == holder.pid
+        assert ledger.claim_of("JSOC_1", "a.fits") == claim
+        ledger.release("JSOC_1", "a.fits")  # another process's claim is not ours to release
+        assert ledger.claim_of("JSOC_1", "a.fits") is not None
+    finally:
+        holder.kill()
+        holder.wait()
+    # a dead process's claim is stale: taken over
+    assert ledger.claim_of("JSOC_1", "a.fits") is None
+    assert ledger.claim("JSOC_1", "a.fits") is None
+    assert ledger.claim("JSOC_1", "a.fits") is None  # claiming again is harmless
+    # finishing the file removes the claim
+    (tmp_path / "a.fits").write_bytes(b"x")
+    ledger.mark_done("JSOC_1", "a.fits", str(tmp_path / "a.fits"), 1, "0" * 64)
+    with ledger._connect() as connection:
+        assert connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
