@@ -15,10 +15,15 @@ from sunpy.net.attr import DataAttr
 
 from .exceptions import CutoutQueryError
 
-__all__ = ["NOAA_SERIES", "ActiveRegion", "Box"]
+__all__ = ["NOAA_SERIES", "NOAA_SERIES_INTERNAL", "ActiveRegion", "Box"]
 
 #: The NOAA active-region series the JSOC export page queries (``processing.js`` ``ImPatchGetNoaa``).
-NOAA_SERIES = "su_rsb.NOAA_ActiveRegions"
+#: The public JSOC's copy of the NOAA regions (``lm-jps/proj:export/scripts/export_db_functions.sql``
+#: L1-30 copies ``su_rsb.noaa_activeregions`` into it on the public database, hmidb2).
+NOAA_SERIES = "jsoc.noaa_active_regions"
+#: The series the export page reads through the internal ``jsoc_info_jsoc2`` (``processing.js``);
+#: the client falls back to it where the public copy does not exist.
+NOAA_SERIES_INTERNAL = "su_rsb.NOAA_ActiveRegions"
 
 _ANGLE_OR_PIX = "a size in arcsec (any angle unit, e.g. 300*u.arcsec), degrees (e.g. 10*u.deg) or pixels (500*u.pix)"
 
@@ -306,7 +311,8 @@ class ActiveRegion(_CutoutBox):
     height : `~astropy.units.Quantity`, optional
         Box height; defaults to ``width``.
     series : str, optional
-        The NOAA series to query (default ``su_rsb.NOAA_ActiveRegions``).
+        The NOAA series to query (default ``conf.noaa_series``, ``jsoc.noaa_active_regions``, the
+        public server's copy; ``su_rsb.NOAA_ActiveRegions`` is asked where that does not exist).
 
     Examples
     --------
@@ -314,7 +320,7 @@ class ActiveRegion(_CutoutBox):
     >>> from sunpy_jsoc_cutout import attrs as jc
     >>> ar = jc.ActiveRegion(1158, 300 * u.arcsec)
     >>> ar.number, ar.lookup_recordset
-    (11158, 'su_rsb.NOAA_ActiveRegions[][11158]')
+    (11158, 'jsoc.noaa_active_regions[? RegionNumber=11158 ?]')
     """
 
     def __init__(self, number: int, width: u.Quantity, height: u.Quantity = None, series: str = NOAA_SERIES):
@@ -333,8 +339,17 @@ class ActiveRegion(_CutoutBox):
 
     @property
     def lookup_recordset(self) -> str:
-        """The record set the client sends to ``jsoc_info?op=rs_list`` to resolve the region."""
-        return f"{self.series}[][{self.number}]"
+        """
+        The record set the client sends to ``jsoc_info?op=rs_list`` to resolve the region.
+
+        A keyword filter rather than a prime-key value: the prime-key order of the public copy is
+        not in JSOC's sources, and the filter selects the same records in either series.
+        """
+        return self.lookup_in(self.series)
+
+    def lookup_in(self, series: str) -> str:
+        """The record set of this region in ``series``."""
+        return f"{series}[? RegionNumber={self.number} ?]"
 
     def __repr__(self) -> str:
         return f"<ActiveRegion: NOAA {self.number}, {self.width} x {self.height}>"

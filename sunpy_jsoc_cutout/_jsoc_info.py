@@ -24,7 +24,15 @@ from sunpy import log
 from .config import conf_value
 from .exceptions import JSOCCutoutError
 
-__all__ = ["ABSENT_VALUES", "JSOCInfo", "JSOCInfoError", "SeriesInfo", "int_keyword", "is_absent"]
+__all__ = [
+    "ABSENT_VALUES",
+    "JSOCInfo",
+    "JSOCInfoError",
+    "SeriesInfo",
+    "SeriesNotFoundError",
+    "int_keyword",
+    "is_absent",
+]
 
 #: What ``jsoc_info`` prints instead of a value: an unknown keyword, an unset value, an unknown segment.
 ABSENT_VALUES = frozenset({"Invalid KeyLink", "MISSING", "InvalidSegName", ""})
@@ -32,6 +40,13 @@ ABSENT_VALUES = frozenset({"Invalid KeyLink", "MISSING", "InvalidSegName", ""})
 
 class JSOCInfoError(JSOCCutoutError, RuntimeError):
     """JSOC's ``jsoc_info`` refused a metadata request, or could not be reached."""
+
+
+class SeriesNotFoundError(JSOCInfoError):
+    """
+    ``jsoc_info`` does not know the series (``"series not found"``, status 1: ``jsoc_info.c``
+    L2214, L2381, L2740, L2766 in lm-jps/drms).
+    """
 
 
 def is_absent(value) -> bool:
@@ -121,7 +136,8 @@ class JSOCInfo:
             raise JSOCInfoError(msg) from err
         if data.get("status", 0) != 0:
             msg = f"JSOC refused the metadata request for {params.get('ds')!r}: {data.get('error', data)}"
-            raise JSOCInfoError(msg)
+            unknown = "series not found" in str(data.get("error", ""))
+            raise (SeriesNotFoundError if unknown else JSOCInfoError)(msg)
         return data
 
     def series_struct(self, series: str) -> dict:

@@ -25,9 +25,9 @@ NOAA_KEYS = ("ObservationTime", "LatitudeHG", "LongitudeCM")
 EPOCH_GAP = 14 * u.day
 
 
-def noaa_query(region: ActiveRegion) -> dict:
-    """The ``jsoc_info`` parameters that look the region up."""
-    return {"op": "rs_list", "ds": region.lookup_recordset, "key": ",".join(NOAA_KEYS)}
+def noaa_query(region: ActiveRegion, series: str | None = None) -> dict:
+    """The ``jsoc_info`` parameters that look the region up (in ``series``, default the region's)."""
+    return {"op": "rs_list", "ds": region.lookup_in(series or region.series), "key": ",".join(NOAA_KEYS)}
 
 
 def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict = None) -> tuple[Box, Time]:

@@ -26,9 +26,9 @@ from astropy.time import Time
 from sunpy import log
 
 from . import _frames, _names
-from ._attrs_box import NOAA_SERIES
+from ._attrs_box import NOAA_SERIES, NOAA_SERIES_INTERNAL
 from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
-from ._jsoc_info import JSOCInfo, int_keyword, is_absent
+from ._jsoc_info import JSOCInfo, SeriesNotFoundError, int_keyword, is_absent
 from ._limit import limit_records
 from ._noaa import check_region_epoch, noaa_query, resolve_active_region
 from ._plan import ExportPlan, distinct_plans, plan_block, reference_time
@@ -365,9 +365,23 @@ def search_block(info: JSOCInfo, block: dict, rules: list[SeriesRules], *, page_
 
 
 def _noaa_rows(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) -> list[dict]:
-    if noaa_series and region.series != noaa_series and region.series == NOAA_SERIES:
-        region = ActiveRegion(region.number, region.width, region.height, series=noaa_series)
-    query = noaa_query(region)
-    rows = info.rs_list(query["ds"], query["key"].split(","))
-    count = rows.pop("_count")[0]
-    return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
+    """
+    The region's NOAA records: from ``noaa_series`` (``conf.noaa_series``) for a region of the
+    default series, else from the region's own; ``su_rsb.NOAA_ActiveRegions`` where the public copy
+    ``jsoc.noaa_active_regions`` does not exist on the server.
+    """
+    series = noaa_series if noaa_series and region.series == NOAA_SERIES else region.series
+    candidates = [series] + ([NOAA_SERIES_INTERNAL] if series.lower() == NOAA_SERIES else [])
+    for k, name in enumerate(candidates):
+        try:
+            query = noaa_query(region, name)
+            rows = info.rs_list(query["ds"], query["key"].split(","))
+        except SeriesNotFoundError:
+            if k + 1 == len(candidates):
+                raise
+            log.debug("%s is not served here; asking %s", name, candidates[k + 1])
+            continue
+        count = rows.pop("_count")[0]
+        if count or k + 1 == len(candidates):
+            return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
+    return []

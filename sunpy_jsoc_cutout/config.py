@@ -59,7 +59,10 @@ class Conf(ConfigNamespace):
     """Configuration items of ``sunpy_jsoc_cutout``."""
 
     url = ConfigItem("http://jsoc.stanford.edu/", "Base URL of the JSOC (cgi-bin/ajax/ is appended).")
-    noaa_series = ConfigItem("su_rsb.NOAA_ActiveRegions", "JSOC series holding NOAA active regions.")
+    noaa_series = ConfigItem(
+        "jsoc.noaa_active_regions",
+        "JSOC series holding NOAA active regions (su_rsb.NOAA_ActiveRegions is asked where it does not exist).",
+    )
     record_limit_aia = ConfigItem(15000, "Most records in one export request of an AIA series.")
     record_limit_hmi = ConfigItem(32000, "Most records in one export request of an HMI series.")
     request_byte_limit = ConfigItem(50e9, "Most estimated bytes in one export request (JSOC refuses 100,000 MB).")

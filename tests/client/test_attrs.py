@@ -52,7 +52,7 @@ def test_active_region_numbers_below_7000_get_10000():
     assert jc.ActiveRegion(11158, 1 * u.deg).number == 11158
     assert (
         jc.ActiveRegion(12673, 1 * u.deg, series="jsoc.noaa_active_regions").lookup_recordset
-        == "jsoc.noaa_active_regions[][12673]"
+        == "jsoc.noaa_active_regions[? RegionNumber=12673 ?]"
     )
 
 

@@ -101,7 +101,7 @@ def test_active_region_of_another_epoch_is_refused_after_the_noaa_lookup(jsoc):
     assert "days from the time range (2014-02-05T08:00 to 2014-02-05T09:00)" in str(error)
     assert "a.Time('2011-02-" in str(error)
     # only the NOAA lookup reached JSOC, no record of the series was asked for
-    assert [e["params"].get("ds", "") for e in jsoc.request_log] == ["su_rsb.NOAA_ActiveRegions[][11158]"]
+    assert [e["params"].get("ds", "") for e in jsoc.request_log] == ["jsoc.noaa_active_regions[? RegionNumber=11158 ?]"]
 
 
 def test_explicit_reference_time_far_from_the_range_warns_with_the_drift(jsoc):

@@ -144,21 +144,34 @@ def test_sunpy_cutout_attr_is_translated_beside_ours(jsoc):
     assert "x=-500,y=-250,width=200,height=100" in process
 
 
-def test_active_region_is_resolved_through_the_noaa_series(jsoc):
-    result = Fido.search(
-        a.Time("2014-02-05 08:00", "2014-02-05 08:01"),
-        a.jsoc.Series("aia.lev1_euv_12s"),
-        a.Wavelength(171 * u.AA),
-        ActiveRegion(1967, 200 * u.arcsec),
-    )
+def noaa_lookups(jsoc):
+    return [e["params"]["ds"] for e in jsoc.request_log if "noaa" in e["params"].get("ds", "").lower()]
+
+
+AR_QUERY = (a.Time("2014-02-05 08:00", "2014-02-05 08:01"), a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA))
+
+
+def test_active_region_is_resolved_through_the_public_noaa_series(jsoc):
+    # The public JSOC serves the regions as jsoc.noaa_active_regions (export_db_functions.sql); the
+    # export page reads su_rsb.NOAA_ActiveRegions through the internal jsoc_info_jsoc2 only.
+    jsoc.hide_series("su_rsb.NOAA_ActiveRegions")
+    result = Fido.search(*AR_QUERY, ActiveRegion(1967, 200 * u.arcsec))
     assert "locunits=stony" in result["jsoccutout"].plans[0].process
-    noaa = [e for e in jsoc.request_log if "NOAA" in e["params"].get("ds", "")]
-    assert noaa
-    assert "[11967]" in noaa[0]["params"]["ds"]
+    assert noaa_lookups(jsoc) == ["jsoc.noaa_active_regions[? RegionNumber=11967 ?]"]
+
+
+def test_active_region_falls_back_to_su_rsb_where_the_public_copy_is_missing(jsoc):
+    jsoc.hide_series("jsoc.noaa_active_regions")
+    result = Fido.search(*AR_QUERY, ActiveRegion(1967, 200 * u.arcsec))
+    assert "locunits=stony" in result["jsoccutout"].plans[0].process
+    assert noaa_lookups(jsoc) == [
+        "jsoc.noaa_active_regions[? RegionNumber=11967 ?]",
+        "su_rsb.NOAA_ActiveRegions[? RegionNumber=11967 ?]",
+    ]
 
 
 def test_unknown_active_region_says_so(jsoc):
-    with pytest.raises(UnknownActiveRegionError, match=r"not in su_rsb\.NOAA_ActiveRegions"):
+    with pytest.raises(UnknownActiveRegionError, match=r"not in jsoc\.noaa_active_regions"):
         jsoc_client_search(ActiveRegion(19999, 100 * u.arcsec))
 
 

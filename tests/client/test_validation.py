@@ -96,7 +96,7 @@ BAD = [
     (lambda: check(TIME, a.jsoc.Series("su_me.unknown"), BOX), "not one the client knows"),
     (lambda: resolve_cadence(rules_for("aia.lev1"), 1.0), "longer than 1 s"),
     (lambda: require_notify({}), r"a.jsoc.Notify\('you@example.org'\)"),
-    (lambda: resolve_active_region(ActiveRegion(1158, 100 * u.arcsec), []), "11158 is not in su_rsb"),
+    (lambda: resolve_active_region(ActiveRegion(1158, 100 * u.arcsec), []), "11158 is not in jsoc.noaa_active_regions"),
 ]
 
 

@@ -228,7 +228,7 @@ def test_active_region_resolves_like_the_export_page():
     region = jc.ActiveRegion(2434, 200 * u.arcsec)  # 2434 < 7000: NOAA 12434
     assert noaa_query(region) == {
         "op": "rs_list",
-        "ds": "su_rsb.NOAA_ActiveRegions[][12434]",
+        "ds": "jsoc.noaa_active_regions[? RegionNumber=12434 ?]",
         "key": "ObservationTime,LatitudeHG,LongitudeCM",
     }
     rows = [
