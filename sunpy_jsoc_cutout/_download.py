@@ -35,6 +35,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+import aiohttp
 import parfive
 
 from sunpy import log
@@ -56,7 +57,7 @@ from ._report import JobReport
 from ._session import DownloadSession, fixed_path
 from ._verify import verify_file
 from ._writer import PARTIAL_SUFFIX, partial_path, stale_partials, write_error
-from .exceptions import CorruptFileError, DiskSpaceError, PathTemplateError
+from .exceptions import CorruptFileError, DiskSpaceError, DownloadWriteError, PathTemplateError
 
 __all__ = [
     "PARTIAL_SUFFIX",
@@ -80,6 +81,25 @@ CLAIM_POLL = 0.25
 
 #: Downloads of one file, verification failures included.
 ATTEMPTS = 2
+#: HTTP statuses worth asking again for (the server's trouble, not the request's).
+_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Longest wait before one retry of a file, in seconds.
+_RETRY_CAP = 60.0
+
+
+def retryable(exception: BaseException) -> bool:
+    """
+    Whether a failed file download is worth repeating: a transport fault (a 5xx, 408 or 429 status,
+    a reset, refused, truncated or timed-out connection), not a 404 of an expired export, a full
+    disk, an unwritable folder or a cancelled download.
+    """
+    if isinstance(exception, (DiskSpaceError, DownloadWriteError, asyncio.CancelledError)):
+        return False
+    response = getattr(exception, "response", exception)  # parfive's MultiPartDownloadError wraps it
+    status = getattr(response, "status", None)
+    if isinstance(status, int):
+        return status in _RETRY_STATUS
+    return isinstance(exception, (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, EOFError))
 
 
 def make_downloader(
@@ -112,7 +132,7 @@ def make_downloader(
 
 @dataclass
 class _Work:
-    """One file on its way: where it goes, its partial name in the current attempt, attempts made."""
+    """One file on its way: where it goes, its partial name in the current attempt, attempts and retries made."""
 
     record: str
     filename: str
@@ -120,6 +140,8 @@ class _Work:
     final: Path
     partial: Path | None = None
     attempts: int = 0
+    #: Transport retries made (`retryable` failures).
+    retries: int = 0
 
 
 class FileBatches:
@@ -222,13 +244,31 @@ class FileBatches:
                     if str(work.partial) in arrived and failure is None:
                         self._arrived(work, queue)
                     elif work.url in errors and not isinstance(errors[work.url], asyncio.CancelledError):
-                        self._error(work, failure or errors[work.url])
+                        self._failed(work, failure or errors[work.url], queue)
                     # else: cancelled by a signal, neither done nor an error
         finally:
             for work in chunk:
                 _remove(work.partial)
                 if not any(queued is work for queued in queue):  # a file to download again stays claimed
                     self.ledger.release(self.requestid, work.filename)
+
+    def _failed(self, work: _Work, exception: BaseException, queue: deque[_Work]) -> None:
+        """A failed download: queued again after a backoff while `retryable` and tries remain, else an error."""
+        if not retryable(exception) or work.retries >= self.session.retries:
+            self._error(work, exception)
+            return
+        wait = min(self.session.retry_wait * 2**work.retries, _RETRY_CAP)
+        work.retries += 1
+        log.info(
+            "Download of %s failed (%s); trying again in %.0f s (%d of %d)",
+            work.filename,
+            exception,
+            wait,
+            work.retries,
+            self.session.retries,
+        )
+        time.sleep(wait)
+        queue.appendleft(work)
 
     def _arrived(self, work: _Work, queue: deque[_Work]) -> None:
         try:

@@ -272,7 +272,9 @@ def fetch(
     handled: set[int] = set()
     with (
         InterruptGuard(str(ledger.path)) as guard,
-        DownloadSession(conf_value("max_conn"), False, overwrite, guard) as session,
+        DownloadSession(
+            conf_value("max_conn"), False, overwrite, guard, conf_value("download_retries"), conf_value("retry_wait")
+        ) as session,
         JSOCExportAPI(base_url()) as api,
     ):
         runner = runner_from_config(api, ledger, notify, progress=progress, **settings)

@@ -50,6 +50,12 @@ class DownloadSession:
         parfive's overwrite rule (files are always written to partial names first).
     guard : `~._interrupt.InterruptGuard`, optional
         Signals cancel a running batch through it.
+    retries : int
+        How often a file whose download failed in transport (HTTP 5xx, 408, 429, a reset or
+        truncated connection, a timeout) is downloaded again within the fetch.
+    retry_wait : float
+        Seconds before the first retry of a file; each further retry waits twice as long (at most
+        60 s).
     """
 
     def __init__(
@@ -58,7 +64,10 @@ class DownloadSession:
         progress: bool = False,
         overwrite: bool | Literal["unique"] = False,
         guard: InterruptGuard | None = None,
+        retries: int = 3,
+        retry_wait: float = 2.0,
     ) -> None:
+        self.retries, self.retry_wait = int(retries), float(retry_wait)
         self.downloader = ClientDownloader(max_conn=max_conn, max_splits=1, progress=progress, overwrite=overwrite)
         self.guard = guard or InterruptGuard()
         self.loop: asyncio.AbstractEventLoop | None = None

@@ -81,6 +81,10 @@ class Conf(ConfigNamespace):
         "so a killed fetch never downloads a finished file again (at least 1; a large value downloads all "
         "files of a request in one run).",
     )
+    download_retries = ConfigItem(
+        3, "Times a file whose download failed in transport (5xx, reset, timeout) is tried again in one fetch."
+    )
+    retry_wait = ConfigItem(2.0, "Seconds before the first retry of a failed file download (doubled each time).")
     min_poll = ConfigItem(2.0, "Shortest interval between two status requests for one export, in seconds.")
     max_poll = ConfigItem(60.0, "Longest interval between two status requests for one export, in seconds.")
     export_timeout = ConfigItem(6 * 3600.0, "Give up waiting for one export after this many seconds.")
@@ -140,6 +144,8 @@ SETTINGS = {
     "request_overhead": Setting("float", 0, above=True, meaning="estimated fixed seconds per export request"),
     "max_conn": Setting("int", 1, meaning="download connections"),
     "download_batch": Setting("int", 1, meaning="files downloaded per parfive run"),
+    "download_retries": Setting("int", 0, meaning="retries of a file download that failed in transport"),
+    "retry_wait": Setting("float", 0, meaning="seconds before the first retry of a file download"),
     "min_poll": Setting("float", 0, above=True, meaning="shortest seconds between two status requests"),
     "max_poll": Setting("float", 0, above=True, meaning="longest seconds between two status requests"),
     "export_timeout": Setting("float", 0, above=True, meaning="seconds to wait for one export"),
@@ -169,6 +175,8 @@ FETCH_SETTINGS = (
     "url",
     "max_conn",
     "download_batch",
+    "download_retries",
+    "retry_wait",
     "min_poll",
     "max_poll",
     "export_timeout",

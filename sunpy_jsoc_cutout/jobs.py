@@ -103,6 +103,7 @@ def download(
     ledger = _ledger(ledger)
     template = path_template(path)
     max_conn = conf_value("max_conn")  # a bad setting or path fails before anything is sent
+    retries = (conf_value("download_retries"), conf_value("retry_wait"))
     target_path(template, "check.fits")
     with JSOCExportAPI(base_url()) as api:
         reply = api.exp_status(requestid)
@@ -112,7 +113,10 @@ def download(
             f"{reply.get('error') or reply.get('message') or 'no message'}); if it expired, call jobs.restage()."
         )
         raise JSOCExportError(msg)
-    with InterruptGuard(str(ledger.path)) as guard, DownloadSession(max_conn, progress, False, guard) as session:
+    with (
+        InterruptGuard(str(ledger.path)) as guard,
+        DownloadSession(max_conn, progress, False, guard, *retries) as session,
+    ):
         return download_request(
             ledger,
             requestid,

@@ -63,5 +63,6 @@ def jsoc(emulator, tmp_path):
         use_jsoc(emulator.url),
         conf.set_temp("ledger", str(tmp_path / "ledger.sqlite")),
         conf.set_temp("min_poll", 0.2),
+        conf.set_temp("retry_wait", 0.05),
     ):
         yield emulator

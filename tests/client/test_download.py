@@ -29,6 +29,7 @@ from sunpy_jsoc_cutout._download import (
 )
 from sunpy_jsoc_cutout._ledger import Ledger
 from sunpy_jsoc_cutout._report import SKIP_QUALITY, JobReport
+from sunpy_jsoc_cutout._session import DownloadSession
 from sunpy_jsoc_cutout.exceptions import DiskSpaceError, PathTemplateError, UnsafeArchiveError
 
 HMI = "hmi.M_45s[2014.01.01_00:00:00_TAI/3m]{magnetogram}"
@@ -154,7 +155,8 @@ def test_truncated_download_never_takes_the_final_name(emulator, email, tmp_path
     out.mkdir()
     (out / (last_name + ".part")).write_bytes(b"garbage from a killed run")
     emulator.faults.set("truncate", "files", times=1)
-    results = download_request(ledger, rid, index, base, into(out))
+    with DownloadSession(retries=0) as session:  # the truncation stands (retries: test_fault_matrix.py)
+        results = download_request(ledger, rid, index, base, into(out), session=session)
     (error,) = results.errors
     assert error.url.startswith("http")
     failed = error.url.rsplit("/", 1)[-1]
@@ -435,3 +437,23 @@ def test_write_errors_say_what_to_do(tmp_path):
     assert isinstance(readonly, DownloadWriteError)
     assert readonly.errno == errno.EROFS
     assert "Read-only file system" in str(readonly)
+
+
+def test_only_transport_faults_are_retried():
+    import asyncio  # noqa: PLC0415
+
+    import aiohttp  # noqa: PLC0415
+
+    from sunpy_jsoc_cutout._download import retryable  # noqa: PLC0415
+    from sunpy_jsoc_cutout.exceptions import DiskSpaceError, DownloadWriteError  # noqa: PLC0415
+
+    def status(code):
+        return aiohttp.ClientResponseError(None, (), status=code)
+
+    assert [retryable(status(c)) for c in (500, 503, 429, 408, 404, 403)] == [True, True, True, True, False, False]
+    assert retryable(aiohttp.ClientConnectionError("reset"))
+    assert retryable(aiohttp.ClientPayloadError("truncated"))
+    assert retryable(TimeoutError())
+    assert not retryable(DiskSpaceError("full"))
+    assert not retryable(DownloadWriteError("read-only"))
+    assert not retryable(asyncio.CancelledError())

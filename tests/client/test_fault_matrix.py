@@ -30,7 +30,7 @@ from sunpy.net import Fido
 from sunpy_jsoc_cutout import _deliver, _download, _writer
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._ledger import Ledger
-from sunpy_jsoc_cutout.config import ledger_path
+from sunpy_jsoc_cutout.config import conf, ledger_path
 from sunpy_jsoc_cutout.exceptions import (
     CorruptFileError,
     DiskSpaceError,
@@ -441,14 +441,31 @@ def test_transport_fault_on_jsoc_fetch(jsoc, tmp_path, reference, kind):
 
 @pytest.mark.parametrize("kind", ["http500", "reset", "truncate"])
 def test_transport_fault_on_files(jsoc, tmp_path, reference, kind):
+    # Two faulty file GETs are retried within the fetch (conf.download_retries, backoff from
+    # conf.retry_wait): one Fido.fetch completes, with no new export.
     jsoc.faults.set(kind, "files", times=2)
     out = tmp_path / "out"
     files = fetch(Fido.search(*QUERY), out)
-    assert len(files.errors) <= 2  # aiohttp absorbs a reset of a kept-alive connection once
-    assert len(files) + len(files.errors) == PLANNED
+    assert not files.errors
+    assert len(files) == PLANNED
     assert not list(out.glob("*.part"))
     check_data(out, reference)
     check_ledger(ledger_path(), out)
+    assert len(accepted_requests(jsoc)) == 2
+
+
+@pytest.mark.parametrize("kind", ["http500", "reset"])
+def test_transport_fault_that_persists_is_reported_after_the_retries(jsoc, tmp_path, reference, kind):
+    jsoc.faults.set(kind, "files")  # every file GET fails
+    out = tmp_path / "out"
+    with conf.set_temp("download_retries", 2):
+        files = fetch(Fido.search(*QUERY), out)
+    assert len(files) == 0
+    assert len(files.errors) == PLANNED
+    gets = [e for e in jsoc.request_log if e["endpoint"] == "files"]
+    assert len(gets) >= PLANNED * 3  # one try and two retries of each file (aiohttp may add its own)
+    assert not list(out.glob("*.part"))
+    jsoc.faults.clear()
     complete_rerun(jsoc, out, reference, exports=2)
 
 
