@@ -20,7 +20,9 @@ finished and recorded before the next starts. For each file:
 A signal (Ctrl-C, SIGTERM) cancels the running batch; the files it finished are still renamed and
 recorded before `~._interrupt.FetchInterrupted` is raised. ``url-tar`` exports go through
 `~._tar_download`. Failed downloads stay in the returned Results' ``errors`` with their http
-URL and their final path.
+URL and ``<final path>.unverified`` (`~._writer.unverified_path`): a retry of those errors by
+another downloader (``Fido.fetch(files)``) writes there, and the next fetch through the client
+verifies that copy and files it under the final name instead of downloading it (step 2 above).
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from ._paths import target_path
 from ._report import JobReport
 from ._session import DownloadSession, fixed_path
 from ._verify import verify_file
-from ._writer import PARTIAL_SUFFIX, partial_path, stale_partials, write_error
+from ._writer import PARTIAL_SUFFIX, partial_path, stale_partials, unverified_path, write_error
 from .exceptions import CorruptFileError, DiskSpaceError, DownloadWriteError, PathTemplateError
 
 __all__ = [
@@ -162,7 +164,7 @@ class FileBatches:
         self.out = parfive.Results()
 
     def _error(self, work: _Work, exception: BaseException) -> None:
-        self.out.add_error(partial(fixed_path, work.final), work.url, exception)
+        self.out.add_error(partial(fixed_path, unverified_path(work.final)), work.url, exception)
         if isinstance(exception, DiskSpaceError) and self.session.disk_full is None:
             self.session.disk_full = exception
             log.warning("%s No further file is downloaded in this fetch.", exception)
@@ -229,9 +231,38 @@ class FileBatches:
                 continue
             for stale in stale_partials(work.final):
                 stale.unlink(missing_ok=True)
+            if self._adopt(work):
+                self.ledger.release(self.requestid, work.filename)
+                continue
             work.partial = partial_path(work.final)
             chunk.append(work)
         return chunk
+
+    def _adopt(self, work: _Work) -> bool:
+        """
+        File the copy a retry outside the client (Fido's) left at `~._writer.unverified_path`, if
+        it passes verification (it is then not downloaded); a copy that fails is removed.
+        """
+        spare = unverified_path(work.final)
+        if not spare.is_file():
+            return False
+        try:
+            problem = self.verify(spare)
+        except OSError as err:
+            problem = f"it cannot be read back ({err})"
+        if problem is None:
+            item = QueuedFile(self.requestid, work.record, work.filename, work.url, work.final, spare)
+            try:
+                self.out.append(path=str(promote(item, self.ledger)), url=work.url)
+            except OSError as err:
+                log.info("Could not file %s (%s); downloading %s again", spare, err, work.filename)
+            else:
+                log.info("%s: the copy another downloader left at %s is verified and kept", work.filename, spare)
+                return True
+        else:
+            log.info("Removing %s, left by another downloader: %s", spare, problem)
+        _remove(spare)
+        return False
 
     def _download(self, chunk: list[_Work], queue: deque[_Work]) -> None:
         try:

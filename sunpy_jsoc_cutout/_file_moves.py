@@ -11,7 +11,7 @@ again), is used where it is or copied to its new final path (`reuse_done_file`),
 
 `queue_request_files` and `finish_downloads` do the same around any parfive downloader (for one
 plain ``download()``); failed downloads keep their http URL in ``errors``, their
-``filepath_partial`` replaced by the final path.
+``filepath_partial`` replaced by the final path's ``.unverified`` name (`~._writer.unverified_path`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sunpy import log
 from ._export_files import file_hash
 from ._ledger import Ledger
 from ._session import fixed_path as _fixed_path
-from ._writer import partial_path
+from ._writer import partial_path, unverified_path
 
 __all__ = [
     "PathFor",
@@ -200,8 +200,8 @@ def finish_downloads(
     -------
     `parfive.Results`
         The final paths of the files downloaded now and of those the ledger already held, and
-        the errors of the failed downloads (each with its http URL; a retry writes the final
-        name directly). Paths parfive returned for files not queued here pass through unchanged.
+        the errors of the failed downloads (each with its http URL; a retry by another
+        downloader writes ``<final>.unverified``). Paths parfive returned for files not queued here pass through unchanged.
     """
     requests = [queued] if isinstance(queued, QueuedRequest) else list(queued)
     by_partial = {str(item.partial): item for request in requests for item in request.queued}
@@ -215,7 +215,7 @@ def finish_downloads(
     by_url = {item.url: item for item in by_partial.values()}
     for error in results.errors:
         item = by_url.get(error.url)
-        filepath = partial(_fixed_path, item.final) if item else error.filepath_partial
+        filepath = partial(_fixed_path, unverified_path(item.final)) if item else error.filepath_partial
         out.add_error(filepath, error.url, error.exception)
         log.debug("Download of %s failed: %s", error.url, error.exception)
     return out

@@ -7,7 +7,10 @@ The tar is verified before anything is extracted (`~._verify.verify_tar`: its st
 the FITS checks of its members); a tar that fails is downloaded once
 more, then reported. An unsafe tar raises `~sunpy_jsoc_cutout.exceptions.UnsafeArchiveError`
 (nothing is extracted). A full disk or an unwritable folder while unpacking gives an error entry
-for each data file not yet in place.
+for each data file not yet in place. Every error entry of a tar's files names the tar's
+``.unverified`` path (`~._writer.unverified_path`): a retry of them by another downloader
+(``Fido.fetch(files)``) fetches the tar there, never a tar under a data file's final name, and
+the next fetch through the client verifies that tar and unpacks it instead of downloading it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ._file_moves import QueuedFile, promote, reuse_done_file
 from ._session import fixed_path
 from ._tarsafe import safe_extract
 from ._verify import verify_tar
-from ._writer import write_error
+from ._writer import unverified_path, write_error
 from .exceptions import CorruptFileError, DiskSpaceError
 
 __all__ = ["download_tar"]
@@ -68,7 +71,7 @@ def _unpack(session, ledger, requestid, tar_path, scratch, rows, finals, done, t
             failure = CorruptFileError(f"The tar file {tar_name} of JSOC request {requestid} cannot be read: {err}")
         else:
             failure = write_error(err, scratch / "member")
-        _fail_rest(session, rows, finals, done, tar_url, out, failure)
+        _fail_rest(session, rows, done, tar_url, unverified_path(tar_path), out, failure)
         return
     for record, name in rows:
         path = done[name]
@@ -76,7 +79,7 @@ def _unpack(session, ledger, requestid, tar_path, scratch, rows, finals, done, t
             try:
                 path = promote(QueuedFile(requestid, record, name, tar_url, finals[name], members[name]), ledger)
             except OSError as err:
-                _fail(session, out, finals[name], tar_url, write_error(err, finals[name]))
+                _fail(session, out, unverified_path(tar_path), tar_url, write_error(err, finals[name]))
                 continue
         elif path is None:
             log.warning("Request %s: %s is not in its tar file %s", requestid, name, tar_name)
@@ -86,16 +89,16 @@ def _unpack(session, ledger, requestid, tar_path, scratch, rows, finals, done, t
         out.append(path=str(path), url=tar_url)
 
 
-def _fail(session, out, final, url, failure) -> None:
-    out.add_error(lambda resp, url, final=final: fixed_path(final, resp, url), url, failure)
+def _fail(session, out, target, url, failure) -> None:
+    out.add_error(lambda resp, url, target=target: fixed_path(target, resp, url), url, failure)
     if isinstance(failure, DiskSpaceError) and session.disk_full is None:
         session.disk_full = failure
         log.warning("%s No further file is downloaded in this fetch.", failure)
 
 
-def _fail_rest(session, rows, finals, done, url, out, failure) -> None:
+def _fail_rest(session, rows, done, url, target, out, failure) -> None:
     for _, name in rows:
         if done[name] is None:
-            _fail(session, out, finals[name], url, failure)
+            _fail(session, out, target, url, failure)
         else:
             out.append(path=str(done[name]), url=url)

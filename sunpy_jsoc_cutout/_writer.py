@@ -14,6 +14,11 @@ exception in its error entry.
 Partial names are unique per process and download (`partial_path`): two processes downloading
 into one folder never write to, rename or delete each other's partial files. `stale_partials`
 finds those left by processes that no longer run.
+
+A failed download's error entry names `unverified_path` (``<final name>.unverified``), never the
+final name: Fido's own retry of the errors (``Fido.fetch(files)``), which writes where the entry
+points and checks nothing, can then never leave a truncated file or a raw tar under a final name.
+The next fetch through the client verifies such a file and files it (or removes it).
 """
 
 from __future__ import annotations
@@ -35,15 +40,20 @@ from .exceptions import DiskSpaceError, DownloadWriteError
 
 __all__ = [
     "PARTIAL_SUFFIX",
+    "UNVERIFIED_SUFFIX",
     "ClientDownloader",
     "open_partial",
     "partial_path",
     "stale_partials",
+    "unverified_path",
     "write_error",
 ]
 
 #: Appended to a file's final name (after the process ID and a random token) while it downloads.
 PARTIAL_SUFFIX = ".part"
+
+#: Appended to a file's final name in the error entry of its failed download (see `unverified_path`).
+UNVERIFIED_SUFFIX = ".unverified"
 
 #: OS errors that mean the disk (or the user's share of it) is full.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
@@ -57,6 +67,11 @@ _FILE_TASK: contextvars.ContextVar[asyncio.Task | None] = contextvars.ContextVar
 def partial_path(final: Path) -> Path:
     """A partial name for ``final`` no other download uses: ``<name>.<pid>-<random>.part``."""
     return final.with_name(f"{final.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{PARTIAL_SUFFIX}")
+
+
+def unverified_path(final: Path) -> Path:
+    """Where a retry outside the client (Fido's) writes ``final``: ``<name>.unverified``, beside it."""
+    return final.with_name(final.name + UNVERIFIED_SUFFIX)
 
 
 def _running(pid: int) -> bool:

@@ -166,17 +166,18 @@ def test_truncated_download_never_takes_the_final_name(emulator, email, tmp_path
     assert not list(out.glob("*.part"))
     assert failed != last_name
     assert (out / last_name).read_bytes()[:6] == b"SIMPLE"
-    # a parfive retry (what Fido.fetch(results) does) writes the final name
+    # a parfive retry (what Fido.fetch(results) does) writes <name>.unverified, never the final name
     retried = make_downloader(progress=False).retry(results)
     assert not retried.errors
-    assert (out / failed).read_bytes()[:6] == b"SIMPLE"
-    # and a re-run downloads only the file the ledger does not hold
-    (out / failed).unlink()
+    assert not (out / failed).exists()
+    assert (out / f"{failed}.unverified").read_bytes()[:6] == b"SIMPLE"
+    # and a re-run verifies that copy and files it: nothing is downloaded
     before = len(file_downloads(emulator))
     rerun = download_request(ledger, rid, index, base, into(out))
     assert len(rerun) == 4
     assert not rerun.errors
-    assert len(file_downloads(emulator)) - before == 1
+    assert len(file_downloads(emulator)) == before
+    assert not (out / f"{failed}.unverified").exists()
     assert ledger.done_file(rid, failed).sha256 == sha256(out / failed)
 
 

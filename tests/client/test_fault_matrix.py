@@ -380,6 +380,91 @@ def test_corrupt_tar_is_downloaded_again(jsoc, tmp_path, reference):
     assert not list(out.glob("*.tar"))
 
 
+# ------------------------------------------------------------------------------------ Fido's retry
+RETRY_JOB = JOB.parent / "fido_retry_job.py"
+
+
+def test_fido_retry_writes_unverified_copies_that_the_rerun_files(jsoc, tmp_path, reference):
+    """``Fido.fetch(files)`` writes ``<name>.unverified``, never a final name; the rerun verifies and files them."""
+    jsoc.faults.set("http500", "files", times=3)
+    out = tmp_path / "out"
+    with conf.set_temp("download_retries", 0):
+        files = fetch(Fido.search(*QUERY), out)
+    failed = sorted(error.url.rsplit("/", 1)[-1] for error in files.errors)
+    assert len(failed) == 3
+    retried = Fido.fetch(files, max_conn=1, progress=False)
+    assert not retried.errors
+    assert sorted(Path(p).name for p in retried if str(p).endswith(".unverified")) == [
+        f"{name}.unverified" for name in failed
+    ]
+    assert not any((out / name).exists() for name in failed)
+    check_ledger(ledger_path(), out)  # what Fido wrote is not in the ledger, nor under a final name
+    gets = len(file_gets(jsoc))
+    complete_rerun(jsoc, out, reference, exports=2)
+    assert len(file_gets(jsoc)) == gets  # the three copies were verified and filed, not downloaded again
+    assert not list(out.glob("*.unverified"))
+
+
+def test_fido_retry_of_a_tar_never_leaves_it_under_a_final_name(jsoc, tmp_path, reference):
+    """A failed ``url-tar`` download retried by Fido lands as ``<tar>.unverified``; the rerun unpacks it."""
+    jsoc.faults.set("http500", "files", times=1)
+    out = tmp_path / "out"
+    query = (*QUERY, jc.Method("url-tar"))
+    with conf.set_temp("download_retries", 0):
+        files = fetch(Fido.search(*query), out)
+    assert len(files.errors) == 1
+    unpacked = sorted(p.name for p in out.glob("*.fits"))
+    retried = Fido.fetch(files, max_conn=1, progress=False)
+    assert not retried.errors
+    (spare,) = out.glob("*.unverified")
+    assert spare.name.endswith(".tar.unverified")
+    assert not list(out.glob("*.tar"))
+    assert sorted(p.name for p in out.glob("*.fits")) == unpacked  # nothing of the raw tar under a final name
+    gets = len(file_gets(jsoc))
+    files = fetch(Fido.search(*query), out)
+    assert not files.errors
+    assert len(files) == PLANNED
+    assert len(file_gets(jsoc)) == gets  # the tar Fido fetched was verified and unpacked
+    assert data_hashes(out) == reference
+    assert not list(out.glob("*.unverified"))
+    assert not list(out.glob("*.tar"))
+    check_ledger(ledger_path(), out)
+    assert len(accepted_requests(jsoc)) == 2
+
+
+def test_fido_retry_killed_mid_file_leaves_no_truncated_final_file(jsoc, tmp_path, reference):
+    """SIGKILL during ``Fido.fetch(files)``: the truncated copy is ``.unverified``; the rerun discards it."""
+    jsoc.faults.set("http500", "files", times=2)
+    out = tmp_path / "out"
+    env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "1"}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        env.pop(name, None)
+    args = [sys.executable, str(RETRY_JOB), jsoc.url, str(ledger_path()), str(out), "url"]
+    job = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = iter(job.stdout.readline, b"")  # sunpy's log shares stdout
+        line = next((text for text in map(bytes.decode, lines) if text.startswith("RETRYING")), "")
+        assert line.strip() == "RETRYING 2", line or job.stderr.read().decode()[-2000:]
+        jsoc.download_bandwidth = 10_000  # Fido's retry now takes seconds per file
+        spares = lambda: [p for p in out.glob("*.unverified") if p.stat().st_size]  # noqa: E731
+        assert wait_for(spares, timeout=60)
+        job.kill()
+        job.wait(timeout=30)
+    finally:
+        if job.poll() is None:
+            job.kill()
+        job.communicate(timeout=30)
+        jsoc.download_bandwidth = None
+    (spare,) = spares()
+    name = spare.name.removesuffix(".unverified")
+    assert not (out / name).exists()
+    assert len(list(out.glob("*.fits"))) == PLANNED - 2
+    gets = len(file_gets(jsoc))
+    complete_rerun(jsoc, out, reference, exports=2)
+    assert len(file_gets(jsoc)) - gets == 2  # the truncated copy failed verification: both downloaded
+    assert not list(out.glob("*.unverified"))
+
+
 # ------------------------------------------------------------------------------------ two processes
 def test_two_processes_one_folder(jsoc, tmp_path, reference):
     """Two fetches of one result into one folder with one ledger: every file downloaded once, no error."""
