@@ -1,7 +1,7 @@
 """
 ``JSOCCutoutClient.fetch``: stage the planned exports politely and download them.
 
-* One pending export per user: `~._scheduler.ExportRunner` submits request *k+1* as soon as *k*
+* One pending export per user: `~._transfer.scheduler.ExportRunner` submits request *k+1* as soon as *k*
   is complete and hands *k* over, so *k* downloads while *k+1* stages.
 * Downloads use this package's own parfive downloader, one connection by default
   (``conf.max_conn``), never Fido's (Fido makes five connections for clients that are not
@@ -9,7 +9,7 @@
 * Everything is recorded in the ledger (``config.ledger_path()``): fetching the same results
   again, after a crash or a kill, adopts the requests already made and skips complete files.
 * Every file is mapped to its row by its record's full identity (series and every prime key,
-  `~._export_files.RecordMatcher`), and a completed request's records are checked against its
+  `~._jsoc.export_files.RecordMatcher`), and a completed request's records are checked against its
   plan's rows before any file is accepted (`_PlanRows.check`): a request whose records are not
   the planned ones (another program's export, another plan's request ID given by JSOC's
   duplicate rule) or that completed without any file is refused, never downloaded.
@@ -33,18 +33,18 @@ import astropy.units as u
 
 from sunpy import log
 
-from ._deliver import Delivery
-from ._download import extend_results
-from ._export_files import RecordMatcher, check_free_space, data_rows, export_warnings
-from ._interrupt import InterruptGuard, restore_after_download
-from ._jsoc_export import JSOCExportAPI, ReadyExport
-from ._ledger import Ledger
-from ._paths import target_path
-from ._report import JobReport
-from ._scheduler import ExportRunner
-from ._series_rules import rules_for
-from ._session import DownloadSession
-from ._validation import require_notify
+from ._jsoc.export import JSOCExportAPI, ReadyExport
+from ._jsoc.export_files import RecordMatcher, check_free_space, data_rows, export_warnings
+from ._plan.checks import require_notify
+from ._plan.series_rules import rules_for
+from ._transfer.deliver import Delivery
+from ._transfer.download import extend_results
+from ._transfer.interrupt import InterruptGuard, restore_after_download
+from ._transfer.ledger import Ledger
+from ._transfer.paths import target_path
+from ._transfer.report import JobReport
+from ._transfer.scheduler import ExportRunner
+from ._transfer.session import DownloadSession
 from .config import FETCH_SETTINGS, base_url, check_settings, conf_value, download_dir, ledger_path
 from .exceptions import (
     CutoutQueryError,
@@ -88,10 +88,10 @@ class _PlanRows:
 
     Parameters
     ----------
-    plan : `~sunpy_jsoc_cutout._plan.ExportPlan`
+    plan : `~sunpy_jsoc_cutout._plan.plans.ExportPlan`
     rows : `~astropy.table.Table`
         The search-result rows of the plan.
-    report : `~sunpy_jsoc_cutout._report.JobReport`
+    report : `~sunpy_jsoc_cutout._transfer.report.JobReport`
         Planned files JSOC does not list go to it.
     """
 
@@ -217,7 +217,7 @@ def fetch(
     Parameters
     ----------
     client : `~sunpy_jsoc_cutout.client.JSOCCutoutClient`
-    table : `~sunpy_jsoc_cutout._table.JSOCCutoutResponse`
+    table : `~sunpy_jsoc_cutout.response.JSOCCutoutResponse`
         Search results (a slice of them fetches only the requests its rows belong to).
     path : str, optional
         Path template; ``{file}`` and any column of the table (``{wavelength}``, ``{T_REC:%Y%m%d}``).
@@ -230,7 +230,7 @@ def fetch(
         Keep the tar files of ``url-tar`` exports after extracting them.
     cancel_foreign : bool
         Cancel a pending export of the same address made by another program instead of waiting.
-    ledger : `~sunpy_jsoc_cutout._ledger.Ledger` or path, optional
+    ledger : `~sunpy_jsoc_cutout._transfer.ledger.Ledger` or path, optional
         Default: ``config.ledger_path()``.
     clock, sleep : callable
         Injectable for tests.

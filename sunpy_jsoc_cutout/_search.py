@@ -25,17 +25,18 @@ from astropy.time import Time
 
 from sunpy import log
 
-from . import _frames, _names
-from ._attrs_box import NOAA_SERIES, NOAA_SERIES_INTERNAL
-from ._coords import ImPatchLocation, parse_drms_time, parse_drms_times
-from ._jsoc_info import JSOCInfo, SeriesNotFoundError, int_keyword, is_absent
-from ._limit import limit_records
-from ._noaa import check_region_epoch, noaa_query, resolve_active_region
-from ._plan import ExportPlan, distinct_plans, plan_block, reference_time
-from ._process import im_patch_time
-from ._recordset import drms_time, resolve_cadence
-from ._series_rules import SeriesRules
-from ._split import JobCosts, split_job
+from ._jsoc.info import JSOCInfo, SeriesNotFoundError, int_keyword, is_absent
+from ._plan import frames as _frames
+from ._plan import names as _names
+from ._plan.coords import ImPatchLocation, parse_drms_time, parse_drms_times
+from ._plan.limit import limit_records
+from ._plan.noaa import check_region_epoch, noaa_query, resolve_active_region
+from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
+from ._plan.process import im_patch_time
+from ._plan.recordset import drms_time, resolve_cadence
+from ._plan.series_rules import SeriesRules
+from ._plan.split import JobCosts, split_job
+from ._query.box import NOAA_SERIES, NOAA_SERIES_INTERNAL
 from .attrs import ActiveRegion, Tracking
 from .config import conf_value
 from .exceptions import CutoutQueryError

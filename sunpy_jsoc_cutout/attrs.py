@@ -20,9 +20,9 @@ Examples
 ... )
 """
 
-from ._attrs_box import ActiveRegion, Box
-from ._attrs_export import ExportProtocol, FilenameFormat, Method, RecordLimit, Requestor
-from ._attrs_options import (
+from ._query.box import ActiveRegion, Box
+from ._query.export import ExportProtocol, FilenameFormat, Method, RecordLimit, Requestor
+from ._query.options import (
     CoalignedSeries,
     Crop,
     FullHeaders,

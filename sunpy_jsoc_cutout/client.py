@@ -13,14 +13,14 @@ from sunpy.net.base_client import BaseClient
 from sunpy.net.jsoc.attrs import KeywordComparison
 
 from . import attrs as jc
-from ._jsoc_info import JSOCInfo
-from ._names import refuse_collisions
+from ._jsoc.info import JSOCInfo
+from ._plan.checks import check_block, check_files
+from ._plan.names import refuse_collisions
+from ._query.walker import walker
 from ._search import search_block, split_for_jsoc
-from ._table import JSOCCutoutResponse, build_table
-from ._validation import check_block, check_files
-from ._walker import walker
 from .config import SEARCH_SETTINGS, base_url, check_settings
 from .exceptions import JSOCCutoutError
+from .response import JSOCCutoutResponse, build_table
 
 __all__ = ["JSOCCutoutClient"]
 
@@ -120,7 +120,7 @@ class JSOCCutoutClient(BaseClient):
 
         Returns
         -------
-        `~sunpy_jsoc_cutout._table.JSOCCutoutResponse`
+        `~sunpy_jsoc_cutout.response.JSOCCutoutResponse`
         """
         try:
             return self._search(*query)

@@ -146,8 +146,8 @@ def _refused(*query) -> bool:
     """Whether the client's checks already refuse ``query`` (or an attr built by a callable)."""
     from sunpy.net.attr import and_  # noqa: PLC0415
 
-    from sunpy_jsoc_cutout._validation import check_block  # noqa: PLC0415
-    from sunpy_jsoc_cutout._walker import walker  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.checks import check_block  # noqa: PLC0415
+    from sunpy_jsoc_cutout._query.walker import walker  # noqa: PLC0415
 
     try:
         if len(query) == 1 and callable(query[0]):

@@ -38,7 +38,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.coords import parse_drms_time
 
 #: Registering AIA is refused by nothing but warned about (aia_respike): expected here.
 pytestmark = pytest.mark.filterwarnings(r"ignore:Register\(True\) interpolates the AIA images")
@@ -243,7 +243,7 @@ _KW = {
 def test_sent_arcsec_box_has_the_pixels_of_im_patchs_degree_box(instrument, lat, width, height):
     # The emulator's faithful port of im_patch.c's BOXDEGREE block sizes the degree box; the arcsec
     # box the client sends instead must give the same pixels through im_patch's arcsec rule.
-    from sunpy_jsoc_cutout._boxgeometry import degree_box_arcsec  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec  # noqa: PLC0415
     from sunpy_jsoc_cutout.testing.patch_geometry import box_shape, rsun_pixels  # noqa: PLC0415
 
     kw = _KW[instrument]
@@ -282,7 +282,7 @@ def test_degree_box_centred_off_the_disk_is_refused(jsoc):
 
 def test_pixel_centre_latitude_is_im_patchs():
     # a degree box at a pixel centre takes the latitude img2sphere gives that pixel
-    from sunpy_jsoc_cutout._boxgeometry import img2sphere_latitude  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.boxgeometry import img2sphere_latitude  # noqa: PLC0415
 
     kw = {**_KW["aia"], "CRPIX1": 2048.5, "CRPIX2": 2048.5, "CROTA2": 0.0}
     assert img2sphere_latitude(2048.5, 2048.5, kw) == pytest.approx(kw["CRLT_OBS"], abs=1e-9)

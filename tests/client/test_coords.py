@@ -10,8 +10,8 @@ from astropy.time import Time
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective, get_earth, sun
 
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._boxgeometry import degree_box_arcsec
-from sunpy_jsoc_cutout._coords import (
+from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec
+from sunpy_jsoc_cutout._plan.coords import (
     CRLN_CORRECTION_DEG,
     carrington_rotation_for,
     im_patch_crln,

@@ -18,12 +18,12 @@ import sunpy.net.attrs as a
 from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
-from sunpy_jsoc_cutout import _deliver
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._coords import parse_drms_time, parse_drms_times
-from sunpy_jsoc_cutout._export_files import RecordMatcher, export_warnings
-from sunpy_jsoc_cutout._jsoc_export import ledger_params
-from sunpy_jsoc_cutout._ledger import Ledger, request_key
+from sunpy_jsoc_cutout._jsoc.export import ledger_params
+from sunpy_jsoc_cutout._jsoc.export_files import RecordMatcher, export_warnings
+from sunpy_jsoc_cutout._plan.coords import parse_drms_time, parse_drms_times
+from sunpy_jsoc_cutout._transfer import deliver as _deliver
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
 from sunpy_jsoc_cutout.config import conf, ledger_path
 from sunpy_jsoc_cutout.exceptions import ConfigurationError, ExportMismatchError, PendingExportError
 

@@ -9,7 +9,7 @@ of any of the table's columns: every planned file arrives once, and for every de
 * its name is the one the search predicted for one row (``Filename``),
 * its FITS header is that row's: the series (``SOURCE``, the input record im_patch names),
   ``WAVELNTH`` and ``T_REC``,
-* its path is the template filled from that row (`~sunpy_jsoc_cutout._paths.target_path`).
+* its path is the template filled from that row (`~sunpy_jsoc_cutout._transfer.paths.target_path`).
 
 The row of a file is found here by its predicted name, independently of the client's own
 record matching. Examples are drawn deterministically (``derandomize``) and few, with short time
@@ -30,8 +30,8 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._coords import parse_drms_time
-from sunpy_jsoc_cutout._paths import target_path
+from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._transfer.paths import target_path
 from sunpy_jsoc_cutout.config import conf
 
 #: Query shapes: series attrs, the length of the time range, whether AIA wavelengths apply.

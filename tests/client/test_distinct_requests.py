@@ -103,7 +103,7 @@ def test_split_pieces_of_one_wavelength_are_not_merged(jsoc, email, tmp_path):
 
 
 def test_distinct_plans_levers():
-    from sunpy_jsoc_cutout._plan import ExportPlan, distinct_plans  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans  # noqa: PLC0415
 
     process = "n=0|im_patch,t=0,cadence=60s"
     fmt = "aia.lev1.{T_REC:A}.{WAVELNTH}.fits"

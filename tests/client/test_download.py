@@ -18,7 +18,7 @@ import pytest
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._download import (
+from sunpy_jsoc_cutout._transfer.download import (
     check_free_space,
     download_request,
     file_urls,
@@ -27,9 +27,9 @@ from sunpy_jsoc_cutout._download import (
     queue_request_files,
     target_path,
 )
-from sunpy_jsoc_cutout._ledger import Ledger
-from sunpy_jsoc_cutout._report import SKIP_QUALITY, JobReport
-from sunpy_jsoc_cutout._session import DownloadSession
+from sunpy_jsoc_cutout._transfer.ledger import Ledger
+from sunpy_jsoc_cutout._transfer.report import SKIP_QUALITY, JobReport
+from sunpy_jsoc_cutout._transfer.session import DownloadSession
 from sunpy_jsoc_cutout.exceptions import DiskSpaceError, PathTemplateError, UnsafeArchiveError
 
 HMI = "hmi.M_45s[2014.01.01_00:00:00_TAI/3m]{magnetogram}"
@@ -203,8 +203,8 @@ def test_queue_and_finish_with_row_templates(emulator, email, tmp_path):
 
 _KILLED = """
 import json, sys
-from sunpy_jsoc_cutout._download import download_request, target_path
-from sunpy_jsoc_cutout._ledger import Ledger
+from sunpy_jsoc_cutout._transfer.download import download_request, target_path
+from sunpy_jsoc_cutout._transfer.ledger import Ledger
 ledger_path, index_path, base, out = sys.argv[1:]
 index = json.load(open(index_path))
 download_request(Ledger(ledger_path), index["requestid"], index, base,
@@ -355,7 +355,7 @@ def _fits_bytes(tmp_path, name="v.fits", checksum=True, compressed=False):
 
 @pytest.mark.parametrize("compressed", [False, True])
 def test_fits_checksums_are_verified_as_astropy_writes_them(tmp_path, compressed):
-    from sunpy_jsoc_cutout._verify import verify_fits  # noqa: PLC0415
+    from sunpy_jsoc_cutout._transfer.verify import verify_fits  # noqa: PLC0415
     from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
 
     good = _fits_bytes(tmp_path, compressed=compressed)
@@ -379,7 +379,7 @@ def test_fits_checksums_are_verified_as_astropy_writes_them(tmp_path, compressed
 def test_tar_structure_and_members_are_verified(tmp_path):
     import tarfile  # noqa: PLC0415
 
-    from sunpy_jsoc_cutout._verify import verify_tar  # noqa: PLC0415
+    from sunpy_jsoc_cutout._transfer.verify import verify_tar  # noqa: PLC0415
     from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
 
     members = [_fits_bytes(tmp_path, f"{i}.fits") for i in range(3)]
@@ -401,7 +401,7 @@ def test_tar_structure_and_members_are_verified(tmp_path):
 
 
 def test_partial_names_are_unique_and_stale_ones_found(tmp_path):
-    from sunpy_jsoc_cutout._writer import open_partial, partial_path, stale_partials  # noqa: PLC0415
+    from sunpy_jsoc_cutout._transfer.writer import open_partial, partial_path, stale_partials  # noqa: PLC0415
 
     final = tmp_path / "a[1].fits"
     first, second = partial_path(final), partial_path(final)
@@ -424,7 +424,7 @@ def test_partial_names_are_unique_and_stale_ones_found(tmp_path):
 def test_write_errors_say_what_to_do(tmp_path):
     import errno  # noqa: PLC0415
 
-    from sunpy_jsoc_cutout._writer import write_error  # noqa: PLC0415
+    from sunpy_jsoc_cutout._transfer.writer import write_error  # noqa: PLC0415
     from sunpy_jsoc_cutout.exceptions import DownloadWriteError  # noqa: PLC0415
 
     with pytest.raises(OSError) as full, open("/dev/full", "wb", buffering=0) as device:  # noqa: PT011
@@ -445,7 +445,7 @@ def test_only_transport_faults_are_retried():
 
     import aiohttp  # noqa: PLC0415
 
-    from sunpy_jsoc_cutout._download import retryable  # noqa: PLC0415
+    from sunpy_jsoc_cutout._transfer.download import retryable  # noqa: PLC0415
     from sunpy_jsoc_cutout.exceptions import DiskSpaceError, DownloadWriteError  # noqa: PLC0415
 
     def status(code):

@@ -27,9 +27,11 @@ import pytest
 
 from sunpy.net import Fido
 
-from sunpy_jsoc_cutout import _deliver, _download, _writer
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._ledger import Ledger
+from sunpy_jsoc_cutout._transfer import deliver as _deliver
+from sunpy_jsoc_cutout._transfer import download as _download
+from sunpy_jsoc_cutout._transfer import writer as _writer
+from sunpy_jsoc_cutout._transfer.ledger import Ledger
 from sunpy_jsoc_cutout.config import conf, ledger_path
 from sunpy_jsoc_cutout.exceptions import (
     CorruptFileError,

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sunpy_jsoc_cutout._frames import box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
+from sunpy_jsoc_cutout._plan.frames import box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
 
 
 def nearest_good_per_slot(times, quality, cadence):

@@ -10,8 +10,8 @@ from sunpy.net import Fido
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout import jobs
-from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, ReadyExport
-from sunpy_jsoc_cutout._ledger import Ledger, request_key
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, ReadyExport
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
 from sunpy_jsoc_cutout.config import ledger_path
 
 QUERY = (

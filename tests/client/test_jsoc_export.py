@@ -5,9 +5,9 @@ import socket
 import drms
 import pytest
 
-from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, export_params, ledger_params, pending_request_id
-from sunpy_jsoc_cutout._ledger import request_key
-from sunpy_jsoc_cutout._plan import ExportPlan
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, export_params, ledger_params, pending_request_id
+from sunpy_jsoc_cutout._plan.plans import ExportPlan
+from sunpy_jsoc_cutout._transfer.ledger import request_key
 from sunpy_jsoc_cutout.exceptions import JSOCExportError, JSOCHTTPError
 
 IM_PATCH = (
@@ -102,7 +102,7 @@ def test_http_errors_raise_specific_exceptions(api, emulator, email):
 
 
 def test_ledger_params_give_a_stable_key_and_rebuild_the_plan(email):
-    from sunpy_jsoc_cutout._jsoc_export import plan_from_params  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export import plan_from_params  # noqa: PLC0415
 
     plan = aia_plan()
     params = ledger_params(plan, email)

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from sunpy_jsoc_cutout._ledger import FileEntry, Ledger, RequestEntry, request_key
+from sunpy_jsoc_cutout._transfer.ledger import FileEntry, Ledger, RequestEntry, request_key
 
 PARAMS = {
     "series": "aia.lev1_euv_12s",
@@ -112,7 +112,7 @@ def test_reopen_keeps_everything(tmp_path):
 _WORKER = textwrap.dedent(
     """
     import sys
-    from sunpy_jsoc_cutout._ledger import Ledger
+    from sunpy_jsoc_cutout._transfer.ledger import Ledger
     ledger = Ledger(sys.argv[1])
     name = sys.argv[2]
     for i in range(int(sys.argv[3])):
@@ -190,7 +190,7 @@ def test_an_earlier_world_readable_ledger_is_made_private_and_forgets_addresses(
 _CLAIMER = textwrap.dedent(
     """
     import sys, time
-    from sunpy_jsoc_cutout._ledger import Ledger
+    from sunpy_jsoc_cutout._transfer.ledger import Ledger
     ledger = Ledger(sys.argv[1])
     print(ledger.claim("JSOC_1", "a.fits") is None, flush=True)
     time.sleep(float(sys.argv[2]))

@@ -20,9 +20,9 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._coords import parse_drms_time
-from sunpy_jsoc_cutout._names import format_fields, render_name, sprint_time
-from sunpy_jsoc_cutout._plan import ExportPlan, distinct_plans
+from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.names import format_fields, render_name, sprint_time
+from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 

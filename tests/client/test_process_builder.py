@@ -4,8 +4,8 @@ import pytest
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._coords import ImPatchLocation
-from sunpy_jsoc_cutout._process import (
+from sunpy_jsoc_cutout._plan.coords import ImPatchLocation
+from sunpy_jsoc_cutout._plan.process import (
     aia_scale_step,
     build_process,
     im_patch_args,
@@ -13,7 +13,7 @@ from sunpy_jsoc_cutout._process import (
     rebin_args,
     size_ratio,
 )
-from sunpy_jsoc_cutout._series_rules import rules_for
+from sunpy_jsoc_cutout._plan.series_rules import rules_for
 
 LOC = ImPatchLocation("arcsec", -517.2, -246.0, "arcsec", 345.6, 345.6)
 

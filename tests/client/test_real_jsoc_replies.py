@@ -15,9 +15,9 @@ from replay import ReplayJSOC
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._jsoc_info import JSOCInfo, int_keyword, is_absent
+from sunpy_jsoc_cutout._jsoc.info import JSOCInfo, int_keyword, is_absent
+from sunpy_jsoc_cutout._plan.series_rules import rules_for
 from sunpy_jsoc_cutout._search import REFERENCE_KEYS, ROW_KEYS, _reference_keywords, calver_of, times_or
-from sunpy_jsoc_cutout._series_rules import rules_for
 
 # ``series_struct`` of aia.lev1_euv_12s (cassette test_search_metadata.yaml): prime keys, the
 # T_REC slot facts and the keywords the client can use, in the recorded order. The recording
@@ -241,7 +241,7 @@ MANAGE_CANCELED = {"status": "3", "msg": MANAGE_PENDING["msg"] + " was canceled"
 
 
 def test_exp_status_strings_and_numbers_read_alike():
-    from sunpy_jsoc_cutout._jsoc_export import reply_number, reply_status  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export import reply_number, reply_status  # noqa: PLC0415
 
     done = json.loads(EXP_STATUS_DONE)
     assert (reply_status(EXP_REQUEST), reply_status(done), reply_status(json.loads(QUICK_AS_IS))) == (2, 0, 0)
@@ -250,7 +250,7 @@ def test_exp_status_strings_and_numbers_read_alike():
 
 
 def test_completed_export_files_and_records(replay):
-    from sunpy_jsoc_cutout._export_files import RecordMatcher, export_warnings, file_urls  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export_files import RecordMatcher, export_warnings, file_urls  # noqa: PLC0415
 
     done = json.loads(EXP_STATUS_DONE)
     [(record, name, url)] = file_urls(done, "http://jsoc.stanford.edu/")
@@ -269,14 +269,14 @@ def test_completed_export_files_and_records(replay):
 
 
 def test_empty_export_is_a_warning_not_files():
-    from sunpy_jsoc_cutout._export_files import export_warnings, file_urls  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export_files import export_warnings, file_urls  # noqa: PLC0415
 
     assert file_urls(EMPTY_EXPORT, "http://jsoc.stanford.edu/") == []
     assert export_warnings(EMPTY_EXPORT) == ["No FITS files were exported. The requested FITS files no longer exist."]
 
 
 def test_manage_request_replies(replay):
-    from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI  # noqa: PLC0415
 
     replay.answer("manage-request.sh", MANAGE_PENDING, operation="check")
     replay.answer("manage-request.sh", MANAGE_CANCELED, operation="cancel")
@@ -291,7 +291,7 @@ def test_manage_request_replies(replay):
 
 
 def test_manage_request_with_nothing_pending(replay):
-    from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI  # noqa: PLC0415
+    from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI  # noqa: PLC0415
 
     replay.answer("manage-request.sh", MANAGE_NONE, operation="check")
     with JSOCExportAPI(replay.url) as api:

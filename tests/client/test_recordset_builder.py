@@ -6,8 +6,8 @@ from astropy.time import Time
 
 from sunpy.util.exceptions import SunpyUserWarning
 
-from sunpy_jsoc_cutout._recordset import build_recordset, drms_time, plan_recordsets, resolve_cadence
-from sunpy_jsoc_cutout._series_rules import rules_for
+from sunpy_jsoc_cutout._plan.recordset import build_recordset, drms_time, plan_recordsets, resolve_cadence
+from sunpy_jsoc_cutout._plan.series_rules import rules_for
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
 T0, T1 = Time("2014-02-05T08:00:00", scale="tai"), Time("2014-02-05T16:00:00", scale="tai")

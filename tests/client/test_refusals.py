@@ -118,8 +118,8 @@ def test_explicit_reference_time_far_from_the_range_warns_with_the_drift(jsoc):
 def test_centre_obstime_far_from_the_range_warns_before_anything_is_sent(jsoc):
     from sunpy.net.attr import and_  # noqa: PLC0415
 
-    from sunpy_jsoc_cutout._validation import check_block  # noqa: PLC0415
-    from sunpy_jsoc_cutout._walker import walker  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.checks import check_block  # noqa: PLC0415
+    from sunpy_jsoc_cutout._query.walker import walker  # noqa: PLC0415
 
     centre = SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=Helioprojective, observer="earth", obstime="2011-01-01")
     query = (TIME, EUV, W171, jc.Box(centre, 100 * u.arcsec))

@@ -15,11 +15,11 @@ import pytest
 import requests
 
 from sunpy_jsoc_cutout import jobs
-from sunpy_jsoc_cutout._jsoc_export import JSOCExportAPI, ledger_params, plan_from_params
-from sunpy_jsoc_cutout._ledger import Ledger, request_key
-from sunpy_jsoc_cutout._plan import ExportPlan
-from sunpy_jsoc_cutout._progress import StagingProgress
-from sunpy_jsoc_cutout._scheduler import ExportRunner, FailedExport, ReadyExport
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, ledger_params, plan_from_params
+from sunpy_jsoc_cutout._plan.plans import ExportPlan
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
+from sunpy_jsoc_cutout._transfer.progress import StagingProgress
+from sunpy_jsoc_cutout._transfer.scheduler import ExportRunner, FailedExport, ReadyExport
 from sunpy_jsoc_cutout.config import use_jsoc
 from sunpy_jsoc_cutout.exceptions import ExportMismatchError, ExportTimeoutError, JSOCExportError, JSOCHTTPError
 from sunpy_jsoc_cutout.testing import JSOCEmulator

@@ -14,8 +14,8 @@ from sunpy.util.exceptions import SunpyUserWarning
 
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._attrs_box import ActiveRegion
-from sunpy_jsoc_cutout._frames import estimate_bytes
+from sunpy_jsoc_cutout._plan.frames import estimate_bytes
+from sunpy_jsoc_cutout._query.box import ActiveRegion
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, UnknownActiveRegionError
 

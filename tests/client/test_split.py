@@ -10,7 +10,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._split import MAX_REQUESTS, MIN_RECORDS, JobCosts, piece_sizes, pipeline_requests
+from sunpy_jsoc_cutout._plan.split import MAX_REQUESTS, MIN_RECORDS, JobCosts, piece_sizes, pipeline_requests
 from sunpy_jsoc_cutout.config import conf
 
 BOX = jc.Box.carrington(100 * u.deg, 10 * u.deg, 50 * u.pix, 50 * u.pix)

@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from sunpy_jsoc_cutout._tarsafe import safe_extract
+from sunpy_jsoc_cutout._transfer.tarsafe import safe_extract
 from sunpy_jsoc_cutout.exceptions import JSOCCutoutError, UnsafeArchiveError
 
 

@@ -10,12 +10,12 @@ from sunpy.coordinates import HeliographicCarrington
 from sunpy.util.exceptions import SunpyUserWarning
 
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._attrs_box import ActiveRegion
-from sunpy_jsoc_cutout._noaa import resolve_active_region
-from sunpy_jsoc_cutout._recordset import resolve_cadence
-from sunpy_jsoc_cutout._series_rules import rules_for
-from sunpy_jsoc_cutout._validation import check_block, require_notify
-from sunpy_jsoc_cutout._walker import walker
+from sunpy_jsoc_cutout._plan.checks import check_block, require_notify
+from sunpy_jsoc_cutout._plan.noaa import resolve_active_region
+from sunpy_jsoc_cutout._plan.recordset import resolve_cadence
+from sunpy_jsoc_cutout._plan.series_rules import rules_for
+from sunpy_jsoc_cutout._query.box import ActiveRegion
+from sunpy_jsoc_cutout._query.walker import walker
 from sunpy_jsoc_cutout.exceptions import (
     CutoutQueryError,
     JSOCCutoutError,

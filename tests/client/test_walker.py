@@ -15,12 +15,12 @@ import sunpy.net.attrs as a
 from sunpy.util.exceptions import SunpyUserWarning
 
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._boxgeometry import degree_box_arcsec
-from sunpy_jsoc_cutout._noaa import noaa_query, resolve_active_region
-from sunpy_jsoc_cutout._plan import plan_exports
-from sunpy_jsoc_cutout._process import number
-from sunpy_jsoc_cutout._validation import check_block
-from sunpy_jsoc_cutout._walker import walker
+from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec
+from sunpy_jsoc_cutout._plan.checks import check_block
+from sunpy_jsoc_cutout._plan.noaa import noaa_query, resolve_active_region
+from sunpy_jsoc_cutout._plan.plans import plan_exports
+from sunpy_jsoc_cutout._plan.process import number
+from sunpy_jsoc_cutout._query.walker import walker
 
 # A 2015-10-17 SDO record (position values of the right size; only on-disk checks use them).
 KW = {

@@ -1,0 +1,397 @@
+"""
+The names JSOC will give the exported files, predicted from the rows' keywords (pure).
+
+JSOC names every file of an export from the request's ``filenamefmt`` with
+``exputl_mk_expfilename`` (``lm-jps/drms:base/export/libs/util/exputil.c``; line numbers below
+are at commit ``3727293``, the rules comment is L5-38). Two records that get one name are written
+to the same path in the export directory, the later one wins, and both rows of ``index.json``
+name that one file: the search would promise 16 files and 1 would arrive. The client can predict
+every name, so a search whose planned files would share a name is refused before anything is
+sent (`refuse_collisions`).
+
+The rules, as ``exputil.c`` applies them:
+
+* text outside ``{...}`` is copied (L297-308); a ``{`` without its ``}`` stops the name (L75-80);
+* in ``{name:layout}`` the name ends at the first ``:`` and the layout starts after the last one
+  (L82-92); ``{}`` adds nothing (L93);
+* ``{#}``: the number of names made so far by this run of the export program, ``%05d`` by default
+  (L99-103); one run makes the files of one request, in record order, so it restarts at 0 in
+  every request;
+* ``{seriesname}``: the exported record's series (L104-105); a processed export writes the
+  ``<series>_mod`` records;
+* ``{recnum}``: the exported record's number, ``%lld`` by default (L106-111); for a processed
+  export the ``_mod`` record's, which is not known before the export but is distinct for every
+  record, as the input's number used here is;
+* ``{segment}``: the exported segment's file name, else the segment's name (L112-128); im_patch's
+  ``_mod`` segment is ``<segment>.fits`` (``image.fits``, docs/dev_guide/jsoc_fidelity.rst g);
+* any other name is a keyword (L129-258); unknown, it fails the export (L136-140, L253-257).
+  Without a layout it is printed with its JSD format, as ``jsoc_info`` prints it (L243-252).
+  A time keyword's layout is ``[A|D][precision][,zone]`` (L141-207): ``sprint_time`` with that
+  precision (negative drops clock fields from the right) in the JSD zone or the one given; ``A``
+  then drops every ``.`` and ``:``, ``D`` drops ``:`` and writes ``@`` for ``.`` and at the 11th
+  character, after a leading ``@``. Other keywords take a printf layout and lose their whitespace
+  (L208-241);
+* a name of 128 characters or more is an error (L279-291).
+
+Keyword types are read from the values ``jsoc_info`` lists (a JSOC time, an integer, a number or
+text), so no extra metadata request is made.
+"""
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from astropy.time import Time
+
+from sunpy_jsoc_cutout._jsoc.info import SeriesInfo, is_absent
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+from .coords import parse_drms_time
+from .plans import default_filename_format
+from .series_rules import SeriesRules
+
+__all__ = [
+    "FILENAME_COLUMN",
+    "file_names",
+    "format_fields",
+    "format_keywords",
+    "listed_keys",
+    "name_rows",
+    "raw_keywords",
+    "refuse_collisions",
+    "render_name",
+    "row_format",
+    "sprint_time",
+]
+
+#: The row column holding each file's predicted name (empty for a row JSOC skips).
+FILENAME_COLUMN = "Filename"
+#: Names that are not keywords (``exputil.c`` L99-128).
+SPECIAL = ("#", "seriesname", "recnum", "segment")
+#: JSOC's working buffer for one name (``exputil.c`` L54, L279).
+MAX_NAME = 128
+#: Raw keyword strings are kept in the rows under this prefix; the segment's name under `_SEGMENT`.
+_RAW = "kw:"
+_SEGMENT = "kw:{segment}"
+_TIME = re.compile(r"^\d{4}[.\-]\d\d[.\-]\d\d[_T]\d\d:\d\d(:\d\d(\.\d*)?)?(_?[A-Za-z]+)?$")
+_PRINTF_LENGTH = re.compile(r"%([-+ #0]*\d*(?:\.\d+)?)(?:hh|h|ll|l|L|q|j|z|t)?([diouxXeEfFgGcs%])")
+#: Zones ``sprint_time`` prints in UTC (``tai_adjustment``); TAI is the other one handled.
+_UTC_ZONES = ("UTC", "UT", "Z", "ISO")
+#: How many planned collisions a refusal names.
+_SHOW = 3
+
+
+class UnpredictableName(ValueError):
+    """A name the client cannot predict (a zone or layout it does not model)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One ``{name[:layout]}`` of a format; ``layout`` is None without a ``:``."""
+
+    name: str
+    layout: str | None
+
+
+def format_fields(fmt: str) -> list[str | Field]:
+    """
+    A ``filenamefmt`` as literal characters and `Field` s, as ``exputil.c`` reads it.
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.names import format_fields
+    >>> format_fields("{T_REC:A}.x{a:b:c}")
+    [Field(name='T_REC', layout='A'), '.', 'x', Field(name='a', layout='c')]
+    """
+    out: list[str | Field] = []
+    pos = 0
+    while pos < len(fmt):
+        if fmt[pos] != "{":
+            out.append(fmt[pos])
+            pos += 1
+            continue
+        end = fmt.find("}", pos)
+        if end < 0:  # exputil.c L75-80: the name stops here (and the export fails)
+            break
+        name, colon, _ = fmt[pos + 1 : end].partition(":")
+        out.append(Field(name, fmt[pos + 1 : end].rpartition(":")[2] if colon else None))
+        pos = end + 1
+    return out
+
+
+def format_keywords(fmt: str) -> tuple[str, ...]:
+    """The keyword names a format uses, upper case, in order (``{#}``, ``{recnum}``... are not keywords)."""
+    names = [f.name.upper() for f in format_fields(fmt) if isinstance(f, Field) and f.name and f.name not in SPECIAL]
+    return tuple(dict.fromkeys(names))
+
+
+def row_format(block: dict, rules: SeriesRules) -> str:
+    """The ``filenamefmt`` the user asked for (``a.jsoc_cutout.FilenameFormat``), else the series' default."""
+    return block.get("filename_format") or default_filename_format(rules)
+
+
+def listed_keys(series: SeriesInfo, keys: tuple[str, ...], block: dict, rules: SeriesRules) -> tuple[str, ...]:
+    """
+    The keywords to list for the rows: ``keys`` the series has, plus those the file names need.
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.CutoutQueryError
+        If the format names a keyword the series does not have (JSOC would fail the export).
+    """
+    fmt = row_format(block, rules)
+    unknown = [k for k in format_keywords(fmt) if not series.has(k)]
+    if unknown:
+        msg = (
+            f"The filename format {fmt!r} uses {', '.join('{' + k + '}' for k in unknown)}, which {rules.name} does "
+            "not have; JSOC would fail the export. Use its keywords, {seriesname}, {recnum}, {segment} or {#}."
+        )
+        raise CutoutQueryError(msg)
+    have = {k.upper() for k in keys}
+    needed = tuple(k for k in format_keywords(fmt) if k not in have and series.has(k))
+    return series.present(keys) + needed
+
+
+def raw_keywords(cols: dict, block: dict, rules: SeriesRules, segment: str | None) -> dict[str, np.ndarray]:
+    """
+    The listed strings of the keywords the file names need, kept in the rows as ``kw:<NAME>``, and
+    the exported segment's name (``kw:{segment}``).
+    """
+    upper = {name.upper(): name for name in cols}
+    wanted = [upper[k] for k in format_keywords(row_format(block, rules)) if k in upper]
+    out = {_RAW + name.upper(): np.asarray(cols[name], dtype=object) for name in wanted}
+    n = len(cols.get("*recnum*", ()))
+    return {**out, _SEGMENT: np.full(n, segment or "", dtype=object)}
+
+
+def sprint_time(time: Time, zone: str, precision: int = 0) -> str:
+    """
+    A time as DRMS's ``sprint_time`` prints it (``lm-jps/drms:base/libs/timeio/timeio.c`` L927-1112).
+
+    ``ISO`` gives ``2014-02-05T08:00:01Z``; another zone the calendar form with the zone, after an
+    ``_`` unless it is one letter (``2014.02.05_08:00:36_TAI``, ``2014.02.05_08:00:01Z``). A
+    positive precision is the number of decimals of the seconds (rounded); a negative one drops
+    fields from the right without rounding (-1 the seconds, -3 the clock, -5 all but the year).
+
+    Examples
+    --------
+    >>> from astropy.time import Time
+    >>> from sunpy_jsoc_cutout._plan.names import sprint_time
+    >>> t = Time("2014-02-05T08:00:01.234", scale="utc")
+    >>> sprint_time(t, "TAI"), sprint_time(t, "ISO", 2), sprint_time(t, "UTC", -1)
+    ('2014.02.05_08:00:36_TAI', '2014-02-05T08:00:01.23Z', '2014.02.05_08:00_UTC')
+    """
+    zone = zone.strip().upper()[:5]
+    if zone == "TAI":
+        t = time.tai
+    elif zone in _UTC_ZONES:
+        t = time.utc
+    else:
+        raise UnpredictableName(f"time zone {zone!r}")
+    iso = zone == "ISO"
+    suffix = "Z" if iso else zone if len(zone) == 1 else f"_{zone}"
+    if precision >= 0:
+        text = Time(t, precision=min(precision, 9)).iso  # rounded, carried into the minute (L1013-1020)
+        date, clock = text.split(" ")
+        return f"{date}T{clock}Z" if iso else f"{date.replace('-', '.')}_{clock}{suffix}"
+    year, month, day, hour, minute = (int(t.ymdhms[k]) for k in ("year", "month", "day", "hour", "minute"))
+    fields = [f"{year:04d}", f"{month:02d}", f"{day:02d}", f"{hour:02d}", f"{minute:02d}"][: max(1, 6 + precision)]
+    sep = "-" if iso else "."
+    date = sep.join(fields[:3])
+    if len(fields) <= 3:  # L996-1110: no clock; the zone only after a calendar date
+        return date if iso or len(zone) == 1 else f"{date}_{zone}"
+    return f"{date}{'T' if iso else '_'}{':'.join(fields[3:])}{suffix}"
+
+
+def _zone_of(text: str) -> str:
+    """The zone a JSOC time string was printed in (its JSD unit)."""
+    if "T" in text and text.endswith("Z"):
+        return "ISO"
+    match = re.search(r"_([A-Za-z]+)$", text) or re.search(r"([A-Za-z])$", text)
+    return match.group(1).upper() if match else "UTC"
+
+
+def _time_value(text: str, layout: str) -> str:
+    """A time keyword with a layout (``exputil.c`` L141-207)."""
+    mod = layout[0] if layout[:1].isalpha() else ""
+    rest = layout[len(mod) :]
+    match = re.match(r"-?\d+", rest)
+    precision = int(match.group()) if match else 0
+    rest = rest[match.end() :] if match else rest
+    zone = rest[1:] if rest.startswith(",") and len(rest) > 1 else _zone_of(text)
+    value = sprint_time(parse_drms_time(text), zone, precision)
+    if mod == "A":
+        return value.replace(".", "").replace(":", "")
+    if mod == "D":
+        out = ["@"]
+        for char in value:
+            if char != ":":
+                out.append("@" if char == "." or len(out) == 11 else char)
+        return "".join(out)
+    return value
+
+
+def _printf(layout: str, value) -> str:
+    try:
+        return _PRINTF_LENGTH.sub(r"%\1\2", layout) % (value,)
+    except (TypeError, ValueError) as err:
+        raise UnpredictableName(f"layout {layout!r}: {err}") from None
+
+
+def _keyword_value(text: str, layout: str | None) -> str:
+    text = str(text)
+    if not layout:
+        return text  # the JSD format, as jsoc_info lists it (L243-252)
+    if _TIME.match(text.strip()) and not is_absent(text):
+        return _time_value(text.strip(), layout)
+    for kind in (int, float):
+        try:
+            value = kind(text, 0) if kind is int else kind(text)
+        except ValueError:
+            continue
+        return "".join(_printf(layout, value).split())
+    return "".join(_printf(layout, text).split())
+
+
+def render_name(fmt: str, keywords: dict, *, seriesname: str, recnum: int, segment: str, counter: int = 0) -> str:
+    """
+    The name ``exputil.c`` makes for one exported segment file.
+
+    Parameters
+    ----------
+    fmt : str
+        The ``filenamefmt``.
+    keywords : dict
+        The record's keywords as ``jsoc_info`` lists them, by upper-case name.
+    seriesname, recnum, segment, counter
+        ``{seriesname}``, ``{recnum}``, ``{segment}`` and ``{#}``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.names import render_name
+    >>> kw = {"T_REC": "2014-02-05T08:00:01Z", "WAVELNTH": "171"}
+    >>> render_name("x.{T_REC:A}.{WAVELNTH:%04d}.{segment}", kw, seriesname="s", recnum=1, segment="image.fits")
+    'x.2014-02-05T080001Z.0171.image.fits'
+    """
+    out = []
+    for part in format_fields(fmt):
+        if isinstance(part, str):
+            out.append(part)
+        elif part.name == "#":
+            out.append(_printf(part.layout or "%05d", counter))
+        elif part.name == "seriesname":
+            out.append(seriesname)
+        elif part.name == "recnum":
+            out.append(_printf(part.layout or "%lld", recnum))
+        elif part.name == "segment":
+            out.append(segment)
+        elif part.name:
+            out.append(_keyword_value(keywords[part.name.upper()], part.layout))
+    return "".join(out)
+
+
+def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
+    """
+    The predicted name of each row's file (``""`` for a row JSOC skips), or `None` if not predictable.
+
+    ``columns`` are a request's rows (``_search.SearchedRequest.columns``) with the ``kw:`` strings of
+    `raw_keywords`; the export is processed (im_patch), so the record is ``<series>_mod``'s.
+    """
+    n = len(columns.get("recnum", []))
+    skip = np.asarray(columns.get("Skip", np.full(n, "")))
+    raw = {key[len(_RAW) :]: values for key, values in columns.items() if key.startswith(_RAW) and key != _SEGMENT}
+    if any(k not in raw for k in format_keywords(fmt)):
+        return None
+    segments = columns.get(_SEGMENT, np.full(n, ""))
+    names, counter = np.full(n, "", dtype=object), 0
+    try:
+        for i in np.flatnonzero(skip == ""):
+            keywords = {k: v[i] for k, v in raw.items()}
+            where = {"seriesname": f"{series}_mod", "recnum": int(columns["recnum"][i])}
+            names[i] = render_name(fmt, keywords, **where, segment=f"{segments[i] or 'image'}.fits", counter=counter)
+            counter += 1
+    except UnpredictableName:
+        return None
+    return names
+
+
+def name_rows(requests: list) -> list:
+    """
+    Add each row's predicted file name (`FILENAME_COLUMN`) to the requests' columns.
+
+    Call it before `~sunpy_jsoc_cutout._plan.plans.distinct_plans`, which may write the wavelength into
+    ``filenamefmt`` as a literal: the names are predicted on the user's format.
+    """
+    out = []
+    for request in requests:
+        cols = request.columns
+        if cols and str(request.plan.protocol).lower().split(",")[0] in ("fits", "as-is"):
+            names = file_names(request.plan.filenamefmt, cols, series=request.plan.series)
+            if names is not None:
+                request = replace(request, columns={**cols, FILENAME_COLUMN: names})
+        out.append(request)
+    return out
+
+
+def _label(request, i: int) -> str:
+    cols = request.columns
+    text = f"{request.plan.series}[{cols['T_REC'][i].isot}]"
+    if np.isfinite(cols["WAVELNTH"][i]) and request.plan.series.lower().startswith("aia"):
+        text += f"[{cols['WAVELNTH'][i]:g}]"
+    elif "CAMERA" in cols:
+        text += f"[camera {cols['CAMERA'][i]}]"
+    return text
+
+
+def _advice(rows: list[tuple]) -> str:
+    """Which field would tell the colliding rows apart."""
+    fields = []
+    for key, field in (("T_REC", "{T_REC:A}"), ("WAVELNTH", "{WAVELNTH}"), ("CAMERA", "{CAMERA}")):
+        values = {repr(r.columns[key][i]) if key == "T_REC" else r.columns[key][i] for r, i in rows if key in r.columns}
+        if len(values) > 1:
+            fields.append(field)
+    if len({r.plan.series for r, _ in rows}) > 1:
+        fields.append("{seriesname}")
+    return ", ".join([*fields, "{recnum}"]) if fields else "{recnum}"
+
+
+def refuse_collisions(requests: list) -> None:
+    """
+    Refuse a job whose planned files would share a name (and so overwrite one another).
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.CutoutQueryError
+        Naming the colliding rows and the fields that would tell them apart; or if a name would
+        be 128 characters or more (JSOC fails such an export).
+    """
+    groups: dict[str, list[tuple]] = {}
+    for request in requests:
+        for i, name in enumerate(request.columns.get(FILENAME_COLUMN, ())):
+            if name:
+                groups.setdefault(str(name), []).append((request, i))
+    long = next((n for n in groups if len(n) >= MAX_NAME), None)
+    if long is not None:
+        msg = f"The filename format would make the {len(long)}-character name {long!r}; JSOC allows at most 127."
+        raise CutoutQueryError(msg)
+    clashes = {name: rows for name, rows in groups.items() if len(rows) > 1}
+    if not clashes:
+        return
+    files = sum(len(rows) for rows in clashes.values())
+    shown = []
+    for name, rows in list(clashes.items())[:_SHOW]:
+        labels = ", ".join(_label(r, i) for r, i in rows[:4]) + (", ..." if len(rows) > 4 else "")
+        shown.append(f"{name!r} for {len(rows)} records ({labels})")
+    fmt = next(r.plan.filenamefmt for rows in clashes.values() for r, _ in rows)
+    advice = _advice(next(iter(clashes.values())))
+    msg = (
+        f"The filename format {fmt!r} gives {files} planned files only {len(clashes)} name(s), so JSOC would write "
+        f"them over one another and most would never arrive: {'; '.join(shown)}"
+        f"{'; ...' if len(clashes) > _SHOW else ''}. Add {advice} to a.jsoc_cutout.FilenameFormat so that every "
+        "file has its own name."
+    )
+    raise CutoutQueryError(msg)

@@ -1,0 +1,278 @@
+"""
+Assemble the export requests of one checked query block (pure).
+
+The client calls, per series of a block: ``check_block`` (``_validation``), fetches the
+reference record's keywords (and, for `ActiveRegion`, resolves it with ``_noaa``), then
+`plan_exports`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+import astropy.units as u
+from astropy.time import Time
+
+from sunpy import log
+from sunpy.sun.models import differential_rotation
+from sunpy.util.exceptions import warn_user
+
+from sunpy_jsoc_cutout._query.box import Box
+from sunpy_jsoc_cutout._query.options import Tracking
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+from . import process as _process
+from .coords import ImPatchLocation, limb_crossing_times, resolve_box, solar_radius_arcsec
+from .recordset import plan_recordsets, resolve_cadence
+from .series_rules import SeriesRules
+
+__all__ = [
+    "ExportPlan",
+    "carrington_drift_rate",
+    "default_filename_format",
+    "distinct_plans",
+    "plan_block",
+    "plan_exports",
+    "reference_time",
+]
+
+_CARRINGTON_RATE = 360 / 25.38 * u.deg / u.day
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """The parameters of one export request."""
+
+    series: str
+    ds: str
+    process: str
+    sizeratio: str
+    method: str
+    protocol: str
+    filenamefmt: str
+    requestor: str | None
+    wavelength: int | None
+
+
+def default_filename_format(rules: SeriesRules) -> str:
+    """Series, time and wavelength (AIA) or camera (HMI) and segment, so names never collide."""
+    middle = {"AIA": "{WAVELNTH}", "HMI": "{CAMERA}"}.get(rules.instrument, "{recnum:%lld}")
+    if rules.name.lower() == "hmi.b_720s":
+        middle = "{recnum:%lld}"
+    return f"{rules.name.lower()}.{{T_REC:A}}.{middle}.{{segment}}"
+
+
+def carrington_drift_rate(latitude: u.Quantity) -> u.Quantity:
+    """Surface rotation (Howard model) minus the Carrington rate at ``latitude``, in deg/day."""
+    surface = differential_rotation(1 * u.day, latitude, model="howard", frame_time="sidereal") / u.day
+    return (surface - _CARRINGTON_RATE).to(u.deg / u.day)
+
+
+def _times(block: dict, tracking: Tracking, location: ImPatchLocation, t_ref: Time) -> tuple[Time, Time]:
+    start, stop = block.get("start_time"), block.get("end_time")
+    if tracking.limb_to_limb:
+        if location.carrington is None:
+            msg = "Limb-to-limb tracking needs a box centre on the disk given as a coordinate, not in pixels."
+            raise CutoutQueryError(msg)
+        east, west = limb_crossing_times(location.carrington[0] * u.deg, t_ref)
+        start = east if tracking.start == "east_limb" else start
+        stop = west if tracking.stop == "west_limb" else stop
+    start = tracking.start if isinstance(tracking.start, Time) else start
+    stop = tracking.stop if isinstance(tracking.stop, Time) else stop
+    if start is None or stop is None:
+        msg = "Both ends of the time range are needed: add a.Time(start, end) or give Tracking start and stop."
+        raise CutoutQueryError(msg)
+    return start, stop
+
+
+def _drift(
+    location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, keywords: dict, rules
+) -> ImPatchLocation:
+    """Note (or pad for) the drift of a Carrington-tracked box against differential rotation."""
+    if not tracking.enabled or location.carrington is None:
+        return location
+    lat = location.carrington[1] * u.deg
+    drift_deg = abs(carrington_drift_rate(lat) * duration).to_value(u.deg)
+    arcsec = np.deg2rad(drift_deg) * solar_radius_arcsec(keywords) * np.cos(lat)
+    # a box sized in degrees has become its arcsec equivalent (_boxgeometry.sent_location)
+    drift = {"arcsec": arcsec, "pixels": arcsec / rules.cdelt}[location.boxunits]
+    unit = {"arcsec": '"', "pixels": " px"}[location.boxunits]
+    if tracking.pad_for_drift:
+        log.info(
+            "Padding the box by %s%s on each side for differential-rotation drift", _process.number(drift, 1), unit
+        )
+        return ImPatchLocation(
+            **{**location.__dict__, "width": location.width + 2 * drift, "height": location.height + 2 * drift}
+        )
+    text = (
+        f"Over {duration.to_value(u.day):.2f} days the box (tracked at the Carrington rate) and the surface at "
+        f"latitude {lat.to_value(u.deg):.0f} deg drift apart by about {_process.number(drift, 1)}{unit}."
+    )
+    if drift > 0.1 * min(location.width, location.height):
+        warn_user(text + " Use Tracking(..., pad_for_drift=True) to widen the box.")
+    else:
+        log.info("%s", text)
+    return location
+
+
+def reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | None = None) -> Time:
+    """
+    The reference time of a block: `ReferenceTime`, a NOAA/Carrington time, the centre's obstime,
+    the start of ``a.Time`` or of the tracking, in that order.
+    """
+    candidates = [
+        block.get("reference_time"),
+        location_t_ref,
+        getattr(getattr(box, "center", None), "obstime", None),
+        block.get("start_time"),
+        tracking.start if isinstance(tracking.start, Time) else None,
+    ]
+    for value in candidates:
+        if value is not None:
+            return Time(value)
+    msg = "Give a reference time: a.jsoc_cutout.ReferenceTime(...), a box centre with an obstime, or a.Time."
+    raise CutoutQueryError(msg)
+
+
+def _steps(block: dict, rules: SeriesRules, location: ImPatchLocation, t_ref, start, stop, tracking, cadence) -> list:
+    steps = []
+    if "level1p5" in block and rules.is_aia:
+        steps.append(_process.aia_scale_step(rules, block["level1p5"].pointing_table))
+    im_patch = _process.im_patch_args(
+        location,
+        t_ref=t_ref,
+        t_start=start,
+        t_stop=stop,
+        tracking=tracking.enabled,
+        register=block.get("register", False),
+        crop=block.get("crop", False),
+        full_headers=block.get("full_headers", False),
+        cadence=cadence.im_patch if cadence else None,
+    )
+    steps.append(("im_patch", im_patch))
+    rebin = block.get("rebin")
+    if rebin is not None:
+        steps.append(("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
+    return steps
+
+
+def plan_block(
+    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+) -> tuple[ImPatchLocation, list[ExportPlan]]:
+    """
+    The export requests for one series of a checked block, and the box as they send it.
+
+    Parameters
+    ----------
+    block : dict
+        A walked and checked block.
+    rules : `~sunpy_jsoc_cutout._plan.series_rules.SeriesRules`
+        The series' rules.
+    keywords : dict
+        The reference record's keywords (SDO's position, ``CRLN_OBS``, ``CALVER64``...).
+    box : `~sunpy_jsoc_cutout.attrs.Box`, optional
+        Replaces the block's box (an `ActiveRegion` resolved by ``_noaa``).
+    t_ref : `~astropy.time.Time`, optional
+        Reference time from the NOAA record.
+
+    Returns
+    -------
+    location : `~sunpy_jsoc_cutout._plan.coords.ImPatchLocation`
+        im_patch's location and box (padded for drift when asked).
+    plans : list of `ExportPlan`
+    """
+    tracking = block.get("tracking") or Tracking(True)
+    box = box or block["boxes"][0]
+    near = reference_time(block, box, tracking, t_ref)
+    location = resolve_box(box, keywords, tracking=tracking.enabled, near=near)
+    t_ref = reference_time(block, box, tracking, t_ref or location.t_ref)
+    start, stop = _times(block, tracking, location, t_ref)
+    location = _drift(location, tracking, (stop - start).to(u.day), keywords, rules)
+    cadence = resolve_cadence(rules, block["sample"]) if "sample" in block else None
+    waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [])
+    recordsets = plan_recordsets(
+        rules,
+        start=block.get("start_time", start),
+        end=block.get("end_time", stop),
+        cadence=cadence,
+        wavelengths=waves if rules.is_aia else [],
+        primekeys=block.get("primekeys"),
+        keywords=block.get("keywords", ()),
+        segments=block.get("segments", ()),
+    )
+    process = _process.build_process(
+        _steps(block, rules, location, t_ref, start, stop, tracking, cadence), block.get("record_limit", 0)
+    )
+    rebin = block.get("rebin")
+    ratio = _process.size_ratio(location, rules, rebin_scale=rebin.scale if rebin is not None else None)
+    protocol = block.get("protocol")
+    plans = [
+        ExportPlan(
+            rules.name,
+            recordset.ds,
+            process,
+            f"{ratio:.6g}",
+            block.get("method", "url"),
+            protocol.jsoc_string if protocol is not None else "fits",
+            block.get("filename_format") or default_filename_format(rules),
+            block.get("requestor"),
+            recordset.wavelength,
+        )
+        for recordset in recordsets
+    ]
+    return location, plans
+
+
+def plan_exports(
+    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+) -> list[ExportPlan]:
+    """The export requests for one series of a checked block (`plan_block` without the location)."""
+    return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]
+
+
+def _hashed(plan: ExportPlan) -> tuple[str, str, str, str]:
+    """What jsoc_fetch hashes besides the canonical record list (``GetExistReqID``)."""
+    return (plan.filenamefmt, plan.process, plan.protocol, plan.method)
+
+
+def distinct_plans(plans: list[ExportPlan]) -> list[ExportPlan]:
+    """
+    The plans of one job, made distinct in what JSOC's duplicate rule hashes, with the same files.
+
+    Before accepting a request, ``jsoc_fetch`` looks for one of the last 24 hours with the same
+    MD5 of the canonical record list (``series[:#recnum,...]{segments}``: record-set filters such
+    as ``[? WAVELNTH=171 ?]`` are gone), ``filenamefmt``, ``process`` (as sent), ``protocol`` and
+    ``method``, and answers with that request's ID (``lm-jps/drms:base/export/apps/jsoc_fetch.c``,
+    ``GetExistReqID``, ``DUP_EXPORT_WINDOW``). On ``aia.lev1`` the ``@`` cadence keeps only exact
+    1 s slot multiples at that stage, often none, so the requests of two wavelengths could hash
+    alike. Where plans share the four strings:
+
+    1. a plan of one wavelength writes it as a literal in ``filenamefmt`` instead of ``{WAVELNTH}``
+       (``exputil.c`` copies literal text unchanged and prints the keyword with the same digits,
+       so the file names do not change);
+    2. any plan still alike gets its ``n=`` record limit written with leading zeros (``n=00``,
+       ``n=-03``): jsoc_fetch and jsoc_export_as_fits read it with ``atoi``, so the limit is unchanged.
+
+    Parameters
+    ----------
+    plans : list of ExportPlan
+        Every request of the job, in submission order.
+
+    Returns
+    -------
+    list of ExportPlan
+        The same requests, no two alike in ``(filenamefmt, process, protocol, method)``.
+    """
+    counts: dict[tuple, int] = {}
+    for plan in plans:
+        counts[_hashed(plan)] = counts.get(_hashed(plan), 0) + 1
+    out, seen = [], set()
+    for plan in plans:
+        if counts[_hashed(plan)] > 1 and plan.wavelength is not None and "{WAVELNTH}" in plan.filenamefmt:
+            plan = replace(plan, filenamefmt=plan.filenamefmt.replace("{WAVELNTH}", str(int(plan.wavelength))))
+        while _hashed(plan) in seen:
+            head, bar, steps = plan.process.partition("|")
+            sign = "-" if head.startswith("n=-") else ""  # after the sign: atoi("0-3") would be 0
+            plan = replace(plan, process=f"n={sign}0{head[2 + len(sign) :]}{bar}{steps}")
+        seen.add(_hashed(plan))
+        out.append(plan)
+    return out

@@ -1,0 +1,133 @@
+"""
+The ``process`` string and ``sizeratio`` of an export request (pure).
+
+Grammar (``jsoc_export_manage.c`` ``ParseFields``): ``n=<limit>|step,k=v,...|step,...``; the
+limit is 0 for none, ``n>0`` the first n records, ``n<0`` the last ``|n|``. Steps run in the
+export page's order: ``aia_scale_*``, ``im_patch``, ``rebin``. im_patch's arguments follow the
+page's order (``processing.js`` ``ImPatchCheck``):
+``t_start,t_stop,t,r,c,cadence,locunits,boxunits,t_ref,car_rot,x,y,width,height``; ``h=1``
+(full headers, not on the page) goes after ``c``. Times are UTC ISO without a zone, as the page
+and drms send them (DRMS reads a zone-less time as UTC). Numbers are written without trailing
+zeros (``-246``, ``345.6``); values never contain commas.
+"""
+
+from astropy.time import Time
+
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+from .coords import ImPatchLocation
+from .series_rules import SeriesRules
+
+__all__ = ["aia_scale_step", "build_process", "im_patch_args", "im_patch_time", "number", "rebin_args", "size_ratio"]
+
+
+def number(value: float, decimals: int = 4) -> str:
+    """A number as JSOC expects it: no exponent, no trailing zeros (``-246.0`` gives ``-246``)."""
+    text = f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def im_patch_time(time: Time) -> str:
+    """im_patch time argument: UTC ISO with milliseconds and no zone, e.g. ``2025-01-01T04:33:30.000``."""
+    return Time(time).utc.isot
+
+
+def im_patch_args(
+    location: ImPatchLocation,
+    *,
+    t_ref: Time,
+    t_start: Time = None,
+    t_stop: Time = None,
+    tracking: bool = True,
+    register: bool = False,
+    crop: bool = False,
+    full_headers: bool = False,
+    cadence: str = None,
+) -> dict:
+    """
+    im_patch's arguments, in the export page's order.
+
+    Examples
+    --------
+    >>> from astropy.time import Time
+    >>> from sunpy_jsoc_cutout._plan.coords import ImPatchLocation
+    >>> from sunpy_jsoc_cutout._plan.process import build_process, im_patch_args
+    >>> loc = ImPatchLocation("arcsec", -517.2, -246.0, "arcsec", 345.6, 345.6)
+    >>> args = im_patch_args(loc, t_ref=Time("2025-01-01T04:33:30"))
+    >>> build_process([("im_patch", args)])
+    'n=0|im_patch,t=0,r=0,c=0,locunits=arcsec,boxunits=arcsec,t_ref=2025-01-01T04:33:30.000,x=-517.2,y=-246,width=345.6,height=345.6'
+    """
+    args = {}
+    if t_start is not None:
+        args["t_start"] = im_patch_time(t_start)
+    if t_stop is not None:
+        args["t_stop"] = im_patch_time(t_stop)
+    args.update(t=0 if tracking else 1, r=int(register), c=int(crop))
+    if full_headers:
+        args["h"] = 1
+    if cadence is not None:
+        args["cadence"] = cadence
+    args.update(locunits=location.locunits, boxunits=location.boxunits, t_ref=im_patch_time(t_ref))
+    if location.car_rot is not None:
+        args["car_rot"] = location.car_rot
+    args.update(
+        x=number(location.x), y=number(location.y), width=number(location.width), height=number(location.height)
+    )
+    return args
+
+
+def aia_scale_step(rules: SeriesRules, pointing_table: str = None) -> tuple[str, dict]:
+    """
+    The level-1.5 step for an AIA series: ``aia_scale_orig`` on ``aia.lev1`` (the page's choice
+    when ``lev1`` -> ``lev1p5`` names ``aia.lev1p5``), ``aia_scale_aialev1`` on the other AIA
+    level-1 series.
+    """
+    name = "aia_scale_orig" if rules.name.lower() == "aia.lev1" else "aia_scale_aialev1"
+    return name, ({"mpt": pointing_table} if pointing_table else {})
+
+
+def rebin_args(scale: float, method: str = "boxcar", fwhm: float = None, nvector: int = None) -> dict:
+    """``rebin`` arguments in the page's order: ``u=0,scale=...,method=...[,FWHM=...,nvector=...]``."""
+    args = {"u": 0, "scale": number(scale, 6), "method": method}
+    if fwhm is not None:
+        args["FWHM"] = number(fwhm)
+    if nvector is not None:
+        args["nvector"] = int(nvector)
+    return args
+
+
+def build_process(steps: list[tuple[str, dict]], limit: int = 0) -> str:
+    """
+    ``n=<limit>|step,k=v,...`` from ``(step, args)`` pairs (arguments in dict order).
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.process import build_process
+    >>> build_process([("aia_scale_aialev1", {}), ("rebin", {"u": 0, "scale": "0.25", "method": "boxcar"})], 10)
+    'n=10|aia_scale_aialev1|rebin,u=0,scale=0.25,method=boxcar'
+    """
+    parts = [f"n={int(limit)}"]
+    for step, args in steps:
+        parts.append(",".join([step, *(f"{key}={value}" for key, value in args.items())]))
+    return "|".join(parts)
+
+
+def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rebin_scale: float = None) -> float:
+    """
+    Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
+
+    The export page divides the raw width x height by the image size whatever the units; this
+    counts pixels instead (arcsec over the plate scale), so a cut-out is charged for what it is.
+    Rebinning multiplies by ``scale**2``. The location is the one sent: a box sized in degrees
+    has already become its arcsec equivalent (`~sunpy_jsoc_cutout._plan.boxgeometry.sent_location`),
+    and ``boxunits=degrees`` is refused.
+    """
+    scale = {"pixels": 1.0, "arcsec": 1.0 / rules.cdelt}
+    if location.boxunits not in scale:
+        msg = f"im_patch is sent boxunits=pixels or arcsec only; got {location.boxunits!r}."
+        raise CutoutQueryError(msg)
+    per_unit = scale[location.boxunits]
+    pixels = (1 + location.width * per_unit) * (1 + location.height * per_unit)
+    ratio = pixels / (rules.shape[0] * rules.shape[1])
+    if rebin_scale is not None:
+        ratio *= rebin_scale**2
+    return min(ratio, 1.0) if ratio > 0 else 1.0
