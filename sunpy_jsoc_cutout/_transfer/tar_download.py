@@ -24,7 +24,7 @@ import parfive
 from sunpy import log
 
 from sunpy_jsoc_cutout.exceptions import CorruptFileError, DiskSpaceError
-from .download import FileBatches
+from .batches import FileBatches
 from .file_moves import QueuedFile, promote, reuse_done_file
 from .session import fixed_path
 from .tarsafe import safe_extract

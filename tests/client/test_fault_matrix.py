@@ -28,8 +28,8 @@ import pytest
 from sunpy.net import Fido
 
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._transfer import batches as _batches
 from sunpy_jsoc_cutout._transfer import deliver as _deliver
-from sunpy_jsoc_cutout._transfer import download as _download
 from sunpy_jsoc_cutout._transfer import writer as _writer
 from sunpy_jsoc_cutout._transfer.ledger import Ledger
 from sunpy_jsoc_cutout.config import conf, ledger_path
@@ -117,7 +117,7 @@ def complete_rerun(jsoc, out: Path, reference: dict, exports: int) -> None:
 
 def after_promotions(monkeypatch, count: int, action) -> None:
     """Run ``action`` once ``count`` files took their final names (the moment a fault strikes mid-fetch)."""
-    promote, seen = _download.promote, itertools.count(1)
+    promote, seen = _batches.promote, itertools.count(1)
 
     def promoting(item, ledger):
         path = promote(item, ledger)
@@ -125,7 +125,7 @@ def after_promotions(monkeypatch, count: int, action) -> None:
             action()
         return path
 
-    monkeypatch.setattr(_download, "promote", promoting)
+    monkeypatch.setattr(_batches, "promote", promoting)
 
 
 @contextmanager
