@@ -201,7 +201,7 @@ def _fido_cutouts(emulator: JSOCEmulator, out_dir: Path) -> list[ExportSummary]:
                     request_id=entry.requestid,
                     record_set=entry.params["ds"],
                     records=tuple(f.record for f in done),
-                    files=tuple(_describe_file(Path(f.path)) for f in done),
+                    files=tuple(_describe_file(Path(f.path)) for f in done if f.path),
                 )
             )
     return summaries

@@ -61,11 +61,11 @@ class ExportProtocol(DataAttr):
         self,
         name: str,
         *,
-        color_table: str = None,
-        scaling: str = None,
-        size: int = None,
-        min: float = None,  # noqa: A002
-        max: float = None,  # noqa: A002
+        color_table: str | None = None,
+        scaling: str | None = None,
+        size: int | None = None,
+        min: float | None = None,  # noqa: A002
+        max: float | None = None,  # noqa: A002
     ):
         super().__init__()
         self.name = str(name).lower()

@@ -91,6 +91,13 @@ class _Work:
     #: Transport retries made (`retryable` failures).
     retries: int = 0
 
+    @property
+    def part(self) -> Path:
+        """The partial name of the current attempt (set when the file is claimed)."""
+        if self.partial is None:
+            raise RuntimeError(f"{self.filename} has no partial name before it is claimed")
+        return self.partial
+
 
 class FileBatches:
     """
@@ -213,7 +220,7 @@ class FileBatches:
     def _download(self, chunk: list[_Work], queue: deque[_Work]) -> None:
         try:
             with self.session.guard.deferred():
-                results = self.session.run([(w.url, w.partial) for w in chunk])
+                results = self.session.run([(w.url, w.part) for w in chunk])
                 arrived = {str(p) for p in results}
                 errors = {error.url: error.exception for error in results.errors}
                 for work in chunk:
@@ -225,7 +232,7 @@ class FileBatches:
                     # else: cancelled by a signal, neither done nor an error
         finally:
             for work in chunk:
-                _remove(work.partial)
+                _remove(work.part)
                 if not any(queued is work for queued in queue):  # a file to download again stays claimed
                     self.ledger.release(self.requestid, work.filename)
 
@@ -249,12 +256,12 @@ class FileBatches:
 
     def _arrived(self, work: _Work, queue: deque[_Work]) -> None:
         try:
-            problem = self.verify(work.partial)
+            problem = self.verify(work.part)
         except OSError as err:
             problem = f"it cannot be read back ({err})"
         work.attempts += 1
         if problem is not None:
-            _remove(work.partial)
+            _remove(work.part)
             if work.attempts < ATTEMPTS:
                 log.info(
                     "%s of request %s failed verification (%s); downloading it again",
@@ -269,7 +276,7 @@ class FileBatches:
                 work, CorruptFileError(f"{work.filename} of JSOC request {self.requestid} is corrupt: {problem}")
             )
             return
-        item = QueuedFile(self.requestid, work.record, work.filename, work.url, work.final, work.partial)
+        item = QueuedFile(self.requestid, work.record, work.filename, work.url, work.final, work.part)
         try:
             self.out.append(path=str(promote(item, self.ledger)), url=work.url)
         except OSError as err:

@@ -143,7 +143,7 @@ def download_request(
         tar is removed unless ``keep_tar``).
     """
     own = session is None
-    if own:
+    if session is None:
         config = getattr(downloader, "config", None)
         session = DownloadSession(
             max_conn=getattr(config, "max_conn", 1),

@@ -133,7 +133,7 @@ def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) 
     is not used (the file is downloaded again).
     """
     entry = ledger.done_file(requestid, filename) or ledger.done_in_plan(requestid, filename)
-    if entry is None:
+    if entry is None or entry.path is None or entry.size is None or entry.sha256 is None:
         return False
     known = Path(entry.path).expanduser().absolute()
     if known == final:

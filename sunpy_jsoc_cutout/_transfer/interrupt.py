@@ -30,6 +30,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 from sunpy import log
 
@@ -43,6 +45,9 @@ RESUME_HINT = (
     "JSOC cutout fetch interrupted by %s: the files finished so far are kept and recorded in the "
     "ledger %s; run the same Fido.fetch (or jobs.download) again to resume without a new export."
 )
+
+#: What ``signal.signal`` takes and gives back.
+_Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
 class FetchInterrupted(KeyboardInterrupt):
@@ -70,7 +75,7 @@ class InterruptGuard:
     def __init__(self, where: str = "") -> None:
         self.where = where
         self.signum: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, _Handler] = {}
         self._cancel: Callable[[], object] | None = None
         self._defer = 0
 

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import time
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 __all__ = ["CLAIM_TIMEOUT", "Claim", "ClaimsMixin", "owner_id"]
 
@@ -72,6 +75,10 @@ _COLUMNS = "requestid, filename, owner, host, pid, started"
 
 class ClaimsMixin:
     """The claim methods of `~._transfer.ledger.Ledger` (it provides ``_connect``)."""
+
+    if TYPE_CHECKING:
+
+        def _connect(self, write: bool = False) -> AbstractContextManager[sqlite3.Connection]: ...
 
     def claim(self, requestid: str, filename: str) -> Claim | None:
         """

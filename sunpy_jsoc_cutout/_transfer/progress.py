@@ -68,7 +68,7 @@ class StagingProgress:
         """A status poll answered ``status`` after ``elapsed`` seconds; JSOC's ``wait`` hint."""
         if not self.enabled:
             return
-        text = _STATUS_TEXT.get(status, f"status {status}")
+        text = _STATUS_TEXT.get(status, f"status {status}") if status is not None else "no status"
         expected = f", JSOC expects {wait:.0f} s more" if wait is not None and wait > 0 else ""
         if self._bar is not None:
             self._bar.set_postfix_str(f"{requestid} {text}, {elapsed:.0f} s{expected}", refresh=True)

@@ -67,6 +67,7 @@ def _unpack(session, ledger, requestid, tar_path, scratch, rows, finals, done, t
     try:
         members = {path.name: path for path in safe_extract(tar_path, scratch)}
     except (OSError, tarfile.TarError) as err:
+        failure: Exception
         if isinstance(err, tarfile.TarError):
             failure = CorruptFileError(f"The tar file {tar_name} of JSOC request {requestid} cannot be read: {err}")
         else:

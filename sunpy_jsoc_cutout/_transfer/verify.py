@@ -105,6 +105,7 @@ def verify_fits_bytes(raw: bytes) -> str | None:
         if parsed is None:
             return f"HDU {index} has no END card"
         keys, start = parsed
+        assert size is not None  # a parsed header has a data size
         end = start + math.ceil(size / FITS_BLOCK) * FITS_BLOCK
         if end > len(raw):
             return f"HDU {index} announces {size} data bytes but the file ends {end - len(raw)} bytes short"
@@ -142,7 +143,7 @@ def verify_tar(path: str | os.PathLike) -> str | None:
             for member in members:
                 source = tar.extractfile(member) if member.isreg() else None
                 head = source.read(10) if source is not None else b""
-                if head.startswith(b"SIMPLE  ="):
+                if source is not None and head.startswith(b"SIMPLE  ="):
                     problem = verify_fits_bytes(head + source.read())
                     if problem:
                         return f"its member {member.name} is corrupt: {problem}"

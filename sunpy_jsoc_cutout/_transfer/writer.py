@@ -132,6 +132,7 @@ def write_error(err: OSError, path: str | os.PathLike) -> OSError:
     """
     path = Path(path)
     reason = err.strerror or str(err)
+    error: OSError
     if err.errno in DISK_FULL:
         free = _free_bytes(path.parent)
         error = DiskSpaceError(
