@@ -84,7 +84,12 @@ class Conf(ConfigNamespace):
     download_retries = ConfigItem(
         3, "Times a file whose download failed in transport (5xx, reset, timeout) is tried again in one fetch."
     )
-    retry_wait = ConfigItem(2.0, "Seconds before the first retry of a failed file download (doubled each time).")
+    info_retries = ConfigItem(
+        3, "Times a jsoc_info (metadata) request that failed in transport (5xx, reset, timeout) is tried again."
+    )
+    retry_wait = ConfigItem(
+        2.0, "Seconds before the first retry of a failed file download or jsoc_info request (doubled each time)."
+    )
     min_poll = ConfigItem(2.0, "Shortest interval between two status requests for one export, in seconds.")
     max_poll = ConfigItem(60.0, "Longest interval between two status requests for one export, in seconds.")
     export_timeout = ConfigItem(6 * 3600.0, "Give up waiting for one export after this many seconds.")
@@ -145,7 +150,8 @@ SETTINGS = {
     "max_conn": Setting("int", 1, meaning="download connections"),
     "download_batch": Setting("int", 1, meaning="files downloaded per parfive run"),
     "download_retries": Setting("int", 0, meaning="retries of a file download that failed in transport"),
-    "retry_wait": Setting("float", 0, meaning="seconds before the first retry of a file download"),
+    "info_retries": Setting("int", 0, meaning="retries of a jsoc_info request that failed in transport"),
+    "retry_wait": Setting("float", 0, meaning="seconds before the first retry of a download or jsoc_info request"),
     "min_poll": Setting("float", 0, above=True, meaning="shortest seconds between two status requests"),
     "max_poll": Setting("float", 0, above=True, meaning="longest seconds between two status requests"),
     "export_timeout": Setting("float", 0, above=True, meaning="seconds to wait for one export"),
@@ -161,6 +167,8 @@ SEARCH_SETTINGS = (
     "noaa_series",
     "page_size",
     "info_timeout",
+    "info_retries",
+    "retry_wait",
     "record_limit_aia",
     "record_limit_hmi",
     "request_byte_limit",

@@ -14,6 +14,7 @@ series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies o
 ``aia.lev1_euv_12s`` and ``hmi.M_45s`` recorded in sunpy/sunpy's test cassettes, 2020).
 """
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -100,6 +101,19 @@ class SeriesInfo:
         return next((s for s in self.segments if s != "spikes"), self.segments[0] if self.segments else None)
 
 
+#: HTTP statuses of a jsoc_info reply worth asking again for (the server's trouble, not the request's).
+_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Longest pause before one retry, in seconds.
+_RETRY_CAP = 60.0
+
+
+def transient(error: Exception) -> bool:
+    """Whether a failed ``jsoc_info`` call is worth repeating: a reset, timeout or 5xx/408/429 reply."""
+    if isinstance(error, requests.HTTPError):
+        return error.response is not None and error.response.status_code in _RETRY_STATUS
+    return isinstance(error, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+
+
 #: ``series_struct`` replies read so far, by (JSOC URL, lower-case series name).
 _SERIES_CACHE: dict[tuple[str, str], SeriesInfo] = {}
 
@@ -124,16 +138,28 @@ class JSOCInfo:
         self.timeout = conf_value("info_timeout") if timeout is None else timeout
         self.calls = 0
 
+    def _reply(self, params: dict) -> dict:
+        """One ``jsoc_info`` call; transport faults are tried again (`transient`), with growing pauses."""
+        retries, wait = conf_value("info_retries"), conf_value("retry_wait")
+        for attempt in range(retries + 1):
+            self.calls += 1
+            log.debug("jsoc_info %s", params)
+            try:
+                reply = self.session.get(self.url, params=params, timeout=self.timeout)
+                reply.raise_for_status()
+                return reply.json()
+            except (requests.RequestException, ValueError) as err:
+                if attempt == retries or not transient(err):
+                    msg = f"Could not read JSOC metadata from {self.url} ({err}); "
+                    msg += "check the network or the JSOC URL setting."
+                    raise JSOCInfoError(msg) from err
+                pause = min(wait * 2**attempt, _RETRY_CAP)
+                log.info("jsoc_info failed (%s); trying again in %.0f s (%d of %d)", err, pause, attempt + 1, retries)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
     def _get(self, params: dict) -> dict:
-        self.calls += 1
-        log.debug("jsoc_info %s", params)
-        try:
-            reply = self.session.get(self.url, params=params, timeout=self.timeout)
-            reply.raise_for_status()
-            data = reply.json()
-        except (requests.RequestException, ValueError) as err:
-            msg = f"Could not read JSOC metadata from {self.url} ({err}); check the network or the JSOC URL setting."
-            raise JSOCInfoError(msg) from err
+        data = self._reply(params)
         if data.get("status", 0) != 0:
             msg = f"JSOC refused the metadata request for {params.get('ds')!r}: {data.get('error', data)}"
             unknown = "series not found" in str(data.get("error", ""))

@@ -43,6 +43,7 @@ from sunpy_jsoc_cutout.exceptions import (
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_bad_inputs_fido import search_error  # raised (sunpy 7.0) or kept (sunpy >= 7.1)
 from test_resume import (  # a sibling test module: its child-process helpers
     EMAIL,
     JOB,
@@ -524,6 +525,31 @@ def test_transport_fault_on_jsoc_fetch(jsoc, tmp_path, reference, kind):
     assert data_hashes(out) == reference
     check_ledger(ledger_path(), out)
     assert len(accepted_requests(jsoc)) == 2
+
+
+@pytest.mark.parametrize("kind", ["http500", "reset"])
+def test_transport_fault_on_jsoc_info_during_the_search(jsoc, tmp_path, reference, kind):
+    """A search whose metadata calls fail twice still plans the same files; the fetch completes."""
+    jsoc.faults.set(kind, "jsoc_info", times=2)
+    result = Fido.search(*QUERY)
+    faulted = [e for e in jsoc.request_log if e["endpoint"] == "jsoc_info" and e.get("fault")]
+    assert len(faulted) == 2
+    out = tmp_path / "out"
+    files = fetch(result, out)
+    assert not files.errors
+    assert data_hashes(out) == reference
+    assert len(accepted_requests(jsoc)) == 2
+
+
+def test_jsoc_info_fault_that_persists_fails_the_search_after_the_retries(jsoc):
+    jsoc.faults.set("http500", "jsoc_info")
+    with conf.set_temp("info_retries", 2):
+        error = search_error(*QUERY)
+    assert "Could not read JSOC metadata" in str(error)
+    assert "check the network or the JSOC URL" in str(error)
+    calls = [e for e in jsoc.request_log if e["endpoint"] == "jsoc_info"]
+    assert len(calls) == 3  # one try and two retries
+    assert not accepted_requests(jsoc)
 
 
 @pytest.mark.parametrize("kind", ["http500", "reset", "truncate"])
