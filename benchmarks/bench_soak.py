@@ -5,10 +5,10 @@ importable). Prints figures; the only checks are the ones a user would make of t
 planned file arrived, no error entry, and each file's header holds its row's wavelength and time.
 
 The job: ``aia.lev1_euv_12s`` 171 and 193 Å over 3 h 20 min (1,000 slots each), a small arcsec
-box, ``url``. The search runs without faults; then the emulator's transport fault knobs are set on
-every endpoint (``jsoc_info``, ``jsoc_fetch``, ``manage-request``, the files...): HTTP 500 and
-connection resets at ``--rate / 2`` each, plus truncated file bodies at ``--rate / 5`` of the file
-GETs, seeded, and one ``Fido.fetch`` is made. Options: ``--rate`` (0.05), ``--hours``,
+box, ``url``. The emulator's transport fault knobs are set on every endpoint (``jsoc_info``,
+``jsoc_fetch``, ``manage-request``, the files...): HTTP 500 and connection resets at ``--rate / 2``
+each, plus truncated file bodies at ``--rate / 5`` of the file GETs, seeded; then one
+``Fido.search`` and one ``Fido.fetch`` are made. Options: ``--rate`` (0.05), ``--hours``,
 ``--image-size`` (256).
 """
 # ruff: noqa: T201, INP001 (a script printing figures, outside any package)
@@ -64,7 +64,13 @@ def main() -> None:
         conf.set_temp("min_poll", 0.2),
         conf.set_temp("retry_wait", 0.2),
     ):
+        emu.faults.set("http500", "all", fraction=args.rate / 2)
+        emu.faults.set("reset", "all", fraction=args.rate / 2)
+        emu.faults.set("truncate", "files", fraction=args.rate / 5)
+        t0 = time.perf_counter()
         result = Fido.search(*query)
+        search_wall = time.perf_counter() - t0
+        search_log = emu.request_log.since(0)
         table = result["jsoccutout"]
         planned = int((np.asarray(table["Skip"]) == "").sum())
         rows = {
@@ -73,9 +79,6 @@ def main() -> None:
             if skip == ""
         }
         before = len(emu.request_log)
-        emu.faults.set("http500", "all", fraction=args.rate / 2)
-        emu.faults.set("reset", "all", fraction=args.rate / 2)
-        emu.faults.set("truncate", "files", fraction=args.rate / 5)
         t0 = time.perf_counter()
         files = Fido.fetch(result, path=work / "out" / "{file}", progress=False)
         wall = time.perf_counter() - t0
@@ -86,6 +89,11 @@ def main() -> None:
     identities = [header_identity(str(f)) for f in files]
     wrong = [i for i in identities if i not in rows]
     exports = sum(1 for e in log if e["params"].get("op") == "exp_request")
+    search_faults = sum(1 for e in search_log if e.get("fault"))
+    print(
+        f"Fido.search under the same faults: {search_wall:.1f} s, {len(search_log)} jsoc_info calls, "
+        f"{search_faults} of them faulted"
+    )
     print(f"records in the table: {len(table)}, planned files: {planned}, export requests: {len(table.plans)}")
     print(f"one Fido.fetch: {wall:.1f} s wall time, {len(files)} files, {len(files.errors)} error entries")
     print(f"files whose header is not their row's: {len(wrong)}; rows without a file: {len(rows - set(identities))}")
