@@ -6,7 +6,8 @@ from astropy.time import Time
 
 from sunpy.util.exceptions import SunpyUserWarning
 
-from sunpy_jsoc_cutout._plan.recordset import build_recordset, drms_time, plan_recordsets, resolve_cadence
+from sunpy_jsoc_cutout._plan.jsoc_text import drms_time
+from sunpy_jsoc_cutout._plan.recordset import build_recordset, plan_recordsets, resolve_cadence
 from sunpy_jsoc_cutout._plan.series_rules import rules_for
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
