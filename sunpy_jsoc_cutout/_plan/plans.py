@@ -1,9 +1,9 @@
 """
 Assemble the export requests of one checked query block (pure).
 
-The client calls, per series of a block: ``check_block`` (``_validation``), fetches the
-reference record's keywords (and, for `ActiveRegion`, resolves it with ``_noaa``), then
-`plan_exports`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
+The client calls, per series of a block: ``check_block`` (``_plan.checks``), fetches the
+reference record's keywords (and, for `ActiveRegion`, resolves it with ``_plan.noaa``), then
+`plan_block`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
 """
 
 from dataclasses import dataclass, replace

@@ -1,5 +1,6 @@
 """
-The ``process`` string and ``sizeratio`` of an export request (pure).
+The ``process`` of an export request (a frozen `Process` of step values, rendered when sent) and
+its ``sizeratio`` (pure).
 
 Grammar (``jsoc_export_manage.c`` ``ParseFields``): ``n=<limit>|step,k=v,...|step,...``; the
 limit is 0 for none, ``n>0`` the first n records, ``n<0`` the last ``|n|``. Steps run in the

@@ -1,5 +1,5 @@
 """
-Record-set strings for export requests (pure).
+Record sets for export requests (pure): a frozen `RecordSet`, rendered to JSOC's text when sent.
 
 Times in record sets are written in **TAI** with an explicit zone, ``2014.02.05_08:00:35_TAI``,
 as sunpy's JSOC client does: DRMS reads a time without a zone as UTC, but an explicit ``_TAI``
