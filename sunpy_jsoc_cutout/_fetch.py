@@ -22,9 +22,11 @@
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import parfive
@@ -36,6 +38,7 @@ from sunpy import log
 from ._jsoc.export import JSOCExportAPI, ReadyExport
 from ._jsoc.export_files import RecordMatcher, check_free_space, data_rows, export_warnings
 from ._plan.checks import require_notify
+from ._plan.recordset import RecordSet
 from ._plan.series_rules import rules_for
 from ._transfer.deliver import Delivery
 from ._transfer.download import extend_results
@@ -75,9 +78,12 @@ def _root(template: str) -> Path:
     return Path(*parts) if parts else Path.cwd()
 
 
-def _prime_keys(series: str) -> tuple[str, ...]:
+def _prime_keys(plan) -> tuple[str, ...]:
+    """The prime keys of the plan's series: its record set's (as planned), else the known series' table."""
+    if isinstance(plan.recordset, RecordSet):
+        return plan.recordset.prime_keys
     try:
-        return rules_for(series).prime_keys
+        return rules_for(plan.series).prime_keys
     except CutoutQueryError:
         return ("T_REC",)  # a series the client does not know: its time is all it can compare
 
@@ -97,7 +103,7 @@ class _PlanRows:
 
     def __init__(self, plan, rows, report: JobReport) -> None:
         self.plan, self.rows, self.report = plan, rows, report
-        self.matcher = RecordMatcher(plan.series, _prime_keys(plan.series), rows)
+        self.matcher = RecordMatcher(plan.series, _prime_keys(plan), rows)
         self.planned = np.flatnonzero(np.asarray(rows["Skip"]) == "") if len(rows) else np.array([], int)
 
     def _label(self, index: int) -> str:
@@ -243,33 +249,78 @@ def fetch(
     if not len(table) or not getattr(table, "plans", None):
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
-    notify = require_notify({"notify": table.notify})
+    notify = require_notify(table.notify)
     batch = check_fetch_settings()
     if downloader is not None and not downloader.config.progress:
         progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
     template = path_template(path)
     target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
     report = client.last_report = _report_skipped(table)
+    root = _download_root(template, table)
+    if not isinstance(ledger, Ledger):
+        ledger = Ledger(ledger or ledger_path())
+    plans, rows_of = _plan_rows(table, report)
+    if downloader is not None:
+        restore_after_download(downloader)  # Fido downloads its own queue with it after this fetch
+    job = _Job(plans, rows_of, template, root, report, ledger, notify)
+    out = _stage_and_download(
+        job,
+        {"batch": batch, "progress": progress, "keep_tar": keep_tar},
+        {"cancel_foreign": cancel_foreign, "clock": clock, "sleep": sleep, "check": job.check},
+        overwrite,
+    )
+    report.arrived(len(out))
+    report.log()
+    return out
+
+
+def _download_root(template: str, table) -> Path:
+    """The template's root directory, created, after checking it has room for the table's files."""
     root = _root(template)
     root.mkdir(parents=True, exist_ok=True)
     check_free_space(root, int(np.sum(table["Size"].to_value(u.byte))))
-    if not isinstance(ledger, Ledger):
-        ledger = Ledger(ledger or ledger_path())
-    out = parfive.Results()
+    return root
+
+
+def _plan_rows(table, report: JobReport) -> tuple[list, dict[int, _PlanRows]]:
+    """The plans the table's rows belong to, and the rows of each (by the plan's ``id``)."""
     request_of_row = np.asarray(table["Request"])
     used = sorted({int(i) for i in request_of_row})
     plans = [table.plans[i] for i in used]
     rows_of = {id(table.plans[i]): _PlanRows(table.plans[i], table[request_of_row == i], report) for i in used}
     report.expect(sum(len(rows.planned) for rows in rows_of.values()))
+    return plans, rows_of
 
-    def check(plan, requestid, reply):
-        return rows_of[id(plan)].check(plan, requestid, reply)
 
-    options = {"batch": batch, "progress": progress, "keep_tar": keep_tar}
-    settings = {"cancel_foreign": cancel_foreign, "clock": clock, "sleep": sleep, "check": check}
-    if downloader is not None:
-        restore_after_download(downloader)  # Fido downloads its own queue with it after this fetch
+@dataclass
+class _Job:
+    """What one fetch stages and downloads, and where the files go."""
+
+    plans: list
+    rows_of: dict[int, _PlanRows]
+    template: str
+    root: Path
+    report: JobReport
+    ledger: Ledger
+    notify: str
+
+    def check(self, plan, requestid: str, reply: dict) -> str | None:
+        """`_PlanRows.check` of the plan's rows."""
+        return self.rows_of[id(plan)].check(plan, requestid, reply)
+
+    def fail(self, outcome, out: parfive.Results) -> None:
+        """A failed or refused export: in the report, and an error entry with JSOC's status page."""
+        status = "refused" if outcome.kind == "mismatch" else f"failed (status {outcome.status})"
+        self.report.fail(outcome.requestid or "(none)", outcome.message, status)
+        stand_in = self.root / f"{outcome.requestid or outcome.plan.series}.failed.json"
+        out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+
+
+def _stage_and_download(job: _Job, options: dict, settings: dict, overwrite: bool) -> parfive.Results:
+    """Stage the job's exports one at a time and download each as soon as it is ready."""
+    out = parfive.Results()
     handled: set[int] = set()
+    ledger, notify = job.ledger, job.notify
     with (
         InterruptGuard(str(ledger.path)) as guard,
         DownloadSession(
@@ -277,24 +328,27 @@ def fetch(
         ) as session,
         JSOCExportAPI(base_url()) as api,
     ):
-        runner = runner_from_config(api, ledger, notify, progress=progress, **settings)
+        runner = runner_from_config(api, ledger, notify, progress=options["progress"], **settings)
         delivery = Delivery(
-            api, ledger, session, lambda: runner_from_config(api, ledger, notify, **settings), root, report, **options
+            api,
+            ledger,
+            session,
+            lambda: runner_from_config(api, ledger, notify, **settings),
+            job.root,
+            job.report,
+            **options,
         )
-        with closing(runner.iter_ready(plans)) as outcomes:
+        with closing(cast(Generator, runner.iter_ready(job.plans))) as outcomes:
             for outcome in outcomes:
                 handled.add(id(outcome.plan))
                 if isinstance(outcome, ReadyExport):
-                    extend_results(out, delivery.ready(outcome, rows_of[id(outcome.plan)].path_for(template)))
+                    path_for = job.rows_of[id(outcome.plan)].path_for(job.template)
+                    extend_results(out, delivery.ready(outcome, path_for))
                 else:
-                    status = "refused" if outcome.kind == "mismatch" else f"failed (status {outcome.status})"
-                    report.fail(outcome.requestid or "(none)", outcome.message, status)
-                    stand_in = root / f"{outcome.requestid or outcome.plan.series}.failed.json"
-                    out.add_error(str(stand_in), _status_url(outcome.requestid, outcome.plan), outcome.exception())
+                    job.fail(outcome, out)
                 if session.disk_full is not None:
                     break
         if session.disk_full is not None:
-            _not_fetched([p for p in plans if id(p) not in handled], session.disk_full, root, report, out)
-    report.arrived(len(out))
-    report.log()
+            left = [p for p in job.plans if id(p) not in handled]
+            _not_fetched(left, session.disk_full, job.root, job.report, out)
     return out

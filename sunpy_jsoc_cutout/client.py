@@ -140,8 +140,8 @@ class JSOCCutoutClient(BaseClient):
             check_files(block, found)  # no export is planned that could give no file
             requests += split_for_jsoc(found)
         refuse_collisions(requests)  # no two planned files of the job with one name
-        notify = next((b["notify"] for b in blocks if b.get("notify")), None)
-        method = next((b["method"] for b in blocks if b.get("method")), "url")
+        notify = next((b.notify for b in blocks if b.notify), None)
+        method = next((b.method for b in blocks if b.method), "url")
         return build_table(requests, self, notify, method)
 
     def fetch(self, query_results, *, path=None, downloader=None, **kwargs):

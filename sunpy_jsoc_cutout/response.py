@@ -100,7 +100,7 @@ def _stack_times(parts: list[Time]) -> Time:
 
 
 def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
-    """Stack the rows of searched requests (``_search.SearchedRequest``) into one response table."""
+    """Stack the rows of searched requests (``_plan.rows.SearchedRequest``) into one response table."""
     columns: dict[str, list] = {k: [] for k in ("T_REC", "T_OBS", "Wavelength", "Instrument", "Series", "QUALITY")}
     columns.update({"Skip": [], "Size": [], "Request": [], "recnum": [], "FSN": [], "CAMERA": [], "Online": []})
     columns["Filename"] = []

@@ -86,7 +86,7 @@ def ledger_params(plan: ExportPlan, notify: str) -> dict[str, Any]:
     """
     The parameters stored in the ledger for a plan: the request-key fields plus ``wavelength``.
 
-    ``ExportPlan(**{f: params.get(f) for f in ExportPlan fields})`` rebuilds the plan.
+    `plan_from_params` rebuilds the plan (its record set and process as the text sent).
     """
     params = {name: getattr(plan, name) for name in _KEY_FIELDS}
     params["notify"] = notify
@@ -95,8 +95,12 @@ def ledger_params(plan: ExportPlan, notify: str) -> dict[str, Any]:
 
 
 def plan_from_params(params: dict) -> ExportPlan:
-    """The `ExportPlan` of a ledger entry's parameters (see ``_jsoc_export.ledger_params``)."""
-    return ExportPlan(**{f.name: params.get(f.name) for f in dataclasses.fields(ExportPlan)})
+    """
+    The `ExportPlan` of a ledger entry's parameters (see `ledger_params`): the record set and the
+    process are the text that was sent (`~sunpy_jsoc_cutout._plan.jsoc_text.Verbatim`).
+    """
+    sent = {"recordset": params.get("ds"), "processing": params.get("process")}
+    return ExportPlan(**{f.name: sent.get(f.name, params.get(f.name)) for f in dataclasses.fields(ExportPlan)})
 
 
 def reply_status(reply: dict) -> int | None:

@@ -30,7 +30,7 @@ import numpy as np
 import astropy.units as u
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
 from sunpy_jsoc_cutout.exceptions import DiskSpaceError
 
 __all__ = [

@@ -2,8 +2,9 @@
 A thin ``jsoc_info`` client: the metadata requests of a search (``rs_list``, ``series_struct``).
 
 It asks only for the keywords it is given and pages large record sets, so searches of 100,000
-records stay fast. Keyword values come back as JSOC sends them (strings); `int_keyword` reads
-hex ``QUALITY`` strings (``"0x00000400"``) that pandas-based readers turn into NaN.
+records stay fast. Keyword values come back as JSOC sends them (strings), read with
+`~sunpy_jsoc_cutout._plan.jsoc_text` (``int_keyword`` reads hex ``QUALITY`` strings such as
+``"0x00000400"`` that pandas-based readers turn into NaN).
 
 What real series lack is read the way ``jsoc_info`` answers it (``lm-jps/drms``
 ``base/export/apps/jsoc_info.c``): a keyword the series does not have comes back as the value
@@ -14,29 +15,35 @@ series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies o
 ``aia.lev1_euv_12s`` and ``hmi.M_45s`` recorded in sunpy/sunpy's test cassettes, 2020).
 """
 
+import math
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+import numpy as np
 import requests
+
+import astropy.units as u
+from astropy.time import Time
 
 from sunpy import log
 
+from sunpy_jsoc_cutout._plan.jsoc_text import drms_time
+from sunpy_jsoc_cutout._plan.noaa import noaa_query
+from sunpy_jsoc_cutout._plan.recordset import RecordSet, page_recordsets
+from sunpy_jsoc_cutout._plan.rows import REFERENCE_KEYS, ROW_KEYS, pick_reference
+from sunpy_jsoc_cutout._plan.series_rules import SeriesInfo, SeriesRules
+from sunpy_jsoc_cutout._query.box import NOAA_SERIES, NOAA_SERIES_INTERNAL, ActiveRegion
 from sunpy_jsoc_cutout.config import conf_value
-from sunpy_jsoc_cutout.exceptions import JSOCCutoutError
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError, JSOCCutoutError
 
 __all__ = [
-    "ABSENT_VALUES",
     "JSOCInfo",
     "JSOCInfoError",
-    "SeriesInfo",
     "SeriesNotFoundError",
-    "int_keyword",
-    "is_absent",
+    "list_records",
+    "noaa_records",
+    "reference_keywords",
 ]
-
-#: What ``jsoc_info`` prints instead of a value: an unknown keyword, an unset value, an unknown segment.
-ABSENT_VALUES = frozenset({"Invalid KeyLink", "MISSING", "InvalidSegName", ""})
 
 
 class JSOCInfoError(JSOCCutoutError, RuntimeError):
@@ -48,57 +55,6 @@ class SeriesNotFoundError(JSOCInfoError):
     ``jsoc_info`` does not know the series (``"series not found"``, status 1: ``jsoc_info.c``
     L2214, L2381, L2740, L2766 in lm-jps/drms).
     """
-
-
-def is_absent(value) -> bool:
-    """Whether a ``jsoc_info`` value stands for no value (`ABSENT_VALUES`, `None`, JSOC's -4712 default time)."""
-    if value is None:
-        return True
-    text = str(value).strip()
-    return text in ABSENT_VALUES or text.startswith("-4712")
-
-
-def int_keyword(value, default: int | None = None, *, bits: int = 32) -> int | None:
-    """
-    An integer keyword from JSOC's string, or ``default`` when it is absent.
-
-    Reads ``"0x80000000"``, ``"-2147483648"`` and ``"1024"``; ``"MISSING"``, ``"Invalid KeyLink"``
-    and unparsable text give ``default``. Hex values are read as signed ``bits``-bit integers
-    (``QUALITY`` 0x80000000 is -2147483648; ``bits=64`` for ``CALVER64``).
-    """
-    if is_absent(value):
-        return default
-    text = str(value).strip()
-    try:
-        number = int(text, 16) if text.lower().startswith("0x") else int(float(text)) if bits <= 32 else int(text)
-    except ValueError:
-        return default
-    top = 1 << (bits - 1)
-    return number - 2 * top if top <= number < 2 * top else number
-
-
-@dataclass(frozen=True)
-class SeriesInfo:
-    """What one ``series_struct`` reply says a series has (names as JSOC spells them)."""
-
-    name: str
-    keywords: tuple[str, ...]
-    segments: tuple[str, ...]
-    primekeys: tuple[str, ...]
-
-    def has(self, keyword: str) -> bool:
-        """Whether the series has ``keyword`` (case-insensitive)."""
-        return keyword.upper() in {k.upper() for k in self.keywords}
-
-    def present(self, keys: Iterable[str]) -> tuple[str, ...]:
-        """The names of ``keys`` the series has, in order; pseudo-keys such as ``*recnum*`` are kept."""
-        known = {k.upper() for k in self.keywords}
-        return tuple(k for k in keys if k.startswith("*") or k.upper() in known)
-
-    @property
-    def image_segment(self) -> str | None:
-        """The first segment that is not AIA's ``spikes`` table."""
-        return next((s for s in self.segments if s != "spikes"), self.segments[0] if self.segments else None)
 
 
 #: HTTP statuses of a jsoc_info reply worth asking again for (the server's trouble, not the request's).
@@ -207,3 +163,77 @@ class JSOCInfo:
             columns[f"segment:{entry['name']}"] = list(entry["values"])
         columns["_count"] = [int(data.get("count", 0))]
         return columns
+
+
+def reference_keywords(info: JSOCInfo, rules: SeriesRules, t_ref: Time, wavelength: int | None) -> dict:
+    """Keywords of the good record nearest ``t_ref`` (searching up to about 2 h either side, like im_patch)."""
+    keys = info.series(rules.name).present(REFERENCE_KEYS)
+    conditions = ["QUALITY >= 0"]
+    prime = ""
+    if wavelength is not None and rules.wavelength_is_prime_key:
+        prime = f"[{wavelength}]"
+    elif wavelength is not None:
+        conditions.insert(0, f"WAVELNTH={wavelength}")
+    half = 60.0
+    while half <= 7680.0:
+        lo, hi = (t_ref + s * half * u.s for s in (-1, 1))
+        ds = f"{rules.name}[{drms_time(lo)}-{drms_time(hi)}]{prime}[? {' AND '.join(conditions)} ?]"
+        columns = info.rs_list(ds, keys)
+        count = columns.pop("_count")[0]
+        if count:
+            return pick_reference(columns, t_ref)
+        half *= 2
+    msg = f"{rules.name} has no good record within 2 hours of the reference time {t_ref.isot}; choose another time."
+    raise CutoutQueryError(msg)
+
+
+def _pages(info: JSOCInfo, recordset: RecordSet, page_size: int) -> list[RecordSet]:
+    """Split a time-range record set into pieces of at most about ``page_size`` records."""
+    if recordset.time is None:
+        return [recordset]
+    count = info.count(recordset.render())
+    if count <= page_size:
+        return [recordset]
+    return page_recordsets(recordset, math.ceil(count / page_size) + 1)
+
+
+def list_records(
+    info: JSOCInfo, recordset: RecordSet, segment: str | None, page_size: int, keys: tuple[str, ...] = ROW_KEYS
+) -> dict[str, np.ndarray]:
+    """Keywords ``keys`` of every record of ``recordset`` (paged; duplicates at page edges dropped)."""
+    segs = (segment,) if segment else ()
+    merged: dict[str, list] = {}
+    for piece in _pages(info, recordset, page_size):
+        columns = info.rs_list(piece.render(), keys, segs)
+        columns.pop("_count")
+        for key, values in columns.items():
+            merged.setdefault(key, []).extend(values)
+    if not merged.get("*recnum*"):
+        return {}
+    recnum = np.asarray(merged["*recnum*"], dtype=np.int64)
+    _, first = np.unique(recnum, return_index=True)
+    keep = np.sort(first)
+    return {key: np.asarray(values, dtype=object)[keep] for key, values in merged.items()}
+
+
+def noaa_records(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) -> list[dict]:
+    """
+    The region's NOAA records: from ``noaa_series`` (``conf.noaa_series``) for a region of the
+    default series, else from the region's own; ``su_rsb.NOAA_ActiveRegions`` where the public copy
+    ``jsoc.noaa_active_regions`` does not exist on the server.
+    """
+    series = noaa_series if noaa_series and region.series == NOAA_SERIES else region.series
+    candidates = [series] + ([NOAA_SERIES_INTERNAL] if series.lower() == NOAA_SERIES else [])
+    for k, name in enumerate(candidates):
+        try:
+            query = noaa_query(region, name)
+            rows = info.rs_list(query["ds"], query["key"].split(","))
+        except SeriesNotFoundError:
+            if k + 1 == len(candidates):
+                raise
+            log.debug("%s is not served here; asking %s", name, candidates[k + 1])
+            continue
+        count = rows.pop("_count")[0]
+        if count or k + 1 == len(candidates):
+            return [dict(zip(rows, values)) for values in zip(*rows.values())] if count else []
+    return []

@@ -18,8 +18,11 @@ from sunpy.sun.models import differential_rotation
 from sunpy.util.exceptions import warn_user
 
 from sunpy_jsoc_cutout._query.box import ActiveRegion
+from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
+from .coords import refuse_untracked_carrington
 from .plans import carrington_drift_rate
+from .recordset import lev1_cadence
 from .series_rules import SeriesRules, rules_for
 
 __all__ = ["AIA_WAVELENGTHS", "block_series", "block_time_range", "check_block", "check_files", "require_notify"]
@@ -38,31 +41,25 @@ def _raise(msg: str):
     raise CutoutQueryError(msg)
 
 
-def block_series(block: dict) -> list[str]:
+def block_series(block: CutoutQuery) -> list[str]:
     """The series of a block: ``a.jsoc.Series`` or the list of ``CoalignedSeries``."""
-    if "series" in block and "coaligned" in block:
+    if block.series is not None and block.coaligned is not None:
         _raise("Give either a.jsoc.Series or a.jsoc_cutout.CoalignedSeries, not both.")
-    if "coaligned" in block:
-        return list(block["coaligned"])
-    if "series" not in block:
+    if block.coaligned is not None:
+        return list(block.coaligned)
+    if block.series is None:
         _raise("Add a series, e.g. a.jsoc.Series('aia.lev1_euv_12s') (or a.jsoc_cutout.CoalignedSeries(...)).")
-    return [block["series"]]
+    return [str(block.series)]
 
 
-def _check_box(block: dict, series: list[str]) -> None:
-    boxes = block.get("boxes", [])
+def _check_box(block: CutoutQuery, series: list[str]) -> None:
+    boxes = block.boxes
     if not boxes:
         _raise("Add a cutout box: a.jsoc_cutout.Box(center, width) or a.jsoc_cutout.ActiveRegion(number, width).")
     if len(boxes) > 1:
         _raise(f"A query takes one cutout box, got {len(boxes)}; combine boxes with | to get one export per box.")
     box = boxes[0]
-    tracking = block.get("tracking")
-    enabled = tracking is None or tracking.enabled
-    if getattr(box, "locunits", "") == "carrlong" and not enabled:
-        _raise(
-            "A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
-            "enable tracking with a.jsoc_cutout.Tracking(True)."
-        )
+    refuse_untracked_carrington(box, block.tracking.enabled)
     if len(series) > 1 and (box.boxunits == "pixels" or getattr(box, "locunits", "") == "pixels"):
         _raise(
             "CoalignedSeries needs the same angular box on every series: give the centre and size in arcsec "
@@ -70,20 +67,19 @@ def _check_box(block: dict, series: list[str]) -> None:
         )
 
 
-def _check_centre_on_disk(block: dict) -> None:
+def _check_centre_on_disk(block: CutoutQuery) -> None:
     """A tracked arcsec centre clearly off the disk is refused before anything is sent.
 
     The limit here is the solar radius seen from Earth plus 0.5 %, more than SDO's orbit changes
     it; centres closer to the limb are checked against SDO's own view once the reference record
     is known (``_coords``).
     """
-    box = block["boxes"][0]
-    tracking = block.get("tracking")
-    if (tracking is not None and not tracking.enabled) or getattr(box, "locunits", "") != "arcsec":
+    box = block.boxes[0]
+    if not block.tracking.enabled or getattr(box, "locunits", "") != "arcsec":
         return
     if getattr(box, "position", None) is None:
         return
-    when = block.get("reference_time") or block.get("start_time")
+    when = block.reference_time or block.start_time
     if when is None:
         return
     x, y = (float(v) for v in box.position.to_value(u.arcsec))
@@ -95,13 +91,13 @@ def _check_centre_on_disk(block: dict) -> None:
         )
 
 
-def block_time_range(block: dict) -> tuple[Time, Time] | None:
+def block_time_range(block: CutoutQuery) -> tuple[Time, Time] | None:
     """The block's time range (``a.Time``, or explicit `Tracking` times); `None` for limb-to-limb runs."""
-    tracking = block.get("tracking")
-    if tracking is not None and tracking.limb_to_limb:
+    tracking = block.tracking
+    if tracking.limb_to_limb:
         return None
-    start = tracking.start if tracking is not None and isinstance(tracking.start, Time) else block.get("start_time")
-    stop = tracking.stop if tracking is not None and isinstance(tracking.stop, Time) else block.get("end_time")
+    start = tracking.start if isinstance(tracking.start, Time) else block.start_time
+    stop = tracking.stop if isinstance(tracking.stop, Time) else block.end_time
     return None if start is None or stop is None else (Time(start), Time(stop))
 
 
@@ -109,7 +105,7 @@ def _iso(t: Time) -> str:
     return Time(t).utc.isot[:16]
 
 
-def _check_carrington_on_disk(block: dict) -> None:
+def _check_carrington_on_disk(block: CutoutQuery) -> None:
     """
     A Carrington centre must be on the visible disk during the whole time range.
 
@@ -119,7 +115,7 @@ def _check_carrington_on_disk(block: dict) -> None:
     centre is behind the limb it cuts out the near-side mirror point, a file of the wrong place.
     Checked with Earth's L0/B0 (SDO differs by less than 0.02 deg), with 0.1 deg of margin.
     """
-    box, span = block["boxes"][0], block_time_range(block)
+    box, span = block.boxes[0], block_time_range(block)
     if getattr(box, "locunits", "") != "carrlong" or isinstance(box, ActiveRegion) or span is None:
         return
     lonlat = (box.center.lon, box.center.lat) if box.center is not None else box.position
@@ -173,10 +169,10 @@ def _centre_latitude(box, when: Time) -> float | None:
     return lat if np.isfinite(lat) else None
 
 
-def _check_reference_time(block: dict) -> None:
+def _check_reference_time(block: CutoutQuery) -> None:
     """Warn when an explicit reference time (``ReferenceTime``, the centre's obstime) is over a day from the range."""
-    box, span = block["boxes"][0], block_time_range(block)
-    t_ref = block.get("reference_time")
+    box, span = block.boxes[0], block_time_range(block)
+    t_ref = block.reference_time
     t_ref = t_ref if t_ref is not None else getattr(getattr(box, "center", None), "obstime", None)
     if t_ref is None or span is None:
         return
@@ -187,9 +183,8 @@ def _check_reference_time(block: dict) -> None:
         return
     lat = _centre_latitude(box, t_ref)
     at = f"at latitude {lat:.0f} deg" if lat is not None else "at the equator"
-    tracking = block.get("tracking")
     days = gap * u.day
-    if tracking is None or tracking.enabled:
+    if block.tracking.enabled:
         drift = abs(carrington_drift_rate((lat or 0.0) * u.deg) * days).to_value(u.deg)
         how = "the box is placed there and tracked at the Carrington rate, so by the time range the surface"
     else:
@@ -206,28 +201,25 @@ def _check_reference_time(block: dict) -> None:
     )
 
 
-def _check_sample(block: dict) -> None:
-    if "sample" in block and not (np.isfinite(float(block["sample"])) and float(block["sample"]) > 0):
+def _check_sample(block: CutoutQuery) -> None:
+    if block.sample is not None and not (np.isfinite(float(block.sample)) and float(block.sample) > 0):
         _raise(
-            f"a.Sample({float(block['sample']):g} s) is not a cadence JSOC can use (JSOC would treat "
+            f"a.Sample({float(block.sample):g} s) is not a cadence JSOC can use (JSOC would treat "
             "it as every slot); give a positive time between frames such as a.Sample(60*u.s), or drop a.Sample "
             "to get every frame."
         )
 
 
-def _check_cadence(block: dict, rules: SeriesRules) -> None:
-    if rules.lev1 and "sample" in block and round(float(block["sample"])) <= 1:
-        _raise(
-            f"a.Sample({float(block['sample']):g} s) is too short for {rules.name}: im_patch only selects frames "
-            "for a cadence longer than 1 s. Ask for 2 s or more, or drop a.Sample to get every frame."
-        )
+def _check_cadence(block: CutoutQuery, rules: SeriesRules) -> None:
+    if rules.lev1 and block.sample is not None:
+        lev1_cadence(rules, block.sample)
 
 
-def _check_times(block: dict) -> None:
-    tracking = block.get("tracking")
-    has_range = "start_time" in block
-    limb = tracking is not None and tracking.limb_to_limb
-    explicit = tracking is not None and tracking.start is not None and tracking.stop is not None
+def _check_times(block: CutoutQuery) -> None:
+    tracking = block.tracking
+    has_range = block.start_time is not None
+    limb = tracking.limb_to_limb
+    explicit = tracking.start is not None and tracking.stop is not None
     if not (has_range or limb or explicit):
         _raise(
             "Add a time range with a.Time(start, end), or track limb to limb with "
@@ -237,18 +229,18 @@ def _check_times(block: dict) -> None:
         _raise("Limb-to-limb tracking sets the time range itself; drop a.Time or give explicit Tracking times.")
 
 
-def _check_wavelengths(block: dict, rules: SeriesRules) -> list[int]:
-    if "wavelength" in block and "wavelengths" in block:
+def _check_wavelengths(block: CutoutQuery, rules: SeriesRules) -> list[int]:
+    if block.wavelength is not None and block.wavelengths is not None:
         _raise("Give either a.Wavelength or a.jsoc_cutout.Wavelengths, not both.")
-    waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [])
+    waves = block.waves
     if waves and not rules.is_aia:
         _raise(f"{rules.name} has no wavelength selection; drop a.Wavelength/Wavelengths for it.")
     _check_channels(rules.name, waves)
-    if "WAVELNTH" in block.get("primekeys", {}) and waves:
+    if "WAVELNTH" in block.primekey_values and waves:
         _raise("Give the wavelength once: as a.Wavelength or as a.jsoc.PrimeKey('WAVELNTH', ...), not both.")
-    if "T_REC" in block.get("primekeys", {}) and "start_time" in block:
+    if "T_REC" in block.primekey_values and block.start_time is not None:
         _raise("Give the time once: as a.Time or as a.jsoc.PrimeKey('T_REC', ...), not both.")
-    if rules.lev1 and rules.is_aia and "sample" in block and not waves:
+    if rules.lev1 and rules.is_aia and block.sample is not None and not waves:
         _raise(
             "aia.lev1 with a.Sample needs a wavelength: im_patch keeps one frame per slot whatever the "
             "wavelength, so add a.Wavelength(...) or a.jsoc_cutout.Wavelengths(...)."
@@ -260,7 +252,7 @@ def _check_channels(series: str, waves: list[int]) -> None:
     """Refuse a wavelength the AIA series does not have, naming those it has and where the others are."""
     have = AIA_WAVELENGTHS.get(series.lower())
     missing = [w for w in waves if have is not None and w not in have]
-    if not missing:
+    if have is None or not missing:
         return
     homes = [
         f"{w} Å is in {name}" for w in missing for name, ws in AIA_WAVELENGTHS.items() if name != "aia.lev1" and w in ws
@@ -271,25 +263,24 @@ def _check_channels(series: str, waves: list[int]) -> None:
     )
 
 
-def _check_processing(block: dict, rules: SeriesRules) -> None:
+def _check_processing(block: CutoutQuery, rules: SeriesRules) -> None:
     if rules.processing_refused:
         _raise(
             f"JSOC runs no processing (im_patch, rebin, aia_scale) on {rules.name}; export it without cutout "
             "attrs through sunpy's a.jsoc client, or cut out from hmi.M_720s/hmi.Ic_720s instead."
         )
-    if "level1p5" in block and not rules.is_aia:
+    if block.level1p5 is not None and not rules.is_aia:
         _raise(f"Level1p5 (aia_scale) only applies to AIA series, not {rules.name}; drop it.")
-    if block.get("register") and rules.is_aia:
+    if block.register and rules.is_aia:
         warn_user(
             "Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
             "them; leave registration off if you need re-spiked data (e.g. for flares)."
         )
 
 
-def _check_export(block: dict) -> None:
-    protocol = block.get("protocol")
-    name = protocol.name if protocol is not None else "fits"
-    if block.get("full_headers") and name != "fits":
+def _check_export(block: CutoutQuery) -> None:
+    name = block.protocol.name
+    if block.full_headers and name != "fits":
         _raise(f"FullHeaders writes FITS headers, but the protocol is {name}; use protocol 'fits' or drop FullHeaders.")
     if name == "as-is":
         warn_user(
@@ -298,14 +289,14 @@ def _check_export(block: dict) -> None:
         )
 
 
-def check_block(block: dict, series_info: dict = None) -> list[SeriesRules]:
+def check_block(block: CutoutQuery, series_info: dict | None = None) -> list[SeriesRules]:
     """
     Check one walked query block; return the rules of each of its series.
 
     Parameters
     ----------
-    block : dict
-        A block from ``_walker.walker.create``.
+    block : `~sunpy_jsoc_cutout._query.query.CutoutQuery`
+        A block from ``_query.walker.walker.create``.
     series_info : dict, optional
         ``{series: (prime_keys, step)}`` for series the client does not know.
 
@@ -341,15 +332,15 @@ _ADVICE = {
 }
 
 
-def check_files(block: dict, found: list) -> None:
+def check_files(block: CutoutQuery, found: list) -> None:
     """
     Refuse a searched block whose records exist but none of which would give a file.
 
     Parameters
     ----------
-    block : dict
+    block : `~sunpy_jsoc_cutout._query.query.CutoutQuery`
         The walked block.
-    found : list of `~sunpy_jsoc_cutout._search.SearchedRequest`
+    found : list of `~sunpy_jsoc_cutout._plan.rows.SearchedRequest`
         Its searched requests (``columns["Skip"]`` empty for a record that gives a file).
 
     Raises
@@ -370,9 +361,8 @@ def check_files(block: dict, found: list) -> None:
     )
 
 
-def require_notify(block: dict) -> str:
-    """The block's Notify address; raises `MissingNotifyError` when there is none (checked at fetch)."""
-    notify = block.get("notify")
+def require_notify(notify: str | None) -> str:
+    """The Notify address; raises `MissingNotifyError` when there is none (checked at fetch)."""
     if not notify or "@" not in str(notify):
         msg = (
             "JSOC exports need a registered e-mail address: add a.jsoc.Notify('you@example.org') to the query "

@@ -39,14 +39,14 @@ from sunpy.coordinates import (
 from sunpy_jsoc_cutout._query.box import ActiveRegion, Box
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 from .boxgeometry import sent_location
+from .jsoc_text import parse_drms_time
 
 __all__ = [
     "ImPatchLocation",
     "carrington_rotation_for",
     "im_patch_crln",
     "limb_crossing_times",
-    "parse_drms_time",
-    "parse_drms_times",
+    "refuse_untracked_carrington",
     "resolve_box",
     "sdo_observer",
     "solar_radius_arcsec",
@@ -72,7 +72,7 @@ def im_patch_crln(crln, calver):
     crln : float or numpy.ndarray
         ``CRLN_OBS`` in degrees as the record holds it.
     calver : int or numpy.ndarray
-        The calibration version (`_search.calver_of`), ``-1`` where the record has none.
+        The calibration version (`~sunpy_jsoc_cutout._plan.rows.calver_of`), ``-1`` where the record has none.
     """
     calver = np.asarray(calver, dtype=np.int64)
     low = np.where(calver < 0, 1 << 31, calver & 0xFFFFFFFF)
@@ -89,35 +89,21 @@ def _finite(keywords: dict, *names: str) -> bool:
         return False
 
 
-def _iso_and_scale(text: str) -> tuple[str, str]:
-    """``2014.02.05_08:00:35_TAI`` -> (``2014-02-05T08:00:35``, ``tai``); no zone, ``Z``, ``_UT(C)`` mean UTC."""
-    text, scale = str(text).strip(), "utc"
-    for suffix, zone in (("_TAI", "tai"), ("_UTC", "utc"), ("_UT", "utc"), ("Z", "utc")):
-        if text.endswith(suffix):
-            text, scale = text[: -len(suffix)], zone
-            break
-    date, _, clock = text.replace("T", "_").partition("_")
-    return f"{date.replace('.', '-')}T{clock or '00:00:00'}", scale
-
-
-def parse_drms_time(value) -> Time:
+def refuse_untracked_carrington(box: object, tracking: bool) -> None:
     """
-    Parse a JSOC time keyword (``2014.02.05_08:00:35_TAI``, ``2014-02-05T08:00:00.57Z``...).
+    Refuse a Carrington box centre without tracking (``locunits=carrlong`` with ``t=1``).
 
-    A zone suffix ``_TAI`` means TAI; ``Z``, ``_UTC``, ``_UT`` or no zone mean UTC.
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.CutoutQueryError
+        Saying to enable tracking.
     """
-    if isinstance(value, Time):
-        return value
-    iso, scale = _iso_and_scale(value)
-    return Time(iso, scale=scale).utc
-
-
-def parse_drms_times(values) -> Time:
-    """Many JSOC time strings of one series at once (vectorised `parse_drms_time`; the first sets the scale)."""
-    pairs = [_iso_and_scale(v) for v in values]
-    if not pairs:
-        return Time([], format="isot", scale="utc")
-    return Time([iso for iso, _ in pairs], format="isot", scale=pairs[0][1]).utc
+    if getattr(box, "locunits", "") == "carrlong" and not tracking:
+        msg = (
+            "A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
+            "enable tracking with a.jsoc_cutout.Tracking(True)."
+        )
+        raise CutoutQueryError(msg)
 
 
 def sdo_observer(keywords: dict) -> SkyCoord:
@@ -382,12 +368,6 @@ def resolve_box(box: Box, keywords: dict, *, tracking: bool, near: Time) -> ImPa
     if isinstance(box, ActiveRegion):
         msg = "An ActiveRegion is resolved from the NOAA series first (see _noaa.resolve_active_region)."
         raise CutoutQueryError(msg)
-    if box.locunits == "carrlong" and not tracking:
-        msg = (
-            "A Carrington box centre without tracking gives 'complete nonsense' (the JSOC user guide): "
-            "enable tracking with a.jsoc_cutout.Tracking(True), or give the centre in Helioprojective "
-            "or Stonyhurst coordinates."
-        )
-        raise CutoutQueryError(msg)
+    refuse_untracked_carrington(box, tracking)
     resolve = _resolve_position if box.center is None else _resolve_skycoord
     return sent_location(resolve(box, keywords, tracking, near), keywords)

@@ -19,30 +19,15 @@ image. ``aia.lev1``/``hmi.lev1`` with a cadence always get ``n=0`` (there JSOC's
 the input frames, not the frames im_patch picks) and their rows are replayed on the cut record set.
 """
 
-import re
 from dataclasses import replace
 
 import numpy as np
 
 import astropy.units as u
 
-from .recordset import drms_time
-from .split import _RANGE
+from .recordset import RecordSet
 
-__all__ = ["limit_of", "limit_records", "with_limit"]
-
-_LIMIT = re.compile(r"^n=(-?\d+)")
-
-
-def limit_of(process: str) -> int:
-    """The record limit of a ``process`` string (``n=<limit>|...``; 0 for none)."""
-    match = _LIMIT.match(process)
-    return int(match.group(1)) if match else 0
-
-
-def with_limit(process: str, limit: int) -> str:
-    """``process`` with its ``n=`` replaced by ``limit``."""
-    return _LIMIT.sub(f"n={int(limit)}", process, count=1) if _LIMIT.match(process) else f"n={int(limit)}|{process}"
+__all__ = ["limit_records"]
 
 
 def _kept(pieces: list, limit: int) -> list[np.ndarray]:
@@ -82,27 +67,27 @@ def _cut(piece, keep: np.ndarray, limit: int, end_time):
     index = np.flatnonzero(keep)
     first, last = int(index[0]), int(index[-1])
     sparse = piece.replay is not None or (piece.rules is not None and piece.rules.lev1)
-    match = _RANGE.match(piece.plan.ds)
+    records = piece.plan.recordset
     n = 0
-    if match is not None:
-        start, end = match["start"], match["end"]
+    if isinstance(records, RecordSet) and records.time is not None:
+        start = end = None
         if limit > 0 and last + 1 < len(times):
-            end = drms_time(times[last + 1] - 1 * u.s) if sparse else drms_time(times[last])
+            end = times[last + 1] - 1 * u.s if sparse else times[last]
             partial = not sparse and bool(np.any(times[last + 1 :] == times[last]))
         elif limit < 0 and first > 0:
-            start = drms_time(times[first])
+            start = times[first]
             partial = not sparse and bool(np.any(times[:first] == times[first]))
         else:
             partial = False
-        ds = f"{match['head']}{start}-{end}{match['at'] or ''}{match['tail']}"
+        records = records.with_times(start, end)
     else:  # no time range to cut: JSOC's own limit, on this request alone
-        ds, partial = piece.plan.ds, True
+        partial = True
     if partial:
         images = int(np.sum(np.asarray(cols["QUALITY"])[keep] >= 0))
         if not images:  # only rows without an image are kept: JSOC would export none of them
             return None
         n = images if limit > 0 else -images
-    plan = replace(piece.plan, ds=ds, process=with_limit(piece.plan.process, n))
+    plan = replace(piece.plan, recordset=records, processing=piece.plan.steps.with_limit(n))
     if piece.replay is not None:
         replay_end = times[last + 1] if limit > 0 and last + 1 < len(times) else end_time
         columns = piece.replay(times[first], replay_end)
@@ -113,22 +98,22 @@ def _cut(piece, keep: np.ndarray, limit: int, end_time):
 
 def limit_records(pieces: list) -> list:
     """
-    Apply each series' record limit (the ``n=`` of its plans) to the pieces of one query block.
+    Apply each series' record limit (the ``limit`` of its plans' `~sunpy_jsoc_cutout._plan.process.Process`) to the pieces of one query block.
 
     Parameters
     ----------
-    pieces : list of ``_search.SearchedRequest``
+    pieces : list of ``_plan.rows.SearchedRequest``
         The block's requests after splitting and replay, in submission order.
 
     Returns
     -------
-    list of ``_search.SearchedRequest``
+    list of ``_plan.rows.SearchedRequest``
         The pieces that keep rows, cut to them, each with the ``n=`` it needs (usually 0).
     """
     out = list(pieces)
     for series in dict.fromkeys(p.plan.series for p in pieces):
         members = [k for k, p in enumerate(pieces) if p.plan.series == series]
-        limit = limit_of(pieces[members[0]].plan.process)
+        limit = pieces[members[0]].plan.steps.limit
         if not limit:
             continue
         kept = _kept([pieces[k] for k in members], limit)
@@ -137,7 +122,7 @@ def limit_records(pieces: list) -> list:
             if not keep.any():
                 out[k] = None
             elif keep.all():
-                out[k] = replace(piece, plan=replace(piece.plan, process=with_limit(piece.plan.process, 0)))
+                out[k] = replace(piece, plan=replace(piece.plan, processing=piece.plan.steps.with_limit(0)))
             else:
                 out[k] = _cut(piece, keep, limit, _end_of(pieces, k))  # None: nothing left to export
     return [p for p in out if p is not None]

@@ -44,11 +44,11 @@ import numpy as np
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._jsoc.info import SeriesInfo, is_absent
+from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
-from .coords import parse_drms_time
+from .jsoc_text import drms_zone, is_absent, is_drms_time, parse_drms_time
 from .plans import default_filename_format
-from .series_rules import SeriesRules
+from .series_rules import SeriesInfo, SeriesRules
 
 __all__ = [
     "FILENAME_COLUMN",
@@ -73,7 +73,6 @@ MAX_NAME = 128
 #: Raw keyword strings are kept in the rows under this prefix; the segment's name under `_SEGMENT`.
 _RAW = "kw:"
 _SEGMENT = "kw:{segment}"
-_TIME = re.compile(r"^\d{4}[.\-]\d\d[.\-]\d\d[_T]\d\d:\d\d(:\d\d(\.\d*)?)?(_?[A-Za-z]+)?$")
 _PRINTF_LENGTH = re.compile(r"%([-+ #0]*\d*(?:\.\d+)?)(?:hh|h|ll|l|L|q|j|z|t)?([diouxXeEfFgGcs%])")
 #: Zones ``sprint_time`` prints in UTC (``tai_adjustment``); TAI is the other one handled.
 _UTC_ZONES = ("UTC", "UT", "Z", "ISO")
@@ -125,12 +124,12 @@ def format_keywords(fmt: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def row_format(block: dict, rules: SeriesRules) -> str:
+def row_format(block: CutoutQuery, rules: SeriesRules) -> str:
     """The ``filenamefmt`` the user asked for (``a.jsoc_cutout.FilenameFormat``), else the series' default."""
-    return block.get("filename_format") or default_filename_format(rules)
+    return block.filename_format or default_filename_format(rules)
 
 
-def listed_keys(series: SeriesInfo, keys: tuple[str, ...], block: dict, rules: SeriesRules) -> tuple[str, ...]:
+def listed_keys(series: SeriesInfo, keys: tuple[str, ...], block: CutoutQuery, rules: SeriesRules) -> tuple[str, ...]:
     """
     The keywords to list for the rows: ``keys`` the series has, plus those the file names need.
 
@@ -152,7 +151,7 @@ def listed_keys(series: SeriesInfo, keys: tuple[str, ...], block: dict, rules: S
     return series.present(keys) + needed
 
 
-def raw_keywords(cols: dict, block: dict, rules: SeriesRules, segment: str | None) -> dict[str, np.ndarray]:
+def raw_keywords(cols: dict, block: CutoutQuery, rules: SeriesRules, segment: str | None) -> dict[str, np.ndarray]:
     """
     The listed strings of the keywords the file names need, kept in the rows as ``kw:<NAME>``, and
     the exported segment's name (``kw:{segment}``).
@@ -203,14 +202,6 @@ def sprint_time(time: Time, zone: str, precision: int = 0) -> str:
     return f"{date}{'T' if iso else '_'}{':'.join(fields[3:])}{suffix}"
 
 
-def _zone_of(text: str) -> str:
-    """The zone a JSOC time string was printed in (its JSD unit)."""
-    if "T" in text and text.endswith("Z"):
-        return "ISO"
-    match = re.search(r"_([A-Za-z]+)$", text) or re.search(r"([A-Za-z])$", text)
-    return match.group(1).upper() if match else "UTC"
-
-
 def _time_value(text: str, layout: str) -> str:
     """A time keyword with a layout (``exputil.c`` L141-207)."""
     mod = layout[0] if layout[:1].isalpha() else ""
@@ -218,7 +209,7 @@ def _time_value(text: str, layout: str) -> str:
     match = re.match(r"-?\d+", rest)
     precision = int(match.group()) if match else 0
     rest = rest[match.end() :] if match else rest
-    zone = rest[1:] if rest.startswith(",") and len(rest) > 1 else _zone_of(text)
+    zone = rest[1:] if rest.startswith(",") and len(rest) > 1 else drms_zone(text)
     value = sprint_time(parse_drms_time(text), zone, precision)
     if mod == "A":
         return value.replace(".", "").replace(":", "")
@@ -242,7 +233,7 @@ def _keyword_value(text: str, layout: str | None) -> str:
     text = str(text)
     if not layout:
         return text  # the JSD format, as jsoc_info lists it (L243-252)
-    if _TIME.match(text.strip()) and not is_absent(text):
+    if is_drms_time(text) and not is_absent(text):
         return _time_value(text.strip(), layout)
     for kind in (int, float):
         try:
@@ -298,7 +289,7 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
     """
     The predicted name of each row's file (``""`` for a row JSOC skips), or `None` if not predictable.
 
-    ``columns`` are a request's rows (``_search.SearchedRequest.columns``) with the ``kw:`` strings of
+    ``columns`` are a request's rows (``_plan.rows.SearchedRequest.columns``) with the ``kw:`` strings of
     `raw_keywords`; the export is processed (im_patch), so the record is ``<series>_mod``'s.
     """
     n = len(columns.get("recnum", []))

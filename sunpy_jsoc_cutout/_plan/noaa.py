@@ -13,9 +13,11 @@ import astropy.units as u
 from astropy.time import Time
 
 from sunpy_jsoc_cutout._query.box import ActiveRegion, Box
+from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, UnknownActiveRegionError
 from .checks import block_time_range
-from .coords import parse_drms_time, sdo_observer
+from .coords import sdo_observer
+from .jsoc_text import parse_drms_time
 
 __all__ = ["EPOCH_GAP", "NOAA_KEYS", "check_region_epoch", "noaa_query", "resolve_active_region"]
 
@@ -66,7 +68,7 @@ def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict
     return box, parse_drms_time(best["ObservationTime"])
 
 
-def check_region_epoch(region: ActiveRegion, rows: list[dict], block: dict) -> None:
+def check_region_epoch(region: ActiveRegion, rows: list[dict], block: CutoutQuery) -> None:
     """
     Refuse a region whose NOAA records are more than `EPOCH_GAP` from the block's time range.
 
@@ -79,7 +81,7 @@ def check_region_epoch(region: ActiveRegion, rows: list[dict], block: dict) -> N
         The region.
     rows : list of dict
         Its ``rs_list`` rows (`NOAA_KEYS`).
-    block : dict
+    block : `~sunpy_jsoc_cutout._query.query.CutoutQuery`
         The walked block (``a.Time`` or `Tracking` times); limb-to-limb runs are not checked.
 
     Raises

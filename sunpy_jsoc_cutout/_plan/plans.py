@@ -1,9 +1,9 @@
 """
 Assemble the export requests of one checked query block (pure).
 
-The client calls, per series of a block: ``check_block`` (``_validation``), fetches the
-reference record's keywords (and, for `ActiveRegion`, resolves it with ``_noaa``), then
-`plan_exports`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
+The client calls, per series of a block: ``check_block`` (``_plan.checks``), fetches the
+reference record's keywords (and, for `ActiveRegion`, resolves it with ``_plan.noaa``), then
+`plan_block`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
 """
 
 from dataclasses import dataclass, replace
@@ -17,16 +17,20 @@ from sunpy import log
 from sunpy.sun.models import differential_rotation
 from sunpy.util.exceptions import warn_user
 
-from sunpy_jsoc_cutout._query.box import Box
+from sunpy_jsoc_cutout._query.box import ActiveRegion, Box
 from sunpy_jsoc_cutout._query.options import Tracking
+from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 from . import process as _process
 from .coords import ImPatchLocation, limb_crossing_times, resolve_box, solar_radius_arcsec
-from .recordset import plan_recordsets, resolve_cadence
+from .jsoc_text import Verbatim, number
+from .process import ImPatch, Process, Step
+from .recordset import Cadence, RecordSet, plan_recordsets, resolve_cadence
 from .series_rules import SeriesRules
 
 __all__ = [
     "ExportPlan",
+    "block_cadence",
     "carrington_drift_rate",
     "default_filename_format",
     "distinct_plans",
@@ -40,17 +44,55 @@ _CARRINGTON_RATE = 360 / 25.38 * u.deg / u.day
 
 @dataclass(frozen=True)
 class ExportPlan:
-    """The parameters of one export request."""
+    """
+    The parameters of one export request.
+
+    ``recordset`` and ``processing`` stay structured (`~sunpy_jsoc_cutout._plan.recordset.RecordSet`,
+    `~sunpy_jsoc_cutout._plan.process.Process`) until they are sent: `ds` and `process` render
+    them. A plan rebuilt from the ledger holds the sent text (`~sunpy_jsoc_cutout._plan.jsoc_text.Verbatim`;
+    a `str` given for either is wrapped so).
+    """
 
     series: str
-    ds: str
-    process: str
+    recordset: RecordSet | Verbatim
+    processing: Process | Verbatim
     sizeratio: str
     method: str
     protocol: str
     filenamefmt: str
     requestor: str | None
     wavelength: int | None
+
+    def __post_init__(self) -> None:
+        for name in ("recordset", "processing"):
+            if isinstance(getattr(self, name), str):
+                object.__setattr__(self, name, Verbatim(getattr(self, name)))
+
+    @property
+    def ds(self) -> str:
+        """The record set as sent."""
+        return self.recordset.render()
+
+    @property
+    def process(self) -> str:
+        """The ``process`` as sent."""
+        return self.processing.render()
+
+    @property
+    def steps(self) -> Process:
+        """The structured process (a plan rebuilt from the ledger has none)."""
+        if not isinstance(self.processing, Process):
+            msg = f"The process of {self.ds} is sent as given: {self.process!r}."
+            raise TypeError(msg)
+        return self.processing
+
+    @property
+    def records(self) -> RecordSet:
+        """The structured record set (a plan rebuilt from the ledger has none)."""
+        if not isinstance(self.recordset, RecordSet):
+            msg = f"The record set {self.ds} is sent as given."
+            raise TypeError(msg)
+        return self.recordset
 
 
 def default_filename_format(rules: SeriesRules) -> str:
@@ -67,8 +109,8 @@ def carrington_drift_rate(latitude: u.Quantity) -> u.Quantity:
     return (surface - _CARRINGTON_RATE).to(u.deg / u.day)
 
 
-def _times(block: dict, tracking: Tracking, location: ImPatchLocation, t_ref: Time) -> tuple[Time, Time]:
-    start, stop = block.get("start_time"), block.get("end_time")
+def _times(block: CutoutQuery, tracking: Tracking, location: ImPatchLocation, t_ref: Time) -> tuple[Time, Time]:
+    start, stop = block.start_time, block.end_time
     if tracking.limb_to_limb:
         if location.carrington is None:
             msg = "Limb-to-limb tracking needs a box centre on the disk given as a coordinate, not in pixels."
@@ -85,7 +127,7 @@ def _times(block: dict, tracking: Tracking, location: ImPatchLocation, t_ref: Ti
 
 
 def _drift(
-    location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, keywords: dict, rules
+    location: ImPatchLocation, tracking: Tracking, duration: u.Quantity, keywords: dict, rules: SeriesRules
 ) -> ImPatchLocation:
     """Note (or pad for) the drift of a Carrington-tracked box against differential rotation."""
     if not tracking.enabled or location.carrington is None:
@@ -97,15 +139,13 @@ def _drift(
     drift = {"arcsec": arcsec, "pixels": arcsec / rules.cdelt}[location.boxunits]
     unit = {"arcsec": '"', "pixels": " px"}[location.boxunits]
     if tracking.pad_for_drift:
-        log.info(
-            "Padding the box by %s%s on each side for differential-rotation drift", _process.number(drift, 1), unit
-        )
+        log.info("Padding the box by %s%s on each side for differential-rotation drift", number(drift, 1), unit)
         return ImPatchLocation(
             **{**location.__dict__, "width": location.width + 2 * drift, "height": location.height + 2 * drift}
         )
     text = (
         f"Over {duration.to_value(u.day):.2f} days the box (tracked at the Carrington rate) and the surface at "
-        f"latitude {lat.to_value(u.deg):.0f} deg drift apart by about {_process.number(drift, 1)}{unit}."
+        f"latitude {lat.to_value(u.deg):.0f} deg drift apart by about {number(drift, 1)}{unit}."
     )
     if drift > 0.1 * min(location.width, location.height):
         warn_user(text + " Use Tracking(..., pad_for_drift=True) to widen the box.")
@@ -114,16 +154,17 @@ def _drift(
     return location
 
 
-def reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | None = None) -> Time:
+def reference_time(block: CutoutQuery, box: Box | ActiveRegion, location_t_ref: Time | None = None) -> Time:
     """
     The reference time of a block: `ReferenceTime`, a NOAA/Carrington time, the centre's obstime,
     the start of ``a.Time`` or of the tracking, in that order.
     """
+    tracking = block.tracking
     candidates = [
-        block.get("reference_time"),
+        block.reference_time,
         location_t_ref,
         getattr(getattr(box, "center", None), "obstime", None),
-        block.get("start_time"),
+        block.start_time,
         tracking.start if isinstance(tracking.start, Time) else None,
     ]
     for value in candidates:
@@ -133,37 +174,51 @@ def reference_time(block: dict, box, tracking: Tracking, location_t_ref: Time | 
     raise CutoutQueryError(msg)
 
 
-def _steps(block: dict, rules: SeriesRules, location: ImPatchLocation, t_ref, start, stop, tracking, cadence) -> list:
-    steps = []
-    if "level1p5" in block and rules.is_aia:
-        steps.append(_process.aia_scale_step(rules, block["level1p5"].pointing_table))
-    im_patch = _process.im_patch_args(
-        location,
-        t_ref=t_ref,
-        t_start=start,
-        t_stop=stop,
-        tracking=tracking.enabled,
-        register=block.get("register", False),
-        crop=block.get("crop", False),
-        full_headers=block.get("full_headers", False),
-        cadence=cadence.im_patch if cadence else None,
+def _process_of(
+    block: CutoutQuery,
+    rules: SeriesRules,
+    location: ImPatchLocation,
+    t_ref: Time,
+    start: Time,
+    stop: Time,
+    cadence: Cadence | None,
+) -> Process:
+    steps: list[Step | ImPatch] = []
+    if block.level1p5 is not None and rules.is_aia:
+        steps.append(Step.of(*_process.aia_scale_step(rules, block.level1p5.pointing_table)))
+    steps.append(
+        ImPatch(
+            location,
+            t_ref=t_ref,
+            t_start=start,
+            t_stop=stop,
+            tracking=block.tracking.enabled,
+            register=block.register,
+            crop=block.crop,
+            full_headers=block.full_headers,
+            cadence=cadence.im_patch if cadence else None,
+        )
     )
-    steps.append(("im_patch", im_patch))
-    rebin = block.get("rebin")
+    rebin = block.rebin
     if rebin is not None:
-        steps.append(("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
-    return steps
+        steps.append(Step.of("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
+    return Process(tuple(steps), int(block.record_limit))
 
 
 def plan_block(
-    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+    block: CutoutQuery,
+    rules: SeriesRules,
+    keywords: dict,
+    *,
+    box: Box | None = None,
+    t_ref: Time | None = None,
 ) -> tuple[ImPatchLocation, list[ExportPlan]]:
     """
     The export requests for one series of a checked block, and the box as they send it.
 
     Parameters
     ----------
-    block : dict
+    block : `~sunpy_jsoc_cutout._query.query.CutoutQuery`
         A walked and checked block.
     rules : `~sunpy_jsoc_cutout._plan.series_rules.SeriesRules`
         The series' rules.
@@ -180,41 +235,36 @@ def plan_block(
         im_patch's location and box (padded for drift when asked).
     plans : list of `ExportPlan`
     """
-    tracking = block.get("tracking") or Tracking(True)
-    box = box or block["boxes"][0]
-    near = reference_time(block, box, tracking, t_ref)
-    location = resolve_box(box, keywords, tracking=tracking.enabled, near=near)
-    t_ref = reference_time(block, box, tracking, t_ref or location.t_ref)
+    tracking = block.tracking
+    the_box = box or block.boxes[0]
+    near = reference_time(block, the_box, t_ref)
+    location = resolve_box(the_box, keywords, tracking=tracking.enabled, near=near)
+    t_ref = reference_time(block, the_box, t_ref or location.t_ref)
     start, stop = _times(block, tracking, location, t_ref)
     location = _drift(location, tracking, (stop - start).to(u.day), keywords, rules)
-    cadence = resolve_cadence(rules, block["sample"]) if "sample" in block else None
-    waves = block.get("wavelengths") or ([block["wavelength"]] if "wavelength" in block else [])
+    cadence = block_cadence(block, rules)
     recordsets = plan_recordsets(
         rules,
-        start=block.get("start_time", start),
-        end=block.get("end_time", stop),
+        start=block.start_time if block.start_time is not None else start,
+        end=block.end_time if block.end_time is not None else stop,
         cadence=cadence,
-        wavelengths=waves if rules.is_aia else [],
-        primekeys=block.get("primekeys"),
-        keywords=block.get("keywords", ()),
-        segments=block.get("segments", ()),
+        wavelengths=block.waves if rules.is_aia else [],
+        primekeys=block.primekey_values,
+        keywords=block.keywords,
+        segments=block.segments,
     )
-    process = _process.build_process(
-        _steps(block, rules, location, t_ref, start, stop, tracking, cadence), block.get("record_limit", 0)
-    )
-    rebin = block.get("rebin")
-    ratio = _process.size_ratio(location, rules, rebin_scale=rebin.scale if rebin is not None else None)
-    protocol = block.get("protocol")
+    process = _process_of(block, rules, location, t_ref, start, stop, cadence)
+    ratio = _process.size_ratio(location, rules, rebin_scale=block.rebin_scale)
     plans = [
         ExportPlan(
             rules.name,
-            recordset.ds,
+            recordset.recordset,
             process,
             f"{ratio:.6g}",
-            block.get("method", "url"),
-            protocol.jsoc_string if protocol is not None else "fits",
-            block.get("filename_format") or default_filename_format(rules),
-            block.get("requestor"),
+            block.export_method,
+            block.protocol.jsoc_string,
+            block.filename_format or default_filename_format(rules),
+            block.requestor,
             recordset.wavelength,
         )
         for recordset in recordsets
@@ -222,8 +272,13 @@ def plan_block(
     return location, plans
 
 
+def block_cadence(block: CutoutQuery, rules: SeriesRules) -> Cadence | None:
+    """The cadence JSOC applies for the block's ``a.Sample`` on ``rules``' series (`None`: every record)."""
+    return resolve_cadence(rules, block.sample) if block.sample is not None else None
+
+
 def plan_exports(
-    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
+    block: CutoutQuery, rules: SeriesRules, keywords: dict, *, box: Box | None = None, t_ref: Time | None = None
 ) -> list[ExportPlan]:
     """The export requests for one series of a checked block (`plan_block` without the location)."""
     return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]
@@ -265,14 +320,13 @@ def distinct_plans(plans: list[ExportPlan]) -> list[ExportPlan]:
     counts: dict[tuple, int] = {}
     for plan in plans:
         counts[_hashed(plan)] = counts.get(_hashed(plan), 0) + 1
-    out, seen = [], set()
+    out: list[ExportPlan] = []
+    seen: set[tuple[str, str, str, str]] = set()
     for plan in plans:
         if counts[_hashed(plan)] > 1 and plan.wavelength is not None and "{WAVELNTH}" in plan.filenamefmt:
             plan = replace(plan, filenamefmt=plan.filenamefmt.replace("{WAVELNTH}", str(int(plan.wavelength))))
-        while _hashed(plan) in seen:
-            head, bar, steps = plan.process.partition("|")
-            sign = "-" if head.startswith("n=-") else ""  # after the sign: atoi("0-3") would be 0
-            plan = replace(plan, process=f"n={sign}0{head[2 + len(sign) :]}{bar}{steps}")
+        while _hashed(plan) in seen:  # the zeros go after the sign: atoi("0-3") would be 0
+            plan = replace(plan, processing=replace(plan.steps, pad=plan.steps.pad + 1))
         seen.add(_hashed(plan))
         out.append(plan)
     return out

@@ -1,5 +1,6 @@
 """
-The ``process`` string and ``sizeratio`` of an export request (pure).
+The ``process`` of an export request (a frozen `Process` of step values, rendered when sent) and
+its ``sizeratio`` (pure).
 
 Grammar (``jsoc_export_manage.c`` ``ParseFields``): ``n=<limit>|step,k=v,...|step,...``; the
 limit is 0 for none, ``n>0`` the first n records, ``n<0`` the last ``|n|``. Steps run in the
@@ -11,38 +12,41 @@ and drms send them (DRMS reads a zone-less time as UTC). Numbers are written wit
 zeros (``-246``, ``345.6``); values never contain commas.
 """
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
 from astropy.time import Time
 
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 from .coords import ImPatchLocation
+from .jsoc_text import im_patch_time, number
 from .series_rules import SeriesRules
 
-__all__ = ["aia_scale_step", "build_process", "im_patch_args", "im_patch_time", "number", "rebin_args", "size_ratio"]
-
-
-def number(value: float, decimals: int = 4) -> str:
-    """A number as JSOC expects it: no exponent, no trailing zeros (``-246.0`` gives ``-246``)."""
-    text = f"{float(value):.{decimals}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def im_patch_time(time: Time) -> str:
-    """im_patch time argument: UTC ISO with milliseconds and no zone, e.g. ``2025-01-01T04:33:30.000``."""
-    return Time(time).utc.isot
+__all__ = [
+    "ImPatch",
+    "Process",
+    "Step",
+    "aia_scale_step",
+    "build_process",
+    "im_patch_args",
+    "rebin_args",
+    "size_ratio",
+]
 
 
 def im_patch_args(
     location: ImPatchLocation,
     *,
     t_ref: Time,
-    t_start: Time = None,
-    t_stop: Time = None,
+    t_start: Time | None = None,
+    t_stop: Time | None = None,
     tracking: bool = True,
     register: bool = False,
     crop: bool = False,
     full_headers: bool = False,
-    cadence: str = None,
-) -> dict:
+    cadence: str | None = None,
+) -> dict[str, Any]:
     """
     im_patch's arguments, in the export page's order.
 
@@ -56,7 +60,7 @@ def im_patch_args(
     >>> build_process([("im_patch", args)])
     'n=0|im_patch,t=0,r=0,c=0,locunits=arcsec,boxunits=arcsec,t_ref=2025-01-01T04:33:30.000,x=-517.2,y=-246,width=345.6,height=345.6'
     """
-    args = {}
+    args: dict[str, Any] = {}
     if t_start is not None:
         args["t_start"] = im_patch_time(t_start)
     if t_stop is not None:
@@ -75,7 +79,7 @@ def im_patch_args(
     return args
 
 
-def aia_scale_step(rules: SeriesRules, pointing_table: str = None) -> tuple[str, dict]:
+def aia_scale_step(rules: SeriesRules, pointing_table: str | None = None) -> tuple[str, dict[str, Any]]:
     """
     The level-1.5 step for an AIA series: ``aia_scale_orig`` on ``aia.lev1`` (the page's choice
     when ``lev1`` -> ``lev1p5`` names ``aia.lev1p5``), ``aia_scale_aialev1`` on the other AIA
@@ -85,9 +89,11 @@ def aia_scale_step(rules: SeriesRules, pointing_table: str = None) -> tuple[str,
     return name, ({"mpt": pointing_table} if pointing_table else {})
 
 
-def rebin_args(scale: float, method: str = "boxcar", fwhm: float = None, nvector: int = None) -> dict:
+def rebin_args(
+    scale: float, method: str = "boxcar", fwhm: float | None = None, nvector: int | None = None
+) -> dict[str, Any]:
     """``rebin`` arguments in the page's order: ``u=0,scale=...,method=...[,FWHM=...,nvector=...]``."""
-    args = {"u": 0, "scale": number(scale, 6), "method": method}
+    args: dict[str, Any] = {"u": 0, "scale": number(scale, 6), "method": method}
     if fwhm is not None:
         args["FWHM"] = number(fwhm)
     if nvector is not None:
@@ -95,7 +101,110 @@ def rebin_args(scale: float, method: str = "boxcar", fwhm: float = None, nvector
     return args
 
 
-def build_process(steps: list[tuple[str, dict]], limit: int = 0) -> str:
+@dataclass(frozen=True)
+class Step:
+    """
+    One processing step other than im_patch: its name and arguments (in the order sent).
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.process import Step
+    >>> Step.of("rebin", {"u": 0, "scale": "0.25", "method": "boxcar"}).render()
+    'rebin,u=0,scale=0.25,method=boxcar'
+    """
+
+    name: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, name: str, args: Mapping[str, Any]) -> "Step":
+        """A step from ``{key: value}`` (values written with ``str``)."""
+        return cls(name, tuple((key, f"{value}") for key, value in args.items()))
+
+    def render(self) -> str:
+        """``name,k=v,...``."""
+        return ",".join([self.name, *(f"{key}={value}" for key, value in self.args)])
+
+
+@dataclass(frozen=True)
+class ImPatch:
+    """
+    The ``im_patch`` step: where and when to cut out (rendered by `im_patch_args`).
+
+    ``t_start``/``t_stop`` are im_patch's own time range (`cover_rows` in ``_plan.rows`` widens it).
+    """
+
+    location: ImPatchLocation
+    t_ref: Time
+    t_start: Time | None = None
+    t_stop: Time | None = None
+    tracking: bool = True
+    register: bool = False
+    crop: bool = False
+    full_headers: bool = False
+    cadence: str | None = None
+
+    name = "im_patch"
+
+    def render(self) -> str:
+        """``im_patch,t_start=...,...,height=...``."""
+        args = im_patch_args(
+            self.location,
+            t_ref=self.t_ref,
+            t_start=self.t_start,
+            t_stop=self.t_stop,
+            tracking=self.tracking,
+            register=self.register,
+            crop=self.crop,
+            full_headers=self.full_headers,
+            cadence=self.cadence,
+        )
+        return Step.of(self.name, args).render()
+
+
+@dataclass(frozen=True)
+class Process:
+    """
+    The ``process`` of an export request: the record limit and the steps, rendered when sent.
+
+    ``pad`` leading zeros are written before the limit's digits (``n=00``, ``n=-03``: the same
+    limit for JSOC, which reads it with ``atoi``; ``_plan.plans.distinct_plans`` uses them).
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.process import Process, Step
+    >>> Process((Step("aia_scale_aialev1"),), limit=-3, pad=1).render()
+    'n=-03|aia_scale_aialev1'
+    """
+
+    steps: tuple[Step | ImPatch, ...] = ()
+    limit: int = 0
+    pad: int = 0
+
+    def render(self) -> str:
+        """``n=<limit>|step,k=v,...|step,...``."""
+        sign = "-" if self.limit < 0 else ""
+        head = f"n={sign}{'0' * self.pad}{abs(int(self.limit))}"
+        return "|".join([head, *(step.render() for step in self.steps)])
+
+    def __str__(self) -> str:
+        return self.render()
+
+    @property
+    def im_patch(self) -> ImPatch | None:
+        """The im_patch step, if there is one."""
+        return next((step for step in self.steps if isinstance(step, ImPatch)), None)
+
+    def with_limit(self, limit: int) -> "Process":
+        """The process with record limit ``limit`` (and no padding)."""
+        return replace(self, limit=int(limit), pad=0)
+
+    def with_im_patch(self, step: ImPatch) -> "Process":
+        """The process with its im_patch step replaced by ``step``."""
+        return replace(self, steps=tuple(step if isinstance(s, ImPatch) else s for s in self.steps))
+
+
+def build_process(steps: Iterable[tuple[str, Mapping[str, Any]]], limit: int = 0) -> str:
     """
     ``n=<limit>|step,k=v,...`` from ``(step, args)`` pairs (arguments in dict order).
 
@@ -105,13 +214,10 @@ def build_process(steps: list[tuple[str, dict]], limit: int = 0) -> str:
     >>> build_process([("aia_scale_aialev1", {}), ("rebin", {"u": 0, "scale": "0.25", "method": "boxcar"})], 10)
     'n=10|aia_scale_aialev1|rebin,u=0,scale=0.25,method=boxcar'
     """
-    parts = [f"n={int(limit)}"]
-    for step, args in steps:
-        parts.append(",".join([step, *(f"{key}={value}" for key, value in args.items())]))
-    return "|".join(parts)
+    return Process(tuple(Step.of(name, args) for name, args in steps), int(limit)).render()
 
 
-def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rebin_scale: float = None) -> float:
+def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rebin_scale: float | None = None) -> float:
     """
     Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
 

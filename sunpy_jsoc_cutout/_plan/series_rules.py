@@ -17,11 +17,12 @@ Series not listed can still be used by passing their prime keys and step (the cl
 from ``jsoc_info?op=series_struct``) to `rules_for`.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
-__all__ = ["SeriesRules", "rules_for"]
+__all__ = ["SeriesInfo", "SeriesRules", "rules_for"]
 
 
 @dataclass(frozen=True)
@@ -142,3 +143,27 @@ def rules_for(series: str, prime_keys: tuple[str, ...] | None = None, step: floa
         processing_refused=_refused(series),
         cdelt=0.504 if instrument == "HMI" else 0.6,
     )
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    """What one ``series_struct`` reply says a series has (names as JSOC spells them)."""
+
+    name: str
+    keywords: tuple[str, ...]
+    segments: tuple[str, ...]
+    primekeys: tuple[str, ...]
+
+    def has(self, keyword: str) -> bool:
+        """Whether the series has ``keyword`` (case-insensitive)."""
+        return keyword.upper() in {k.upper() for k in self.keywords}
+
+    def present(self, keys: Iterable[str]) -> tuple[str, ...]:
+        """The names of ``keys`` the series has, in order; pseudo-keys such as ``*recnum*`` are kept."""
+        known = {k.upper() for k in self.keywords}
+        return tuple(k for k in keys if k.startswith("*") or k.upper() in known)
+
+    @property
+    def image_segment(self) -> str | None:
+        """The first segment that is not AIA's ``spikes`` table."""
+        return next((s for s in self.segments if s != "spikes"), self.segments[0] if self.segments else None)

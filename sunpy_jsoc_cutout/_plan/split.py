@@ -26,20 +26,18 @@ set takes whole slots, so a slot cut in two would be exported by both pieces.
 """
 
 import math
-import re
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 import astropy.units as u
 
-from .recordset import drms_time
+from .recordset import RecordSet
 
 __all__ = ["MAX_REQUESTS", "MIN_RECORDS", "JobCosts", "piece_sizes", "pipeline_requests", "split_job", "split_request"]
 
 MAX_REQUESTS = 8
 MIN_RECORDS = 100
-_RANGE = re.compile(r"^(?P<head>[^\[]+\[)(?P<start>[^\]\-@]+?)-(?P<end>[^\]@]+?)(?P<at>@[^\]]+)?(?P<tail>\].*)$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ def piece_sizes(n: int, record_limit: int, byte_limit: float, bytes_per_record: 
 
 def split_job(requests, record_limit, costs: JobCosts, byte_limit: float = 50e9, *, sparse=lambda request: False):
     """
-    Split every searched request of a job (``_search.SearchedRequest``) for the limits and pipelining.
+    Split every searched request of a job (``_plan.rows.SearchedRequest``) for the limits and pipelining.
 
     ``record_limit(request)`` and ``sparse(request)`` give each request's record limit and whether
     its series is ``aia.lev1``/``hmi.lev1``.
@@ -109,7 +107,7 @@ def _piece_starts(t_rec, size: int) -> list[int]:
 
 def split_request(request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False, pieces: int = 1):
     """
-    Split a searched request (``_search.SearchedRequest``) into pieces by time.
+    Split a searched request (``_plan.rows.SearchedRequest``) into pieces by time.
 
     Returns the request itself when it needs no split or its record set has no time range.
     Rows JSOC will skip count toward the record limit too (JSOC opens them). A piece of a slotted
@@ -119,8 +117,8 @@ def split_request(request, record_limit: int, byte_limit: float = 50e9, *, spars
     """
     columns = request.columns
     n = len(columns.get("T_REC", []))
-    match = _RANGE.match(request.plan.ds)
-    if not n or match is None:
+    records = request.plan.recordset
+    if not n or not isinstance(records, RecordSet) or records.time is None:
         return [request]
     good = np.asarray(columns["bytes"]) > 0
     per_record = float(np.mean(np.asarray(columns["bytes"])[good])) if good.any() else 0.0
@@ -130,18 +128,16 @@ def split_request(request, record_limit: int, byte_limit: float = 50e9, *, spars
     starts = _piece_starts(columns["T_REC"], size)
     if len(starts) == 1:
         return [request]
-    pieces = []
+    out = []
     for number, first in enumerate(starts):
         last = (starts[number + 1] if number + 1 < len(starts) else n) - 1
-        t0 = columns["T_REC"][first]
         if last + 1 >= n:
-            end = match["end"]
+            end = records.time.end
         elif sparse:
-            end = drms_time(columns["T_REC"][last + 1] - 1 * u.s)
+            end = columns["T_REC"][last + 1] - 1 * u.s
         else:
-            end = drms_time(columns["T_REC"][last])
-        ds = f"{match['head']}{drms_time(t0)}-{end}{match['at'] or ''}{match['tail']}"
-        plan = replace(request.plan, ds=ds)
+            end = columns["T_REC"][last]
+        plan = replace(request.plan, recordset=records.with_times(columns["T_REC"][first], end))
         sub = {key: value[first : last + 1] for key, value in columns.items()}
-        pieces.append(replace(request, plan=plan, columns=sub, part=(number, len(starts))))
-    return pieces
+        out.append(replace(request, plan=plan, columns=sub, part=(number, len(starts))))
+    return out

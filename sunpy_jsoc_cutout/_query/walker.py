@@ -1,17 +1,11 @@
 """
-The attr walker: turns a Fido query into one plain dict per OR-block (pure; no I/O).
+The attr walker: turns a Fido query into one `~sunpy_jsoc_cutout._query.query.CutoutQuery` per
+OR-block (pure; no I/O).
 
-Keys of a block dict (absent when the attr is absent):
-
-``series`` (str), ``coaligned`` (list of str), ``start_time``/``end_time`` (`~astropy.time.Time`),
-``wavelength`` (int, Å, from ``a.Wavelength``), ``wavelengths`` (list of int, from
-``Wavelengths``), ``sample`` (float, s), ``notify``, ``segments`` (list), ``keywords`` (list of
-``(name, operator, value)``), ``primekeys`` (dict), ``protocol`` (`ExportProtocol`), ``method``,
-``filename_format``, ``record_limit``, ``requestor``, ``boxes`` (list of `Box`/`ActiveRegion`),
-``reference_time``, ``tracking`` (`Tracking`), ``register``/``crop``/``full_headers`` (bool),
-``level1p5`` (`Level1p5`), ``rebin`` (`Rebin`).
-
-The walker only collects; ``_validation.check_block`` decides whether the combination is valid.
+While an AND-block is walked its values collect in a private dict of `CutoutQuery` field names
+(absent when the attr is absent; lists become tuples); the block ends as a `CutoutQuery`, which
+holds every default. The walker only collects; ``_plan.checks.check_block`` decides whether the
+combination is valid.
 """
 
 import astropy.units as u
@@ -20,8 +14,11 @@ import sunpy.net.attrs as a
 from sunpy.net.attr import AttrAnd, AttrOr, AttrWalker, DataAttr
 from sunpy.net.jsoc.attrs import KeywordComparison
 
-from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+from .box import ActiveRegion, Box
+from .export import ExportProtocol, FilenameFormat, Method, RecordLimit, Requestor
+from .options import CoalignedSeries, Crop, FullHeaders, Level1p5, Rebin, ReferenceTime, Register, Tracking, Wavelengths
+from .query import CutoutQuery
 
 __all__ = ["walker"]
 
@@ -38,15 +35,19 @@ def _create_or(wlk, query):
 
 @walker.add_creator(AttrAnd, DataAttr)
 def _create_and(wlk, query):
-    block = {}
+    block: dict = {}
     wlk.apply(query, block)
-    return [block]
+    return [CutoutQuery(**block)]
 
 
 @walker.add_applier(AttrAnd)
 def _apply_and(wlk, query, block):
     for sub in query.attrs:
         wlk.apply(sub, block)
+
+
+def _append(block: dict, key: str, value) -> None:
+    block[key] = (*block.get(key, ()), value)
 
 
 def _simple(key, convert=lambda v: v):
@@ -60,28 +61,28 @@ for _cls, _key in [
     (a.jsoc.Series, "series"),
     (a.jsoc.Notify, "notify"),
     (a.Sample, "sample"),
-    (jc.Method, "method"),
-    (jc.FilenameFormat, "filename_format"),
-    (jc.RecordLimit, "record_limit"),
-    (jc.Requestor, "requestor"),
-    (jc.ReferenceTime, "reference_time"),
-    (jc.Register, "register"),
-    (jc.Crop, "crop"),
-    (jc.FullHeaders, "full_headers"),
+    (Method, "method"),
+    (FilenameFormat, "filename_format"),
+    (RecordLimit, "record_limit"),
+    (Requestor, "requestor"),
+    (ReferenceTime, "reference_time"),
+    (Register, "register"),
+    (Crop, "crop"),
+    (FullHeaders, "full_headers"),
 ]:
     walker.add_applier(_cls)(_simple(_key))
 for _cls, _key in [
-    (jc.Tracking, "tracking"),
-    (jc.Level1p5, "level1p5"),
-    (jc.Rebin, "rebin"),
-    (jc.ExportProtocol, "protocol"),
+    (Tracking, "tracking"),
+    (Level1p5, "level1p5"),
+    (Rebin, "rebin"),
+    (ExportProtocol, "protocol"),
 ]:
     walker.add_applier(_cls)(lambda wlk, attr, block, _key=_key: block.__setitem__(_key, attr))
 
 
 @walker.add_applier(a.jsoc.Protocol)
 def _apply_protocol(wlk, attr, block):
-    block["protocol"] = jc.ExportProtocol(attr.value)
+    block["protocol"] = ExportProtocol(attr.value)
 
 
 @walker.add_applier(a.Time)
@@ -100,24 +101,24 @@ def _apply_wavelength(wlk, attr, block):
     block["wavelength"] = round(attr.min.to_value(u.AA, equivalencies=u.spectral()))
 
 
-@walker.add_applier(jc.Wavelengths)
+@walker.add_applier(Wavelengths)
 def _apply_wavelengths(wlk, attr, block):
-    block["wavelengths"] = list(attr.values)
+    block["wavelengths"] = tuple(attr.values)
 
 
-@walker.add_applier(jc.CoalignedSeries)
+@walker.add_applier(CoalignedSeries)
 def _apply_coaligned(wlk, attr, block):
-    block["coaligned"] = list(attr.series)
+    block["coaligned"] = tuple(attr.series)
 
 
 @walker.add_applier(a.jsoc.Segment)
 def _apply_segment(wlk, attr, block):
-    block.setdefault("segments", []).append(attr.value)
+    _append(block, "segments", attr.value)
 
 
 @walker.add_applier(a.jsoc.PrimeKey)
 def _apply_primekey(wlk, attr, block):
-    block.setdefault("primekeys", {})[attr.label] = attr.value
+    _append(block, "primekeys", (attr.label, attr.value))
 
 
 @walker.add_applier(a.jsoc.Keyword)
@@ -128,21 +129,21 @@ def _apply_keyword(wlk, attr, block):
 
 @walker.add_applier(KeywordComparison)
 def _apply_keyword_comparison(wlk, attr, block):
-    block.setdefault("keywords", []).append((attr.name, attr.operator, attr.value))
+    _append(block, "keywords", (attr.name, attr.operator, attr.value))
 
 
-@walker.add_applier(jc.Box, jc.ActiveRegion)
+@walker.add_applier(Box, ActiveRegion)
 def _apply_box(wlk, attr, block):
-    block.setdefault("boxes", []).append(attr)
+    _append(block, "boxes", attr)
 
 
 @walker.add_applier(a.jsoc.Cutout)
 def _apply_sunpy_cutout(wlk, attr, block):
     """sunpy's ``a.jsoc.Cutout``: its arcsec box (observer taken as SDO, as sunpy documents) and flags."""
     value = attr.value
-    box = jc.Box([value["x"], value["y"]] * u.arcsec, value["width"] * u.arcsec, value["height"] * u.arcsec)
-    block.setdefault("boxes", []).append(box)
-    block.setdefault("tracking", jc.Tracking(not int(value["t"])))
+    box = Box([value["x"], value["y"]] * u.arcsec, value["width"] * u.arcsec, value["height"] * u.arcsec)
+    _append(block, "boxes", box)
+    block.setdefault("tracking", Tracking(not int(value["t"])))
     block.setdefault("register", bool(int(value["r"])))
     block.setdefault("crop", bool(int(value["c"])))
     block.setdefault("reference_time", value["t_ref"])

@@ -38,7 +38,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
 
 #: Registering AIA is refused by nothing but warned about (aia_respike): expected here.
 pytestmark = pytest.mark.filterwarnings(r"ignore:Register\(True\) interpolates the AIA images")

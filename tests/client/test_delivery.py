@@ -21,7 +21,7 @@ import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._jsoc.export import ledger_params
 from sunpy_jsoc_cutout._jsoc.export_files import RecordMatcher, export_warnings
-from sunpy_jsoc_cutout._plan.coords import parse_drms_time, parse_drms_times
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time, parse_drms_times
 from sunpy_jsoc_cutout._transfer import deliver as _deliver
 from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
 from sunpy_jsoc_cutout.config import conf, ledger_path
@@ -188,7 +188,7 @@ def test_an_export_without_files_is_an_error_with_jsoc_text(jsoc, email, tmp_pat
     table = result["jsoccutout"]
     assert (table["Skip"] == "").all()
     # JSOC makes no cutout of a box wholly off the image (as if the planner had mispredicted)
-    table.plans[0] = replace(table.plans[0], process=table.plans[0].process.replace("x=2048", "x=9000"))
+    table.plans[0] = replace(table.plans[0], processing=table.plans[0].process.replace("x=2048", "x=9000"))
     files = Fido.fetch(result, path=tmp_path / "out" / "{file}")
     assert len(files) == 0
     (error,) = files.errors

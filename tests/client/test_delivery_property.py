@@ -30,7 +30,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
 from sunpy_jsoc_cutout._transfer.paths import target_path
 from sunpy_jsoc_cutout.config import conf
 

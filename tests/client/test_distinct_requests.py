@@ -104,12 +104,14 @@ def test_split_pieces_of_one_wavelength_are_not_merged(jsoc, email, tmp_path):
 
 def test_distinct_plans_levers():
     from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans  # noqa: PLC0415
+    from sunpy_jsoc_cutout._plan.process import Process, Step  # noqa: PLC0415
 
     process = "n=0|im_patch,t=0,cadence=60s"
+    steps = Process((Step("im_patch", (("t", "0"), ("cadence", "60s"))),))
     fmt = "aia.lev1.{T_REC:A}.{WAVELNTH}.fits"
 
     def plan(wave, fmt=fmt, ds="aia.lev1[t@60s]"):
-        return ExportPlan("aia.lev1", f"{ds}[? WAVELNTH={wave} ?]", process, "1", "url", "fits", fmt, None, wave)
+        return ExportPlan("aia.lev1", f"{ds}[? WAVELNTH={wave} ?]", steps, "1", "url", "fits", fmt, None, wave)
 
     # several wavelengths: each writes its own wavelength into the format; names are unchanged
     out = distinct_plans([plan(171), plan(193), plan(171, ds="aia.lev1[u@60s]")])

@@ -20,9 +20,10 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.coords import parse_drms_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
 from sunpy_jsoc_cutout._plan.names import format_fields, render_name, sprint_time
 from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans
+from sunpy_jsoc_cutout._plan.process import Process, Step
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
@@ -189,6 +190,7 @@ def test_record_limit_over_the_wavelength_requests_of_aia_lev1(jsoc, email, tmp_
 
 
 def test_zero_padding_keeps_a_negative_limit():
-    plan = ExportPlan("s", "s[t]", "n=-3|im_patch,x=1", "0.1", "url", "fits", "{recnum}.fits", None, None)
+    steps = Process((Step("im_patch", (("x", "1"),)),), limit=-3)
+    plan = ExportPlan("s", "s[t]", steps, "0.1", "url", "fits", "{recnum}.fits", None, None)
     first, second = distinct_plans([plan, plan])
     assert (first.process, second.process) == ("n=-3|im_patch,x=1", "n=-03|im_patch,x=1")

@@ -1,15 +1,20 @@
-"""The process string and size ratio."""
+"""The process string and size ratio; structured processes."""
+
+from dataclasses import replace
 
 import pytest
 
 from astropy.time import Time
 
 from sunpy_jsoc_cutout._plan.coords import ImPatchLocation
+from sunpy_jsoc_cutout._plan.jsoc_text import number
 from sunpy_jsoc_cutout._plan.process import (
+    ImPatch,
+    Process,
+    Step,
     aia_scale_step,
     build_process,
     im_patch_args,
-    number,
     rebin_args,
     size_ratio,
 )
@@ -87,3 +92,57 @@ def test_size_ratio_counts_pixels():
     assert size_ratio(pix, rules, rebin_scale=0.5) == pytest.approx(1024 * 512 / 4096**2 / 4)
     huge = ImPatchLocation("arcsec", 0, 0, "arcsec", 5000, 5000)
     assert size_ratio(huge, rules) == 1.0
+
+
+# --- The structured process renders exactly the text of the former string builder -----------------------------
+
+T_REF = Time("2015-10-17T04:33:30")
+
+
+def old_build_process(steps, limit=0):
+    """The string builder the client had before `Process` (kept here as the reference)."""
+    parts = [f"n={int(limit)}"]
+    for step, args in steps:
+        parts.append(",".join([step, *(f"{key}={value}" for key, value in args.items())]))
+    return "|".join(parts)
+
+
+PATCHES = [
+    {"t_ref": T_REF},
+    {"t_ref": T_REF, "t_start": T_REF, "t_stop": Time("2015-10-17T09:33:30"), "cadence": "84s"},
+    {"t_ref": T_REF, "tracking": False, "register": True, "crop": True, "full_headers": True},
+]
+
+
+@pytest.mark.parametrize("patch", PATCHES)
+@pytest.mark.parametrize("limit", [0, 5, -3])
+@pytest.mark.parametrize("extra", ["none", "scale", "rebin", "both"])
+def test_process_renders_the_former_text(patch, limit, extra):
+    rules = rules_for("aia.lev1")
+    before = [aia_scale_step(rules, "aia.master_pointing3h")] if extra in ("scale", "both") else []
+    after = [("rebin", rebin_args(0.25, "gaussian", 2.0, 5))] if extra in ("rebin", "both") else []
+    pairs = [*before, ("im_patch", im_patch_args(LOC, **patch)), *after]
+    steps = (*(Step.of(*s) for s in before), ImPatch(LOC, **patch), *(Step.of(*s) for s in after))
+    process = Process(steps, limit)
+    assert process.render() == str(process) == old_build_process(pairs, limit) == build_process(pairs, limit)
+    assert process.im_patch == ImPatch(LOC, **patch)
+
+
+def test_limit_and_padding_replace_fields():
+    process = Process((ImPatch(LOC, t_ref=T_REF),), limit=7)
+    tail = process.render().partition("|")[2]
+    assert process.with_limit(0).render() == f"n=0|{tail}"
+    assert process.with_limit(-2).render() == f"n=-2|{tail}"
+    assert Process(process.steps, 0, pad=2).render() == f"n=000|{tail}"  # atoi reads the same limit
+    assert Process(process.steps, -3, pad=1).render() == f"n=-03|{tail}"
+    assert Process(process.steps, -3, pad=1).with_limit(4).render() == f"n=4|{tail}"
+
+
+def test_widening_im_patch_times_renders_like_editing_the_text():
+    t_stop = Time("2015-10-17T09:33:30")
+    process = Process((ImPatch(LOC, t_ref=T_REF, t_start=T_REF, t_stop=t_stop, cadence="60s"),), 0)
+    later = Time("2015-10-17T09:33:41.500")
+    wider = process.with_im_patch(replace(process.im_patch, t_stop=later))
+    assert wider.render() == process.render().replace(
+        "t_stop=2015-10-17T09:33:30.000", "t_stop=2015-10-17T09:33:41.500"
+    )

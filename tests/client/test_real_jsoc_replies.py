@@ -15,9 +15,10 @@ from replay import ReplayJSOC
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout._jsoc.info import JSOCInfo, int_keyword, is_absent
+from sunpy_jsoc_cutout._jsoc.info import JSOCInfo, reference_keywords
+from sunpy_jsoc_cutout._plan.jsoc_text import int_keyword, is_absent
+from sunpy_jsoc_cutout._plan.rows import REFERENCE_KEYS, ROW_KEYS, calver_of, times_or
 from sunpy_jsoc_cutout._plan.series_rules import rules_for
-from sunpy_jsoc_cutout._search import REFERENCE_KEYS, ROW_KEYS, _reference_keywords, calver_of, times_or
 
 # ``series_struct`` of aia.lev1_euv_12s (cassette test_search_metadata.yaml): prime keys, the
 # T_REC slot facts and the keywords the client can use, in the recorded order. The recording
@@ -190,7 +191,7 @@ def test_reference_record_with_invalid_keylink_and_missing_values(replay):
     }
     replay.answer("jsoc_info", reply, op="rs_list")
     t_ref = Time("2014-01-01T00:00:14")
-    keywords = _reference_keywords(JSOCInfo(replay.url), rules_for("aia.lev1_euv_12s"), t_ref, 171)
+    keywords = reference_keywords(JSOCInfo(replay.url), rules_for("aia.lev1_euv_12s"), t_ref, 171)
     assert keywords["CALVER"] == -1  # no calibration version: no CRLN correction
     assert keywords["CRLN_OBS"] == pytest.approx(100.1)
     assert "HGLN_OBS" not in keywords  # MISSING is absent, not NaN or text

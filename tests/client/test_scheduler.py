@@ -373,7 +373,7 @@ def test_a_request_answered_with_another_plans_id_is_refused(harness):
     # The same records written two ways: JSOC's duplicate rule (md5 of the canonical record list,
     # filenamefmt, process, protocol, method) answers the second with the first one's ID.
     first = plan(171)
-    same_records = replace(first, ds="aia.lev1_euv_12s[2010.07.30_13:30:36_TAI][171]{image}")
+    same_records = replace(first, recordset="aia.lev1_euv_12s[2010.07.30_13:30:36_TAI][171]{image}")
     assert request_key(ledger_params(first, harness.email)) != request_key(ledger_params(same_records, harness.email))
     ready, refused = harness.runner().iter_ready([first, same_records])
     assert ready.ok

@@ -95,7 +95,7 @@ BAD = [
     (lambda: check(TIME, EUV, BOX, a.jsoc.Keyword("QUALITY")), "needs a comparison"),
     (lambda: check(TIME, a.jsoc.Series("su_me.unknown"), BOX), "not one the client knows"),
     (lambda: resolve_cadence(rules_for("aia.lev1"), 1.0), "longer than 1 s"),
-    (lambda: require_notify({}), r"a.jsoc.Notify\('you@example.org'\)"),
+    (lambda: require_notify(None), r"a.jsoc.Notify\('you@example.org'\)"),
     (lambda: resolve_active_region(ActiveRegion(1158, 100 * u.arcsec), []), "11158 is not in jsoc.noaa_active_regions"),
 ]
 
@@ -114,10 +114,10 @@ def test_table_is_large_enough():
 
 def test_specific_exception_classes():
     with pytest.raises(MissingNotifyError):
-        require_notify({"notify": "not-an-address"})
+        require_notify("not-an-address")
     with pytest.raises(UnknownActiveRegionError):
         resolve_active_region(ActiveRegion(11158, 100 * u.arcsec), [{"LongitudeCM": "MISSING"}])
-    assert require_notify({"notify": "me@example.org"}) == "me@example.org"
+    assert require_notify("me@example.org") == "me@example.org"
 
 
 def test_valid_query_passes_and_returns_rules():

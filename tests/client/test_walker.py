@@ -17,9 +17,9 @@ from sunpy.util.exceptions import SunpyUserWarning
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec
 from sunpy_jsoc_cutout._plan.checks import check_block
+from sunpy_jsoc_cutout._plan.jsoc_text import number
 from sunpy_jsoc_cutout._plan.noaa import noaa_query, resolve_active_region
 from sunpy_jsoc_cutout._plan.plans import plan_exports
-from sunpy_jsoc_cutout._plan.process import number
 from sunpy_jsoc_cutout._query.walker import walker
 
 # A 2015-10-17 SDO record (position values of the right size; only on-disk checks use them).
