@@ -122,10 +122,8 @@ class JSOCInfo:
         self.url = base_url.rstrip("/") + "/cgi-bin/ajax/jsoc_info"
         self.session = session or requests.Session()
         self.timeout = conf_value("info_timeout") if timeout is None else timeout
-        self.calls = 0
 
     def _get(self, params: dict) -> dict:
-        self.calls += 1
         log.debug("jsoc_info %s", params)
         try:
             reply = self.session.get(self.url, params=params, timeout=self.timeout)

@@ -3,7 +3,7 @@ Assemble the export requests of one checked query block (pure).
 
 The client calls, per series of a block: ``check_block`` (``_validation``), fetches the
 reference record's keywords (and, for `ActiveRegion`, resolves it with ``_noaa``), then
-`plan_exports`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
+`plan_block`. Each `ExportPlan` is one ``jsoc_fetch?op=exp_request``.
 """
 
 from dataclasses import dataclass, replace
@@ -31,7 +31,6 @@ __all__ = [
     "default_filename_format",
     "distinct_plans",
     "plan_block",
-    "plan_exports",
     "reference_time",
 ]
 
@@ -220,13 +219,6 @@ def plan_block(
         for recordset in recordsets
     ]
     return location, plans
-
-
-def plan_exports(
-    block: dict, rules: SeriesRules, keywords: dict, *, box: Box = None, t_ref: Time = None
-) -> list[ExportPlan]:
-    """The export requests for one series of a checked block (`plan_block` without the location)."""
-    return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]
 
 
 def _hashed(plan: ExportPlan) -> tuple[str, str, str, str]:

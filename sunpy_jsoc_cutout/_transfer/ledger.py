@@ -265,11 +265,6 @@ class Ledger(ClaimsMixin):
             rows = connection.execute(query + " ORDER BY submitted, rowid", args).fetchall()
         return [_request_entry(row) for row in rows]
 
-    def known_request_ids(self) -> set[str]:
-        """Every request ID in the ledger, whatever its status."""
-        with self._connect() as connection:
-            return {row[0] for row in connection.execute("SELECT requestid FROM requests")}
-
     # Files ------------------------------------------------------------------------------------
 
     def add_files(self, requestid: str, files: Iterable[tuple[str, str, str]]) -> None:

@@ -88,7 +88,7 @@ def test_kill_while_staging_then_resume(jsoc, tmp_path, uninterrupted):
     job = start(jsoc, tmp_path)
     ledger = Ledger(tmp_path / "ledger.sqlite")
     # the fixed point: JSOC accepted the first request and the client wrote its ID down
-    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.known_request_ids())
+    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.requests())
     kill(job)  # the request is staging: min_poll 2 s, and the FAST model finishes only after polls
     first = accepted_requests(jsoc)[0]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.fits"))
