@@ -20,13 +20,12 @@ import parfive
 
 from sunpy import log
 
-from ._fetch import path_template, runner_from_config
-from ._jsoc.export import FailedExport, JSOCExportAPI, ReadyExport, plan_from_params
+from ._jsoc.export import FailedExport, JSOCExportAPI, ReadyExport
 from ._transfer.download import download_request
 from ._transfer.interrupt import InterruptGuard
-from ._transfer.ledger import FileEntry, Ledger, RequestEntry
-from ._transfer.paths import target_path
-from ._transfer.scheduler import ExportRunner
+from ._transfer.ledger import FileEntry, Ledger, RequestEntry, plan_from_params
+from ._transfer.paths import path_template, target_path
+from ._transfer.scheduler import ExportRunner, runner_from_config
 from ._transfer.session import DownloadSession
 from .config import base_url, conf_value, ledger_path
 from .exceptions import JSOCExportError, MissingNotifyError

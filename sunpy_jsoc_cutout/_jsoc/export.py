@@ -11,10 +11,8 @@ inside the JSON (``status``/``error``), so only transport failures raise `JSOCHT
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 
@@ -37,9 +35,7 @@ __all__ = [
     "JSOCExportAPI",
     "ReadyExport",
     "export_params",
-    "ledger_params",
     "pending_request_id",
-    "plan_from_params",
     "reply_number",
     "reply_status",
 ]
@@ -48,9 +44,6 @@ __all__ = [
 REQUEST_ID_RE = re.compile(r"JSOC_[0-9]{8}_[0-9]+(?:_X)?(?:_IN)?")
 _PENDING_LIST_RE = re.compile(r"pending export requests? \(([^)]*)\)")
 _MANAGE_ID_RE = re.compile(r"request_id=([^,\]\s]+)")
-
-#: Plan fields that, with ``notify``, identify an export (the ledger's request key).
-_KEY_FIELDS = ("series", "ds", "process", "protocol", "method", "filenamefmt", "sizeratio", "requestor")
 
 
 def export_params(plan: ExportPlan, notify: str) -> dict[str, str]:
@@ -80,23 +73,6 @@ def export_params(plan: ExportPlan, notify: str) -> dict[str, str]:
     if plan.requestor:
         params["requestor"] = plan.requestor
     return params
-
-
-def ledger_params(plan: ExportPlan, notify: str) -> dict[str, Any]:
-    """
-    The parameters stored in the ledger for a plan: the request-key fields plus ``wavelength``.
-
-    ``ExportPlan(**{f: params.get(f) for f in ExportPlan fields})`` rebuilds the plan.
-    """
-    params = {name: getattr(plan, name) for name in _KEY_FIELDS}
-    params["notify"] = notify
-    params["wavelength"] = plan.wavelength
-    return params
-
-
-def plan_from_params(params: dict) -> ExportPlan:
-    """The `ExportPlan` of a ledger entry's parameters (see ``_jsoc_export.ledger_params``)."""
-    return ExportPlan(**{f.name: params.get(f.name) for f in dataclasses.fields(ExportPlan)})
 
 
 def reply_status(reply: dict) -> int | None:

@@ -40,17 +40,17 @@ from sunpy_jsoc_cutout._jsoc.export import (
     FailedExport,
     JSOCExportAPI,
     ReadyExport,
-    ledger_params,
     pending_request_id,
     reply_number,
     reply_status,
 )
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
+from sunpy_jsoc_cutout.config import conf_value
 from sunpy_jsoc_cutout.exceptions import JSOCExportError, JSOCHTTPError
-from .ledger import Ledger, RequestEntry, request_key
+from .ledger import Ledger, RequestEntry, ledger_params, request_key
 from .progress import StagingProgress
 
-__all__ = ["ExportRunner", "FailedExport", "ReadyExport"]
+__all__ = ["ExportRunner", "FailedExport", "ReadyExport", "runner_from_config"]
 
 #: exp_status codes of a request still on its way (12, test mode, never completes: a failure).
 PENDING = frozenset({1, 2, 6})
@@ -393,3 +393,13 @@ class ExportRunner:
             if status not in PENDING:
                 return self._fail(job, status, str(reply.get("error") or f"JSOC status {status}"))
             interval = self._interval(interval, hint)
+
+
+def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
+    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
+    settings = {
+        "min_poll": conf_value("min_poll"),
+        "max_poll": conf_value("max_poll"),
+        "timeout": conf_value("export_timeout"),
+    }
+    return ExportRunner(api, ledger, notify=notify, **{**settings, **options})

@@ -18,8 +18,8 @@ from astropy.io import fits
 
 from sunpy.net import Fido
 
-from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, ledger_params
-from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, ledger_params, request_key
 from sunpy_jsoc_cutout.config import ledger_path
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 
