@@ -16,6 +16,7 @@ from . import attrs as jc
 from ._jsoc.info import JSOCInfo
 from ._plan.checks import check_block, check_files
 from ._plan.names import refuse_collisions
+from ._plan.series_rules import registered_series
 from ._query.walker import walker
 from ._search import search_block, split_for_jsoc
 from .config import SEARCH_SETTINGS, base_url, check_settings
@@ -89,18 +90,8 @@ class JSOCCutoutClient(BaseClient):
 
     @classmethod
     def register_values(cls) -> dict:
-        series = [
-            ("aia.lev1_euv_12s", "AIA EUV images, 12 s cadence"),
-            ("aia.lev1_uv_24s", "AIA UV images, 24 s cadence"),
-            ("aia.lev1_vis_1h", "AIA visible images, 1 h cadence"),
-            ("aia.lev1", "AIA level 1 images (sparse slots; cadence via im_patch)"),
-            ("hmi.M_45s", "HMI line-of-sight magnetograms, 45 s"),
-            ("hmi.M_720s", "HMI line-of-sight magnetograms, 720 s"),
-            ("hmi.Ic_45s", "HMI continuum intensity, 45 s"),
-            ("hmi.Ic_720s", "HMI continuum intensity, 720 s"),
-        ]
         return {
-            a.jsoc.Series: series,
+            a.jsoc.Series: registered_series(),
             jc.Method: [("url", "One file per record"), ("url-tar", "One tar file per request")],
             jc.ExportProtocol: [("fits", "FITS with full headers"), ("as-is", "Files as stored")]
             + [(p, f"{p} images made by JSOC") for p in ("jpg", "mpg", "mp4")],

@@ -1,8 +1,8 @@
 """
 A per-job report: what was skipped, which requests failed, which files are missing.
 
-One `JobReport` goes with each ``fetch``. The planner records frames it skipped (bad QUALITY, no
-image, cutout box off the disk), the scheduler records failed, refused or expired requests with
+One `JobReport` goes with each ``fetch``. The fetch records the rows the search marked skipped (the
+reasons of the ``Skip`` column, `~sunpy_jsoc_cutout._plan.frames.SKIP_REASONS`), the scheduler records failed, refused or expired requests with
 JSOC's request ID and message, and the download step records files that could not be had (a
 failed download, a planned record JSOC did not list, a file missing from its tar). The fetch also
 says how many files it planned (`JobReport.expect`) and how many arrived (`JobReport.arrived`),
@@ -19,12 +19,9 @@ from dataclasses import dataclass
 
 from sunpy import log
 
-__all__ = ["SKIP_BOX_OFF", "SKIP_NO_IMAGE", "SKIP_QUALITY", "FailedRequest", "JobReport", "MissingFile"]
+from sunpy_jsoc_cutout._plan.frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
 
-#: Skip reasons used by the client (any other text is accepted too).
-SKIP_QUALITY = "QUALITY"
-SKIP_NO_IMAGE = "no image"
-SKIP_BOX_OFF = "box off the disk"
+__all__ = ["SKIP_BOX_OFF", "SKIP_NO_IMAGE", "SKIP_QUALITY", "FailedRequest", "JobReport", "MissingFile"]
 
 #: How many record names `JobReport.__str__` lists per reason before eliding.
 _SHOW = 5

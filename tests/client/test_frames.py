@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sunpy_jsoc_cutout._plan.frames import box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
+from sunpy_jsoc_cutout._plan.checks import _ADVICE
+from sunpy_jsoc_cutout._plan.frames import SKIP_REASONS, box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
+from sunpy_jsoc_cutout._transfer import report
 
 
 def nearest_good_per_slot(times, quality, cadence):
@@ -74,3 +76,10 @@ def test_skip_reasons():
     centre = (np.array([100.0, 100, 100, -400]), np.array([100.0, 100, 100, 100]))
     reasons = skip_reasons(quality, has_image, centre=centre, size=(50, 50), shape=(256, 256))
     assert list(reasons) == ["", "QUALITY < 0", "no image", "box off the image"]
+    assert list(reasons[1:]) == list(SKIP_REASONS)
+
+
+def test_skip_reasons_have_one_definition():
+    # The job report and the search's refusal advice use the texts skip_reasons writes.
+    assert (report.SKIP_QUALITY, report.SKIP_NO_IMAGE, report.SKIP_BOX_OFF) == SKIP_REASONS
+    assert set(_ADVICE) == set(SKIP_REASONS)
