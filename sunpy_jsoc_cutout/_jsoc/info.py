@@ -22,31 +22,18 @@ import requests
 from sunpy import log
 
 from sunpy_jsoc_cutout.config import conf_value
-from sunpy_jsoc_cutout.exceptions import JSOCCutoutError
+from sunpy_jsoc_cutout.exceptions import JSOCInfoError, SeriesNotFoundError
 
 __all__ = [
     "ABSENT_VALUES",
     "JSOCInfo",
-    "JSOCInfoError",
     "SeriesInfo",
-    "SeriesNotFoundError",
     "int_keyword",
     "is_absent",
 ]
 
 #: What ``jsoc_info`` prints instead of a value: an unknown keyword, an unset value, an unknown segment.
 ABSENT_VALUES = frozenset({"Invalid KeyLink", "MISSING", "InvalidSegName", ""})
-
-
-class JSOCInfoError(JSOCCutoutError, RuntimeError):
-    """JSOC's ``jsoc_info`` refused a metadata request, or could not be reached."""
-
-
-class SeriesNotFoundError(JSOCInfoError):
-    """
-    ``jsoc_info`` does not know the series (``"series not found"``, status 1: ``jsoc_info.c``
-    L2214, L2381, L2740, L2766 in lm-jps/drms).
-    """
 
 
 def is_absent(value) -> bool:

@@ -29,7 +29,19 @@ _SHOW = 5
 
 @dataclass(frozen=True)
 class FailedRequest:
-    """An export request that failed, expired or was cancelled."""
+    """
+    An export request that failed, was refused or expired, with JSOC's message.
+
+    Parameters
+    ----------
+    requestid : str
+        JSOC's request ID (``"(none)"`` when JSOC gave none).
+    message : str
+        JSOC's message, or what went wrong.
+    status : str
+        ``"failed"``, ``"failed (status <n>)"`` with JSOC's status, ``"refused"`` (JSOC's reply
+        was not the planned export), ``"expired"``, ``"cancelled"`` or ``"not fetched (disk full)"``.
+    """
 
     requestid: str
     message: str
@@ -38,7 +50,20 @@ class FailedRequest:
 
 @dataclass(frozen=True)
 class MissingFile:
-    """A file that was expected but is not on disk."""
+    """
+    A planned file that did not arrive.
+
+    Parameters
+    ----------
+    requestid : str
+        The request it belongs to.
+    record : str
+        The record it holds.
+    filename : str
+        Its name in the export (empty when JSOC listed none).
+    reason : str
+        Why it is missing (a failed download, not listed by JSOC, missing from its tar...).
+    """
 
     requestid: str
     record: str
@@ -48,9 +73,24 @@ class MissingFile:
 
 class JobReport:
     """
-    What a job skipped, which of its requests failed and which files are missing.
+    What a fetch skipped, which of its requests failed and which planned files did not arrive.
 
-    Safe to fill from several threads.
+    Each fetch of `~sunpy_jsoc_cutout.client.JSOCCutoutClient` makes one and keeps it as
+    ``client.last_report``; `str` gives a summary for people. Safe to fill from several threads.
+
+    Attributes
+    ----------
+    skipped : dict of str to list of str
+        The rows JSOC skips, by reason (the texts of the search results' ``Skip`` column:
+        ``"QUALITY < 0"``, ``"no image"``, ``"box off the image"``): their records.
+    failed : list of `FailedRequest`
+        The export requests that failed, were refused or expired.
+    missing : list of `MissingFile`
+        The planned files that could not be had.
+    planned : int or None
+        The files the fetch planned (rows JSOC will not skip); `None` before a fetch said so.
+    delivered : int
+        The files the fetch returned.
     """
 
     def __init__(self) -> None:
@@ -58,9 +98,7 @@ class JobReport:
         self.skipped: dict[str, list[str]] = {}
         self.failed: list[FailedRequest] = []
         self.missing: list[MissingFile] = []
-        #: Files the fetch planned (rows JSOC will not skip), or `None` before a fetch said so.
         self.planned: int | None = None
-        #: Files the fetch returned.
         self.delivered: int = 0
 
     def expect(self, files: int) -> None:
@@ -79,7 +117,7 @@ class JobReport:
         return max(0, (self.planned or 0) - self.delivered)
 
     def skip(self, reason: str, record: str) -> None:
-        """Record a frame left out of the job, and why (e.g. `SKIP_QUALITY`)."""
+        """Record a row left out of the job, and why (a ``Skip`` text such as ``"QUALITY < 0"``)."""
         with self._lock:
             self.skipped.setdefault(reason, []).append(record)
 
