@@ -80,7 +80,7 @@ class Conf(ConfigNamespace):
     tape_staging_time = ConfigItem(
         300.0,
         "Estimated seconds JSOC needs to bring one request's offline (tape) data online; nearline "
-        "access takes 'several minutes' (jsoc_timings: ROSES 2008 JSOC description).",
+        "access takes 'several minutes' (JSOC's description, http://jsoc.stanford.edu/ROSES_2008/index.html).",
     )
     staging_per_record = ConfigItem(1.0, "Estimated JSOC staging seconds per cutout (for sizing pipelined requests).")
     download_rate = ConfigItem(5e6, "Estimated download bytes per second from JSOC (for sizing pipelined requests).")

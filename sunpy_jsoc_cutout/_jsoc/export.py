@@ -2,8 +2,10 @@
 The JSOC export calls the client makes itself: ``jsoc_fetch`` (``exp_request``, ``exp_status``) and
 ``manage-request.sh`` (check or cancel the address's pending request).
 
-drms cannot send ``sizeratio`` (verified_pitfalls.md 8), so without it a cut-out is charged at the
-full-disk size and large requests are refused (status 3). `JSOCExportAPI.exp_request` sends the
+drms cannot send ``sizeratio`` (``drms.Client.export`` and ``drms.json.HttpJsonClient.exp_request``
+take no such argument: ``sunpy/drms:drms/client.py``, ``drms/json.py``), so without it a cut-out is
+charged at the full-disk size (``apply_size_ratio`` in ``lm-jps/drms:base/export/apps/jsoc_fetch.c``
+L1628-1672) and large requests are refused (status 3, sunpy/drms issue #57). `JSOCExportAPI.exp_request` sends the
 parameters the JSOC export page sends, ``sizeratio`` included, with one `requests.Session` and a
 timeout on every call. Replies are JSOC's JSON, returned as dicts; JSOC reports its own errors
 inside the JSON (``status``/``error``), so only transport failures raise `JSOCHTTPError`.

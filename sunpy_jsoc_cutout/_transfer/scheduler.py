@@ -1,7 +1,8 @@
 """
 The polite export scheduler: one pending JSOC export per user at a time, pipelined with downloads.
 
-JSOC lets an address have one pending export (status 7 otherwise, jsoc_protocol.md section 5.3).
+JSOC lets an address have one pending export (status 7 otherwise: ``CheckUserLoad`` in
+``lm-jps/drms:base/export/apps/jsoc_fetch.c`` L1482-1625, its status-7 messages L3264-3287).
 `ExportRunner.iter_ready` therefore submits the plans one after another: plan k+1 is submitted
 as soon as plan k is complete (or failed), and only then is k handed to the caller, who downloads
 it while k+1 is staged. Every request goes through the `~sunpy_jsoc_cutout._transfer.ledger.Ledger`, so a

@@ -60,7 +60,7 @@ def test_selection_matches_the_stated_rule(gaps, bad, cadence):
     [(650.0, 0.6, 1084), (650.0, 0.599489, 1085), (345.6, 0.6, 577), (345.6, 0.6001, 576)],
 )
 def test_arcsec_box_size_is_im_patch_s(width, cdelt, expected):
-    # verified_pitfalls item 14 / jsoc_protocol 11.4: int(1 + width/CDELT1)
+    # im_patch's box size, int(1 + width/CDELT1) (lm-jps/proj:util/apps/im_patch.c L943-975)
     assert box_pixels("arcsec", width, np.array([cdelt]))[0] == expected
 
 
