@@ -4,5 +4,6 @@ Stage 1, the query: what the user asked for.
 The ``a.jsoc_cutout`` attrs (`box`: the cutout box and the NOAA region; `options`: tracking,
 registration, crop and the other ``im_patch`` options; `export`: method, protocol, filename and
 request options) and the `walker` that turns a Fido query into one description per OR-block.
-Imports only `~sunpy_jsoc_cutout.config`-free building blocks: ``exceptions`` and sunpy/astropy.
+Imports only ``exceptions``, constants of ``config`` (the NOAA series names, never ``conf``) and
+sunpy/astropy.
 """
