@@ -44,11 +44,11 @@ from ._transfer.deliver import Delivery
 from ._transfer.download import extend_results
 from ._transfer.interrupt import InterruptGuard, restore_after_download
 from ._transfer.ledger import Ledger
-from ._transfer.paths import target_path
+from ._transfer.paths import path_template, target_path
 from ._transfer.report import JobReport
-from ._transfer.scheduler import ExportRunner
+from ._transfer.scheduler import runner_from_config
 from ._transfer.session import DownloadSession
-from .config import FETCH_SETTINGS, base_url, check_settings, conf_value, download_dir, ledger_path
+from .config import FETCH_SETTINGS, base_url, check_settings, conf_value, ledger_path
 from .exceptions import (
     CutoutQueryError,
     ExportMismatchError,
@@ -58,14 +58,6 @@ __all__ = ["fetch"]
 
 #: How many offending records a refusal message names.
 _SHOW = 3
-
-
-def path_template(path) -> str:
-    """Fido's rule for ``path``: sunpy's download directory by default, ``/{file}`` appended when missing."""
-    if path is None:
-        return str(download_dir() / "{file}")
-    text = str(path)
-    return text if "{file}" in text else str(Path(text) / "{file}")
 
 
 def _root(template: str) -> Path:
@@ -183,16 +175,6 @@ def _report_skipped(table) -> JobReport:
     for i in np.flatnonzero(np.asarray(table["Skip"]) != ""):
         report.skip(str(table["Skip"][i]), f"{table['Series'][i]}[{table['T_REC'][i].isot}]")
     return report
-
-
-def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
-    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
-    settings = {
-        "min_poll": conf_value("min_poll"),
-        "max_poll": conf_value("max_poll"),
-        "timeout": conf_value("export_timeout"),
-    }
-    return ExportRunner(api, ledger, notify=notify, **{**settings, **options})
 
 
 def _not_fetched(plans, error: OSError, root: Path, report: JobReport, out: parfive.Results) -> None:

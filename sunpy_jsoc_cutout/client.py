@@ -5,6 +5,10 @@ Importing ``sunpy_jsoc_cutout`` registers `JSOCCutoutClient` with Fido (result k
 ``jsoccutout``) and its attrs as ``a.jsoc_cutout``.
 """
 
+import os
+
+import parfive
+
 import sunpy
 from sunpy import log
 from sunpy.net import attrs as a
@@ -16,8 +20,10 @@ from . import attrs as jc
 from ._jsoc.info import JSOCInfo
 from ._plan.checks import check_block, check_files
 from ._plan.names import refuse_collisions
+from ._plan.series_rules import registered_series
 from ._query.walker import walker
 from ._search import search_block, split_for_jsoc
+from ._transfer.report import JobReport
 from .config import SEARCH_SETTINGS, base_url, check_settings
 from .exceptions import JSOCCutoutError
 from .response import JSOCCutoutResponse, build_table
@@ -79,6 +85,12 @@ class JSOCCutoutClient(BaseClient):
     >>> result = Fido.search(*query)  # doctest: +REMOTE_DATA
     """
 
+    #: The report of the last `fetch`, a `~sunpy_jsoc_cutout.jobs.JobReport` (`None` before one).
+    #: It lists the rows JSOC skipped, the requests that failed or were refused and the planned
+    #: files that did not arrive, and counts the files that did. With Fido, it is
+    #: ``result["jsoccutout"].client.last_report``.
+    last_report: JobReport | None = None
+
     @property
     def info_url(self) -> str:
         return base_url()
@@ -89,18 +101,8 @@ class JSOCCutoutClient(BaseClient):
 
     @classmethod
     def register_values(cls) -> dict:
-        series = [
-            ("aia.lev1_euv_12s", "AIA EUV images, 12 s cadence"),
-            ("aia.lev1_uv_24s", "AIA UV images, 24 s cadence"),
-            ("aia.lev1_vis_1h", "AIA visible images, 1 h cadence"),
-            ("aia.lev1", "AIA level 1 images (sparse slots; cadence via im_patch)"),
-            ("hmi.M_45s", "HMI line-of-sight magnetograms, 45 s"),
-            ("hmi.M_720s", "HMI line-of-sight magnetograms, 720 s"),
-            ("hmi.Ic_45s", "HMI continuum intensity, 45 s"),
-            ("hmi.Ic_720s", "HMI continuum intensity, 720 s"),
-        ]
         return {
-            a.jsoc.Series: series,
+            a.jsoc.Series: registered_series(),
             jc.Method: [("url", "One file per record"), ("url-tar", "One tar file per request")],
             jc.ExportProtocol: [("fits", "FITS with full headers"), ("as-is", "Files as stored")]
             + [(p, f"{p} images made by JSOC") for p in ("jpg", "mpg", "mp4")],
@@ -144,8 +146,88 @@ class JSOCCutoutClient(BaseClient):
         method = next((b.method for b in blocks if b.method), "url")
         return build_table(requests, self, notify, method)
 
-    def fetch(self, query_results, *, path=None, downloader=None, **kwargs):
-        """Download the cutouts of ``query_results``; see `sunpy_jsoc_cutout._fetch.fetch`."""
+    def fetch(
+        self,
+        query_results,
+        *,
+        path=None,
+        downloader=None,
+        progress: bool = True,
+        overwrite: bool = False,
+        keep_tar: bool = False,
+        cancel_foreign: bool = False,
+        ledger: str | os.PathLike | None = None,
+        **kwargs,
+    ) -> parfive.Results:
+        """
+        Stage the export requests of ``query_results`` one at a time and download their files.
+
+        Called by ``Fido.fetch``, which passes its own keywords on. Each request is submitted once
+        the previous one is complete (JSOC allows one pending export per address) and downloads
+        while the next one stages. Every request and file goes to the ledger
+        (`~sunpy_jsoc_cutout.config.ledger_path`), so calling it again with the same results, after
+        a crash or a kill, adopts the requests already made and skips the files already complete.
+        A failed, refused or expired export does not stop the others: it is logged, kept in
+        `last_report` and added to the returned results' ``errors``, so that
+        ``Fido.fetch(files)`` retries what failed.
+
+        Parameters
+        ----------
+        query_results : `~sunpy_jsoc_cutout.response.JSOCCutoutResponse`
+            Search results; a slice of them fetches only the requests its rows belong to.
+        path : str or path-like, optional
+            Path template of the files: ``{file}`` (JSOC's file name) and any column of the
+            results, e.g. ``"~/data/{wavelength}/{T_REC:%Y%m%d}/{file}"``; ``/{file}`` is appended
+            when missing. Default: sunpy's download directory.
+        downloader : `parfive.Downloader`, optional
+            Not used for downloading (Fido passes one with five connections; the client makes
+            ``conf.max_conn`` connections, one by default, as JSOC asks); only its ``progress``
+            setting is followed, so ``Fido.fetch(..., progress=False)`` works.
+        progress : bool, optional
+            Show progress bars for the staging and the downloads.
+        overwrite : bool, optional
+            Download files that exist already at their path again (parfive's rule).
+        keep_tar : bool, optional
+            Keep the tar files of ``url-tar`` exports after extracting them.
+        cancel_foreign : bool, optional
+            Cancel a pending export of the same address made by another program, instead of
+            waiting for it to finish.
+        ledger : str or path-like, optional
+            The request ledger file. Default: `~sunpy_jsoc_cutout.config.ledger_path`.
+        **kwargs
+            Other keywords Fido passes (e.g. ``max_conn``, ``wait``) are accepted and not used:
+            the connections come from ``conf.max_conn`` and the fetch always waits.
+
+        Returns
+        -------
+        `parfive.Results`
+            The paths of the files, with an error entry (an http URL and the exception) for
+            every export or download that failed.
+
+        Raises
+        ------
+        sunpy_jsoc_cutout.exceptions.MissingNotifyError
+            If the query had no ``a.jsoc.Notify`` address.
+        sunpy_jsoc_cutout.exceptions.PathTemplateError
+            If ``path`` names a key the results do not have.
+        sunpy_jsoc_cutout.exceptions.DiskSpaceError
+            If the download folder lacks the space the export is estimated to need.
+        sunpy_jsoc_cutout.exceptions.ConfigurationError
+            If a setting of ``sunpy_jsoc_cutout.config.conf`` is out of its range.
+        sunpy_jsoc_cutout.exceptions.LedgerError
+            If the ledger file cannot be opened or created.
+        """
         from ._fetch import fetch  # noqa: PLC0415
 
-        return fetch(self, query_results, path=path, downloader=downloader, **kwargs)
+        return fetch(
+            self,
+            query_results,
+            path=path,
+            downloader=downloader,
+            progress=progress,
+            overwrite=overwrite,
+            keep_tar=keep_tar,
+            cancel_foreign=cancel_foreign,
+            ledger=ledger,
+            **kwargs,
+        )

@@ -39,6 +39,8 @@ from .exceptions import ConfigurationError
 __all__ = [
     "ENV_URL",
     "FETCH_SETTINGS",
+    "NOAA_SERIES",
+    "NOAA_SERIES_INTERNAL",
     "SEARCH_SETTINGS",
     "SETTINGS",
     "Setting",
@@ -54,14 +56,23 @@ __all__ = [
 #: The environment variable that overrides ``conf.url``.
 ENV_URL = "SUNPY_JSOC_CUTOUT_URL"
 
+#: The NOAA active-region series the JSOC export page queries (``processing.js`` ``ImPatchGetNoaa``),
+#: the default of ``conf.noaa_series``: the public JSOC's copy of the NOAA regions
+#: (``lm-jps/proj:export/scripts/export_db_functions.sql`` L1-30 copies ``su_rsb.noaa_activeregions``
+#: into it on the public database, hmidb2).
+NOAA_SERIES = "jsoc.noaa_active_regions"
+#: The series the export page reads through the internal ``jsoc_info_jsoc2`` (``processing.js``);
+#: the client falls back to it where the public copy does not exist.
+NOAA_SERIES_INTERNAL = "su_rsb.NOAA_ActiveRegions"
+
 
 class Conf(ConfigNamespace):
     """Configuration items of ``sunpy_jsoc_cutout``."""
 
     url = ConfigItem("http://jsoc.stanford.edu/", "Base URL of the JSOC (cgi-bin/ajax/ is appended).")
     noaa_series = ConfigItem(
-        "jsoc.noaa_active_regions",
-        "JSOC series holding NOAA active regions (su_rsb.NOAA_ActiveRegions is asked where it does not exist).",
+        NOAA_SERIES,
+        f"JSOC series holding NOAA active regions ({NOAA_SERIES_INTERNAL} is asked where it does not exist).",
     )
     record_limit_aia = ConfigItem(15000, "Most records in one export request of an AIA series.")
     record_limit_hmi = ConfigItem(32000, "Most records in one export request of an HMI series.")
@@ -69,7 +80,7 @@ class Conf(ConfigNamespace):
     tape_staging_time = ConfigItem(
         300.0,
         "Estimated seconds JSOC needs to bring one request's offline (tape) data online; nearline "
-        "access takes 'several minutes' (jsoc_timings: ROSES 2008 JSOC description).",
+        "access takes 'several minutes' (JSOC's description, http://jsoc.stanford.edu/ROSES_2008/index.html).",
     )
     staging_per_record = ConfigItem(1.0, "Estimated JSOC staging seconds per cutout (for sizing pipelined requests).")
     download_rate = ConfigItem(5e6, "Estimated download bytes per second from JSOC (for sizing pipelined requests).")

@@ -17,10 +17,12 @@ __all__ = [
     "JSOCCutoutError",
     "JSOCExportError",
     "JSOCHTTPError",
+    "JSOCInfoError",
     "LedgerError",
     "MissingNotifyError",
     "PathTemplateError",
     "PendingExportError",
+    "SeriesNotFoundError",
     "UnknownActiveRegionError",
     "UnsafeArchiveError",
 ]
@@ -50,6 +52,19 @@ class UnknownActiveRegionError(CutoutQueryError):
 class MissingNotifyError(CutoutQueryError):
     """
     An export was asked for without ``a.jsoc.Notify`` (a JSOC-registered e-mail address).
+    """
+
+
+class JSOCInfoError(JSOCCutoutError, RuntimeError):
+    """
+    JSOC's ``jsoc_info`` refused a metadata request of a search, or could not be reached.
+    """
+
+
+class SeriesNotFoundError(JSOCInfoError):
+    """
+    ``jsoc_info`` does not know the series (``"series not found"``, status 1: ``jsoc_info.c``
+    L2214, L2381, L2740, L2766 in lm-jps/drms).
     """
 
 

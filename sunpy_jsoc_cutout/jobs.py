@@ -1,9 +1,13 @@
 """
-Working with export requests by ID: list, re-download, re-stage and cancel.
+Working with export requests by ID (list, re-download, re-stage and cancel), and the job report.
 
 JSOC e-mails a request ID when an export is done, and the e-mails get lost; this package writes
 every request it makes to a ledger on disk (`sunpy_jsoc_cutout.config.ledger_path`), so nothing
 depends on them. These functions are the public calls behind a command line.
+
+`JobReport` is what a fetch reports (`JSOCCutoutClient.last_report
+<sunpy_jsoc_cutout.client.JSOCCutoutClient.last_report>`): the rows JSOC skipped, the requests that
+failed (`FailedRequest`) and the planned files that did not arrive (`MissingFile`).
 
 Examples
 --------
@@ -11,6 +15,9 @@ Examples
 >>> for entry in jobs.list_requests():  # doctest: +SKIP
 ...     print(entry.requestid, entry.status, entry.params["ds"])
 >>> files = jobs.download("JSOC_20140205_123", path="~/data/{file}")  # doctest: +SKIP
+>>> report = result["jsoccutout"].client.last_report  # after Fido.fetch(result)  # doctest: +SKIP
+>>> report.ok, report.shortfall, [f.requestid for f in report.failed]  # doctest: +SKIP
+(True, 0, [])
 """
 
 import os
@@ -20,18 +27,28 @@ import parfive
 
 from sunpy import log
 
-from ._fetch import path_template, runner_from_config
-from ._jsoc.export import FailedExport, JSOCExportAPI, ReadyExport, plan_from_params
+from ._jsoc.export import FailedExport, JSOCExportAPI, ReadyExport
 from ._transfer.download import download_request
 from ._transfer.interrupt import InterruptGuard
-from ._transfer.ledger import FileEntry, Ledger, RequestEntry
-from ._transfer.paths import target_path
-from ._transfer.scheduler import ExportRunner
+from ._transfer.ledger import FileEntry, Ledger, RequestEntry, plan_from_params
+from ._transfer.paths import path_template, target_path
+from ._transfer.report import FailedRequest, JobReport, MissingFile
+from ._transfer.scheduler import ExportRunner, runner_from_config
 from ._transfer.session import DownloadSession
 from .config import base_url, conf_value, ledger_path
 from .exceptions import JSOCExportError, MissingNotifyError
 
-__all__ = ["cancel", "download", "list_requests", "pending_request", "request_files", "restage"]
+__all__ = [
+    "FailedRequest",
+    "JobReport",
+    "MissingFile",
+    "cancel",
+    "download",
+    "list_requests",
+    "pending_request",
+    "request_files",
+    "restage",
+]
 
 
 def _ledger(ledger) -> Ledger:

@@ -2,8 +2,10 @@
 The JSOC export calls the client makes itself: ``jsoc_fetch`` (``exp_request``, ``exp_status``) and
 ``manage-request.sh`` (check or cancel the address's pending request).
 
-drms cannot send ``sizeratio`` (verified_pitfalls.md 8), so without it a cut-out is charged at the
-full-disk size and large requests are refused (status 3). `JSOCExportAPI.exp_request` sends the
+drms cannot send ``sizeratio`` (``drms.Client.export`` and ``drms.json.HttpJsonClient.exp_request``
+take no such argument: ``sunpy/drms:drms/client.py``, ``drms/json.py``), so without it a cut-out is
+charged at the full-disk size (``apply_size_ratio`` in ``lm-jps/drms:base/export/apps/jsoc_fetch.c``
+L1628-1672) and large requests are refused (status 3, sunpy/drms issue #57). `JSOCExportAPI.exp_request` sends the
 parameters the JSOC export page sends, ``sizeratio`` included, with one `requests.Session` and a
 timeout on every call. Replies are JSOC's JSON, returned as dicts; JSOC reports its own errors
 inside the JSON (``status``/``error``), so only transport failures raise `JSOCHTTPError`.
@@ -11,10 +13,8 @@ inside the JSON (``status``/``error``), so only transport failures raise `JSOCHT
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Any
 
 import requests
 
@@ -37,9 +37,7 @@ __all__ = [
     "JSOCExportAPI",
     "ReadyExport",
     "export_params",
-    "ledger_params",
     "pending_request_id",
-    "plan_from_params",
     "reply_number",
     "reply_status",
 ]
@@ -48,9 +46,6 @@ __all__ = [
 REQUEST_ID_RE = re.compile(r"JSOC_[0-9]{8}_[0-9]+(?:_X)?(?:_IN)?")
 _PENDING_LIST_RE = re.compile(r"pending export requests? \(([^)]*)\)")
 _MANAGE_ID_RE = re.compile(r"request_id=([^,\]\s]+)")
-
-#: Plan fields that, with ``notify``, identify an export (the ledger's request key).
-_KEY_FIELDS = ("series", "ds", "process", "protocol", "method", "filenamefmt", "sizeratio", "requestor")
 
 
 def export_params(plan: ExportPlan, notify: str) -> dict[str, str]:
@@ -80,27 +75,6 @@ def export_params(plan: ExportPlan, notify: str) -> dict[str, str]:
     if plan.requestor:
         params["requestor"] = plan.requestor
     return params
-
-
-def ledger_params(plan: ExportPlan, notify: str) -> dict[str, Any]:
-    """
-    The parameters stored in the ledger for a plan: the request-key fields plus ``wavelength``.
-
-    `plan_from_params` rebuilds the plan (its record set and process as the text sent).
-    """
-    params = {name: getattr(plan, name) for name in _KEY_FIELDS}
-    params["notify"] = notify
-    params["wavelength"] = plan.wavelength
-    return params
-
-
-def plan_from_params(params: dict) -> ExportPlan:
-    """
-    The `ExportPlan` of a ledger entry's parameters (see `ledger_params`): the record set and the
-    process are the text that was sent (`~sunpy_jsoc_cutout._plan.jsoc_text.Verbatim`).
-    """
-    sent = {"recordset": params.get("ds"), "processing": params.get("process")}
-    return ExportPlan(**{f.name: sent.get(f.name, params.get(f.name)) for f in dataclasses.fields(ExportPlan)})
 
 
 def reply_status(reply: dict) -> int | None:

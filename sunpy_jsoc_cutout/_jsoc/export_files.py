@@ -2,7 +2,8 @@
 The files of a completed JSOC export: their URLs (as drms builds them), their data rows, the
 records they hold, hashes, and the free-disk-space check made before downloading.
 
-Each data row of a completed export (``index.json``, jsoc_protocol.md section 6.3) names its
+Each data row of a completed export (``index.json``, written by
+``lm-jps/drms:base/export/apps/jsoc_export_make_index.c`` L310-345 from the ``# DATA`` lines) names its
 record as JSOC writes it: the series and the value of every prime key in brackets,
 ``aia.lev1_euv_12s[2010-07-30T13:30:02Z][335]``, ``hmi.M_45s[2012.01.01_01:01:30_TAI][2]``,
 processed output in the ``<series>_mod`` series (which may carry the request ID as one more prime

@@ -34,27 +34,14 @@ from sunpy_jsoc_cutout._plan.rows import REFERENCE_KEYS, ROW_KEYS, pick_referenc
 from sunpy_jsoc_cutout._plan.series_rules import SeriesInfo, SeriesRules
 from sunpy_jsoc_cutout._query.box import NOAA_SERIES, NOAA_SERIES_INTERNAL, ActiveRegion
 from sunpy_jsoc_cutout.config import conf_value
-from sunpy_jsoc_cutout.exceptions import CutoutQueryError, JSOCCutoutError
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError, JSOCInfoError, SeriesNotFoundError
 
 __all__ = [
     "JSOCInfo",
-    "JSOCInfoError",
-    "SeriesNotFoundError",
     "list_records",
     "noaa_records",
     "reference_keywords",
 ]
-
-
-class JSOCInfoError(JSOCCutoutError, RuntimeError):
-    """JSOC's ``jsoc_info`` refused a metadata request, or could not be reached."""
-
-
-class SeriesNotFoundError(JSOCInfoError):
-    """
-    ``jsoc_info`` does not know the series (``"series not found"``, status 1: ``jsoc_info.c``
-    L2214, L2381, L2740, L2766 in lm-jps/drms).
-    """
 
 
 #: HTTP statuses of a jsoc_info reply worth asking again for (the server's trouble, not the request's).
@@ -92,13 +79,11 @@ class JSOCInfo:
         self.url = base_url.rstrip("/") + "/cgi-bin/ajax/jsoc_info"
         self.session = session or requests.Session()
         self.timeout = conf_value("info_timeout") if timeout is None else timeout
-        self.calls = 0
 
     def _reply(self, params: dict) -> dict:
         """One ``jsoc_info`` call; transport faults are tried again (`transient`), with growing pauses."""
         retries, wait = conf_value("info_retries"), conf_value("retry_wait")
         for attempt in range(retries + 1):
-            self.calls += 1
             log.debug("jsoc_info %s", params)
             try:
                 reply = self.session.get(self.url, params=params, timeout=self.timeout)

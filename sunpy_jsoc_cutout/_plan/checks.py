@@ -21,6 +21,7 @@ from sunpy_jsoc_cutout._query.box import ActiveRegion
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
 from .coords import refuse_untracked_carrington
+from .frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
 from .plans import carrington_drift_rate
 from .recordset import lev1_cadence
 from .series_rules import SeriesRules, rules_for
@@ -323,12 +324,13 @@ def check_block(block: CutoutQuery, series_info: dict | None = None) -> list[Ser
     return rules
 
 
+#: What to change when every record of a query is skipped, per skip reason (`~.frames.SKIP_REASONS`).
 _ADVICE = {
-    "box off the image": "the box lies wholly outside the image: pixel centres are 1-based positions in the "
+    SKIP_BOX_OFF: "the box lies wholly outside the image: pixel centres are 1-based positions in the "
     "stored full-disk image (1 to 4096 for AIA and HMI, [2048, 2048]*u.pix is the middle), so move the centre "
     "onto the image, give it in arcsec, or choose a time range when a tracked centre is on the disk",
-    "QUALITY < 0": "every frame is bad (eclipse, calibration): choose another time range",
-    "no image": "the records have no image: choose another time range or segment",
+    SKIP_QUALITY: "every frame is bad (eclipse, calibration): choose another time range",
+    SKIP_NO_IMAGE: "the records have no image: choose another time range or segment",
 }
 
 

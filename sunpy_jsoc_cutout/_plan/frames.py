@@ -20,6 +20,10 @@ from .coords import im_patch_crln
 
 __all__ = [
     "HEADER_BYTES",
+    "SKIP_BOX_OFF",
+    "SKIP_NO_IMAGE",
+    "SKIP_QUALITY",
+    "SKIP_REASONS",
     "box_pixels",
     "cutout_pixels",
     "estimate_bytes",
@@ -27,6 +31,13 @@ __all__ = [
     "skip_reasons",
     "tracked_centre",
 ]
+
+#: Why im_patch gives no file for a record: the values of the search results' ``Skip`` column,
+#: which the job report (``client.last_report``) counts. The only definition of these texts.
+SKIP_QUALITY = "QUALITY < 0"
+SKIP_NO_IMAGE = "no image"
+SKIP_BOX_OFF = "box off the image"
+SKIP_REASONS = (SKIP_QUALITY, SKIP_NO_IMAGE, SKIP_BOX_OFF)
 
 #: FITS header and padding of one cutout file (a full AIA header is about 6-8 FITS blocks).
 HEADER_BYTES = 8 * 2880
@@ -139,7 +150,7 @@ def skip_reasons(
     shape: tuple[int, int] = (4096, 4096),
 ) -> np.ndarray:
     """
-    Why each record will give no file (``""`` when it will).
+    Why each record will give no file (one of `SKIP_REASONS`, ``""`` when it will).
 
     Parameters
     ----------
@@ -159,7 +170,7 @@ def skip_reasons(
         nx, ny = (np.broadcast_to(np.asarray(s, dtype=float), quality.shape) for s in size)
         x1, y1 = np.round(x - nx / 2.0), np.round(y - ny / 2.0)
         off = (x1 + nx - 1 < 0) | (x1 > shape[1] - 1) | (y1 + ny - 1 < 0) | (y1 > shape[0] - 1)
-        reasons[off] = "box off the image"
-    reasons[~np.asarray(has_image, dtype=bool)] = "no image"
-    reasons[quality < 0] = "QUALITY < 0"
+        reasons[off] = SKIP_BOX_OFF
+    reasons[~np.asarray(has_image, dtype=bool)] = SKIP_NO_IMAGE
+    reasons[quality < 0] = SKIP_QUALITY
     return reasons

@@ -35,7 +35,6 @@ __all__ = [
     "default_filename_format",
     "distinct_plans",
     "plan_block",
-    "plan_exports",
     "reference_time",
 ]
 
@@ -275,13 +274,6 @@ def plan_block(
 def block_cadence(block: CutoutQuery, rules: SeriesRules) -> Cadence | None:
     """The cadence JSOC applies for the block's ``a.Sample`` on ``rules``' series (`None`: every record)."""
     return resolve_cadence(rules, block.sample) if block.sample is not None else None
-
-
-def plan_exports(
-    block: CutoutQuery, rules: SeriesRules, keywords: dict, *, box: Box | None = None, t_ref: Time | None = None
-) -> list[ExportPlan]:
-    """The export requests for one series of a checked block (`plan_block` without the location)."""
-    return plan_block(block, rules, keywords, box=box, t_ref=t_ref)[1]
 
 
 def _hashed(plan: ExportPlan) -> tuple[str, str, str, str]:

@@ -13,6 +13,9 @@ Prime keys, slot steps and the series on which JSOC refuses processing, with sou
 * The export page refuses processing for ``hmi.sharp_720s(_nrt)`` and ``hmi.cea_720s(_nrt)``
   (``exportdata.d/no_processing.js``); the whole SHARP/CEA family is refused here.
 
+The series offered for ``a.jsoc.Series`` tab completion (`registered_series`) are the entries of
+this table that have a description, so the two cannot differ.
+
 Series not listed can still be used by passing their prime keys and step (the client reads them
 from ``jsoc_info?op=series_struct``) to `rules_for`.
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
-__all__ = ["SeriesInfo", "SeriesRules", "rules_for"]
+__all__ = ["SeriesInfo", "SeriesRules", "registered_series", "rules_for"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class SeriesRules:
         Nominal plate scale in arcsec per pixel (for the size ratio).
     shape : tuple of int
         Full image shape ``(ny, nx)``.
+    description : str
+        What the series holds, for ``a.jsoc.Series`` tab completion (empty: not offered there).
     """
 
     name: str
@@ -58,6 +63,7 @@ class SeriesRules:
     processing_refused: bool = False
     cdelt: float = 0.6
     shape: tuple[int, int] = (4096, 4096)
+    description: str = ""
 
     @property
     def wavelength_is_prime_key(self) -> bool:
@@ -72,17 +78,32 @@ class SeriesRules:
 
 _AIA = {"instrument": "AIA", "cdelt": 0.6}
 _HMI = {"instrument": "HMI", "cdelt": 0.504}
+_SLOTS = ("T_REC", "WAVELNTH")
 _KNOWN = {
-    "aia.lev1": SeriesRules("aia.lev1", ("T_REC", "FSN"), None, lev1=True, **_AIA),
-    "aia.lev1_euv_12s": SeriesRules("aia.lev1_euv_12s", ("T_REC", "WAVELNTH"), 12.0, **_AIA),
-    "aia.lev1_uv_24s": SeriesRules("aia.lev1_uv_24s", ("T_REC", "WAVELNTH"), 24.0, **_AIA),
-    "aia.lev1_vis_1h": SeriesRules("aia.lev1_vis_1h", ("T_REC", "WAVELNTH"), 3600.0, **_AIA),
+    "aia.lev1_euv_12s": SeriesRules(
+        "aia.lev1_euv_12s", _SLOTS, 12.0, **_AIA, description="AIA EUV images, 12 s cadence"
+    ),
+    "aia.lev1_uv_24s": SeriesRules("aia.lev1_uv_24s", _SLOTS, 24.0, **_AIA, description="AIA UV images, 24 s cadence"),
+    "aia.lev1_vis_1h": SeriesRules(
+        "aia.lev1_vis_1h", _SLOTS, 3600.0, **_AIA, description="AIA visible images, 1 h cadence"
+    ),
+    "aia.lev1": SeriesRules(
+        "aia.lev1",
+        ("T_REC", "FSN"),
+        None,
+        lev1=True,
+        **_AIA,
+        description="AIA level 1 images (sparse slots; cadence via im_patch)",
+    ),
     "hmi.lev1": SeriesRules("hmi.lev1", ("T_REC", "FSN"), None, lev1=True, **_HMI),
 }
+#: HMI observables offered for tab completion, and what they hold.
+_HMI_DESCRIBED = {"M": "HMI line-of-sight magnetograms", "Ic": "HMI continuum intensity"}
 for _name in ("M", "Ic", "V", "Lw", "Ld"):
     for _step in (45, 720):
         _series = f"hmi.{_name}_{_step}s"
-        _KNOWN[_series.lower()] = SeriesRules(_series, ("T_REC", "CAMERA"), float(_step), **_HMI)
+        _text = f"{_HMI_DESCRIBED[_name]}, {_step} s" if _name in _HMI_DESCRIBED else ""
+        _KNOWN[_series.lower()] = SeriesRules(_series, ("T_REC", "CAMERA"), float(_step), **_HMI, description=_text)
 _KNOWN["hmi.b_720s"] = SeriesRules("hmi.B_720s", ("T_REC",), 720.0, **_HMI)
 for _series in (
     "hmi.sharp_720s",
@@ -98,6 +119,11 @@ for _series in (
 def _refused(name: str) -> bool:
     low = name.lower()
     return low.startswith("hmi.") and ("sharp" in low or "cea" in low)
+
+
+def registered_series() -> list[tuple[str, str]]:
+    """``(name, description)`` of the series offered for ``a.jsoc.Series`` tab completion (the described ones)."""
+    return [(rules.name, rules.description) for rules in _KNOWN.values() if rules.description]
 
 
 def rules_for(series: str, prime_keys: tuple[str, ...] | None = None, step: float | None = None) -> SeriesRules:

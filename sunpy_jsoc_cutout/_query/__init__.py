@@ -5,5 +5,6 @@ The ``a.jsoc_cutout`` attrs (`box`: the cutout box and the NOAA region; `options
 registration, crop and the other ``im_patch`` options; `export`: method, protocol, filename and
 request options) and the `walker` that turns a Fido query into one frozen
 `~sunpy_jsoc_cutout._query.query.CutoutQuery` per OR-block (the contract the later stages read).
-Imports only `~sunpy_jsoc_cutout.config`-free building blocks: ``exceptions`` and sunpy/astropy.
+Imports only ``exceptions``, constants of ``config`` (the NOAA series names, never ``conf``) and
+sunpy/astropy.
 """

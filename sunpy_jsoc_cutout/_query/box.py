@@ -13,17 +13,11 @@ from astropy.coordinates import BaseCoordinateFrame, SkyCoord, UnitSphericalRepr
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective
 from sunpy.net.attr import DataAttr
 
+from sunpy_jsoc_cutout.config import NOAA_SERIES, NOAA_SERIES_INTERNAL
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
+# The NOAA series names are defined once, in config (the default of conf.noaa_series).
 __all__ = ["NOAA_SERIES", "NOAA_SERIES_INTERNAL", "ActiveRegion", "Box"]
-
-#: The NOAA active-region series the JSOC export page queries (``processing.js`` ``ImPatchGetNoaa``).
-#: The public JSOC's copy of the NOAA regions (``lm-jps/proj:export/scripts/export_db_functions.sql``
-#: L1-30 copies ``su_rsb.noaa_activeregions`` into it on the public database, hmidb2).
-NOAA_SERIES = "jsoc.noaa_active_regions"
-#: The series the export page reads through the internal ``jsoc_info_jsoc2`` (``processing.js``);
-#: the client falls back to it where the public copy does not exist.
-NOAA_SERIES_INTERNAL = "su_rsb.NOAA_ActiveRegions"
 
 _ANGLE_OR_PIX = "a size in arcsec (any angle unit, e.g. 300*u.arcsec), degrees (e.g. 10*u.deg) or pixels (500*u.pix)"
 

@@ -41,11 +41,22 @@ from .ledger_schema import (
     _canonical_json,
     _file_entry,
     _request_entry,
+    ledger_params,
+    plan_from_params,
     request_key,
 )
 from .ledger_schema import SCHEMA as _SCHEMA
 
-__all__ = ["REQUEST_KEY_FIELDS", "STATUSES", "FileEntry", "Ledger", "RequestEntry", "request_key"]
+__all__ = [
+    "REQUEST_KEY_FIELDS",
+    "STATUSES",
+    "FileEntry",
+    "Ledger",
+    "RequestEntry",
+    "ledger_params",
+    "plan_from_params",
+    "request_key",
+]
 
 #: What SQLite's messages mean for a ledger that cannot be opened.
 _SQLITE_REASONS = {
@@ -264,11 +275,6 @@ class Ledger(ClaimsMixin):
         with self._connect() as connection:
             rows = connection.execute(query + " ORDER BY submitted, rowid", args).fetchall()
         return [_request_entry(row) for row in rows]
-
-    def known_request_ids(self) -> set[str]:
-        """Every request ID in the ledger, whatever its status."""
-        with self._connect() as connection:
-            return {row[0] for row in connection.execute("SELECT requestid FROM requests")}
 
     # Files ------------------------------------------------------------------------------------
 

@@ -1,19 +1,34 @@
 """
 The ledger's tables and entries: the request key, `RequestEntry`, `FileEntry` and the SQL schema.
 
+A request's parameters are stored as `ledger_params` writes them and read back into a plan with
+`plan_from_params`; the fields that identify a request are listed once, in `REQUEST_KEY_FIELDS`.
+
 The ``claims`` table is the lock of two processes downloading into one folder (see
 `~._transfer.ledger_claims.ClaimsMixin`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["REQUEST_KEY_FIELDS", "SCHEMA", "STATUSES", "FileEntry", "RequestEntry", "request_key"]
+from sunpy_jsoc_cutout._plan.plans import ExportPlan
+
+__all__ = [
+    "REQUEST_KEY_FIELDS",
+    "SCHEMA",
+    "STATUSES",
+    "FileEntry",
+    "RequestEntry",
+    "ledger_params",
+    "plan_from_params",
+    "request_key",
+]
 
 #: The export parameters that identify a request (see `request_key`).
 REQUEST_KEY_FIELDS = (
@@ -27,6 +42,8 @@ REQUEST_KEY_FIELDS = (
     "notify",
     "requestor",
 )
+#: The `ExportPlan` fields among them (the rest, ``notify``, is the address the plan is sent with).
+_PLAN_KEY_FIELDS = tuple(name for name in REQUEST_KEY_FIELDS if name != "notify")
 
 #: The statuses a request can have in the ledger.
 STATUSES = frozenset({"submitted", "complete", "failed", "expired", "cancelled"})
@@ -97,6 +114,27 @@ def request_key(params: Mapping[str, Any]) -> str:
     """
     picked = {name: params[name] for name in REQUEST_KEY_FIELDS if params.get(name) is not None}
     return hashlib.sha256(_canonical_json(picked).encode("utf-8")).hexdigest()
+
+
+def ledger_params(plan: ExportPlan, notify: str) -> dict[str, Any]:
+    """
+    The parameters the ledger stores for a plan: the `REQUEST_KEY_FIELDS` plus ``wavelength``.
+
+    `plan_from_params` rebuilds the plan from them.
+    """
+    params: dict[str, Any] = {name: getattr(plan, name) for name in _PLAN_KEY_FIELDS}
+    params["notify"] = notify
+    params["wavelength"] = plan.wavelength
+    return params
+
+
+def plan_from_params(params: Mapping[str, Any]) -> ExportPlan:
+    """
+    The `ExportPlan` of a ledger entry's parameters (as `ledger_params` wrote them): the record set
+    and the process are the text that was sent (`~sunpy_jsoc_cutout._plan.jsoc_text.Verbatim`).
+    """
+    sent = {"recordset": params.get("ds"), "processing": params.get("process")}
+    return ExportPlan(**{f.name: sent.get(f.name, params.get(f.name)) for f in dataclasses.fields(ExportPlan)})
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,21 @@ from typing import Any
 import astropy.units as u
 from astropy.time import Time
 
+from sunpy_jsoc_cutout.config import download_dir
 from sunpy_jsoc_cutout.exceptions import PathTemplateError
 
-__all__ = ["safe_component", "target_path", "template_keys"]
+__all__ = ["path_template", "safe_component", "target_path", "template_keys"]
 
 _PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}]")
 _UNSAFE = re.compile(r"[/\\\x00]|\.\.|^~")
+
+
+def path_template(path: str | os.PathLike | None) -> str:
+    """Fido's rule for ``path``: sunpy's download directory by default, ``/{file}`` appended when missing."""
+    if path is None:
+        return str(download_dir() / "{file}")
+    text = str(path)
+    return text if "{file}" in text else str(Path(text) / "{file}")
 
 
 def safe_component(text: str) -> str:

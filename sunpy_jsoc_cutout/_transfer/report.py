@@ -1,8 +1,8 @@
 """
 A per-job report: what was skipped, which requests failed, which files are missing.
 
-One `JobReport` goes with each ``fetch``. The planner records frames it skipped (bad QUALITY, no
-image, cutout box off the disk), the scheduler records failed, refused or expired requests with
+One `JobReport` goes with each ``fetch``. The fetch records the rows the search marked skipped (the
+reasons of the ``Skip`` column, `~sunpy_jsoc_cutout._plan.frames.SKIP_REASONS`), the scheduler records failed, refused or expired requests with
 JSOC's request ID and message, and the download step records files that could not be had (a
 failed download, a planned record JSOC did not list, a file missing from its tar). The fetch also
 says how many files it planned (`JobReport.expect`) and how many arrived (`JobReport.arrived`),
@@ -19,12 +19,9 @@ from dataclasses import dataclass
 
 from sunpy import log
 
-__all__ = ["SKIP_BOX_OFF", "SKIP_NO_IMAGE", "SKIP_QUALITY", "FailedRequest", "JobReport", "MissingFile"]
+from sunpy_jsoc_cutout._plan.frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
 
-#: Skip reasons used by the client (any other text is accepted too).
-SKIP_QUALITY = "QUALITY"
-SKIP_NO_IMAGE = "no image"
-SKIP_BOX_OFF = "box off the disk"
+__all__ = ["SKIP_BOX_OFF", "SKIP_NO_IMAGE", "SKIP_QUALITY", "FailedRequest", "JobReport", "MissingFile"]
 
 #: How many record names `JobReport.__str__` lists per reason before eliding.
 _SHOW = 5
@@ -32,7 +29,19 @@ _SHOW = 5
 
 @dataclass(frozen=True)
 class FailedRequest:
-    """An export request that failed, expired or was cancelled."""
+    """
+    An export request that failed, was refused or expired, with JSOC's message.
+
+    Parameters
+    ----------
+    requestid : str
+        JSOC's request ID (``"(none)"`` when JSOC gave none).
+    message : str
+        JSOC's message, or what went wrong.
+    status : str
+        ``"failed"``, ``"failed (status <n>)"`` with JSOC's status, ``"refused"`` (JSOC's reply
+        was not the planned export), ``"expired"``, ``"cancelled"`` or ``"not fetched (disk full)"``.
+    """
 
     requestid: str
     message: str
@@ -41,7 +50,20 @@ class FailedRequest:
 
 @dataclass(frozen=True)
 class MissingFile:
-    """A file that was expected but is not on disk."""
+    """
+    A planned file that did not arrive.
+
+    Parameters
+    ----------
+    requestid : str
+        The request it belongs to.
+    record : str
+        The record it holds.
+    filename : str
+        Its name in the export (empty when JSOC listed none).
+    reason : str
+        Why it is missing (a failed download, not listed by JSOC, missing from its tar...).
+    """
 
     requestid: str
     record: str
@@ -51,9 +73,24 @@ class MissingFile:
 
 class JobReport:
     """
-    What a job skipped, which of its requests failed and which files are missing.
+    What a fetch skipped, which of its requests failed and which planned files did not arrive.
 
-    Safe to fill from several threads.
+    Each fetch of `~sunpy_jsoc_cutout.client.JSOCCutoutClient` makes one and keeps it as
+    ``client.last_report``; `str` gives a summary for people. Safe to fill from several threads.
+
+    Attributes
+    ----------
+    skipped : dict of str to list of str
+        The rows JSOC skips, by reason (the texts of the search results' ``Skip`` column:
+        ``"QUALITY < 0"``, ``"no image"``, ``"box off the image"``): their records.
+    failed : list of `FailedRequest`
+        The export requests that failed, were refused or expired.
+    missing : list of `MissingFile`
+        The planned files that could not be had.
+    planned : int or None
+        The files the fetch planned (rows JSOC will not skip); `None` before a fetch said so.
+    delivered : int
+        The files the fetch returned.
     """
 
     def __init__(self) -> None:
@@ -61,9 +98,7 @@ class JobReport:
         self.skipped: dict[str, list[str]] = {}
         self.failed: list[FailedRequest] = []
         self.missing: list[MissingFile] = []
-        #: Files the fetch planned (rows JSOC will not skip), or `None` before a fetch said so.
         self.planned: int | None = None
-        #: Files the fetch returned.
         self.delivered: int = 0
 
     def expect(self, files: int) -> None:
@@ -82,7 +117,7 @@ class JobReport:
         return max(0, (self.planned or 0) - self.delivered)
 
     def skip(self, reason: str, record: str) -> None:
-        """Record a frame left out of the job, and why (e.g. `SKIP_QUALITY`)."""
+        """Record a row left out of the job, and why (a ``Skip`` text such as ``"QUALITY < 0"``)."""
         with self._lock:
             self.skipped.setdefault(reason, []).append(record)
 

@@ -1,7 +1,8 @@
 """
 The polite export scheduler: one pending JSOC export per user at a time, pipelined with downloads.
 
-JSOC lets an address have one pending export (status 7 otherwise, jsoc_protocol.md section 5.3).
+JSOC lets an address have one pending export (status 7 otherwise: ``CheckUserLoad`` in
+``lm-jps/drms:base/export/apps/jsoc_fetch.c`` L1482-1625, its status-7 messages L3264-3287).
 `ExportRunner.iter_ready` therefore submits the plans one after another: plan k+1 is submitted
 as soon as plan k is complete (or failed), and only then is k handed to the caller, who downloads
 it while k+1 is staged. Every request goes through the `~sunpy_jsoc_cutout._transfer.ledger.Ledger`, so a
@@ -40,17 +41,17 @@ from sunpy_jsoc_cutout._jsoc.export import (
     FailedExport,
     JSOCExportAPI,
     ReadyExport,
-    ledger_params,
     pending_request_id,
     reply_number,
     reply_status,
 )
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
+from sunpy_jsoc_cutout.config import conf_value
 from sunpy_jsoc_cutout.exceptions import JSOCExportError, JSOCHTTPError
-from .ledger import Ledger, RequestEntry, request_key
+from .ledger import Ledger, RequestEntry, ledger_params, request_key
 from .progress import StagingProgress
 
-__all__ = ["ExportRunner", "FailedExport", "ReadyExport"]
+__all__ = ["ExportRunner", "FailedExport", "ReadyExport", "runner_from_config"]
 
 #: exp_status codes of a request still on its way (12, test mode, never completes: a failure).
 PENDING = frozenset({1, 2, 6})
@@ -393,3 +394,13 @@ class ExportRunner:
             if status not in PENDING:
                 return self._fail(job, status, str(reply.get("error") or f"JSOC status {status}"))
             interval = self._interval(interval, hint)
+
+
+def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
+    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
+    settings = {
+        "min_poll": conf_value("min_poll"),
+        "max_poll": conf_value("max_poll"),
+        "timeout": conf_value("export_timeout"),
+    }
+    return ExportRunner(api, ledger, notify=notify, **{**settings, **options})

@@ -5,8 +5,8 @@ Contract tests feed the client's own readers with the shapes the real JSOC sent,
 emulator (which is written from the same reading of JSOC as the client, so a shared misreading
 would pass there). The replies are short transcriptions of the ``jsoc_info``, ``jsoc_fetch`` and
 ``checkAddress.sh`` replies that sunpy's test suite recorded from jsoc.stanford.edu in April 2020
-(sunpy/sunpy commit b361c0cd, ``sunpy/net/jsoc/tests/cassettes/*.yaml``) and of the replies quoted
-in ``jsoc_protocol.md``; each reply constant in ``test_real_jsoc_replies.py`` says which one and
+(sunpy/sunpy commit b361c0cd, ``sunpy/net/jsoc/tests/cassettes/*.yaml``) and of the replies JSOC's
+C sources write (``lm-jps/drms:base/export/apps/jsoc_fetch.c``, ``jsoc_export_make_index.c``); each reply constant in ``test_real_jsoc_replies.py`` says which one and
 how it was trimmed.
 """
 

@@ -19,11 +19,10 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._jsoc.export import ledger_params
 from sunpy_jsoc_cutout._jsoc.export_files import RecordMatcher, export_warnings
 from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time, parse_drms_times
 from sunpy_jsoc_cutout._transfer import deliver as _deliver
-from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, ledger_params, request_key
 from sunpy_jsoc_cutout.config import conf, ledger_path
 from sunpy_jsoc_cutout.exceptions import ConfigurationError, ExportMismatchError, PendingExportError
 

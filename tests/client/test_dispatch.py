@@ -12,6 +12,7 @@ from sunpy.net.jsoc import JSOCClient
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout._plan.series_rules import registered_series, rules_for
 from sunpy_jsoc_cutout.client import JSOCCutoutClient
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.timemodel import FAST
@@ -31,6 +32,20 @@ def test_attrs_are_registered_as_a_jsoc_cutout():
 def test_register_values_give_tab_completion():
     assert hasattr(a.jsoc.Series, "aia_lev1_euv_12s")
     assert hasattr(jc.Method, "url_tar")
+
+
+def test_registered_series_come_from_the_series_rules():
+    # One list: the series offered to Fido are the described entries of the planner's table.
+    offered = JSOCCutoutClient.register_values()[a.jsoc.Series]
+    assert offered == registered_series()
+    assert [name for name, _ in offered] == [
+        "aia.lev1_euv_12s", "aia.lev1_uv_24s", "aia.lev1_vis_1h", "aia.lev1",
+        "hmi.M_45s", "hmi.M_720s", "hmi.Ic_45s", "hmi.Ic_720s",
+    ]  # fmt: skip
+    for name, description in offered:
+        rules = rules_for(name)
+        assert (rules.name, rules.description) == (name, description)
+        assert not rules.processing_refused
 
 
 @pytest.mark.parametrize(

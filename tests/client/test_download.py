@@ -326,9 +326,9 @@ def test_job_report(caplog):
     report.fail("JSOC_20260101_007", "Request too large", "failed")
     report.missing_file("JSOC_20260101_008", "hmi[1]", "", "JSOC lists no data file (NoDataFile)")
     assert not report.ok
-    assert report.counts() == {"QUALITY": 7, "no image": 1}
+    assert report.counts() == {"QUALITY < 0": 7, "no image": 1}
     text = str(report)
-    assert "skipped 7 (QUALITY): aia[0], aia[1], aia[2], aia[3], aia[4], ..." in text
+    assert "skipped 7 (QUALITY < 0): aia[0], aia[1], aia[2], aia[3], aia[4], ..." in text
     assert "request JSOC_20260101_007 failed: Request too large" in text
     assert "NoDataFile" in text
     with caplog.at_level(logging.INFO, logger="sunpy"):

@@ -193,7 +193,7 @@ def test_signal_mid_download(jsoc, tmp_path, reference, sig):
 def test_signal_while_staging(jsoc, tmp_path, reference, sig):
     job = start(jsoc, tmp_path)  # min_poll 2 s: the request stages for at least one pause
     ledger = Ledger(tmp_path / "ledger.sqlite")
-    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.known_request_ids())
+    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.requests())
     took, stderr = _stop(job, sig)
     assert took < 2.0, f"the fetch took {took:.2f} s to stop"
     assert RESUME_LINE in stderr

@@ -17,6 +17,7 @@ from sunpy.net.jsoc import JSOCClient
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout import jobs
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import MissingNotifyError, PathTemplateError, UnsafeArchiveError
 
@@ -90,6 +91,7 @@ def test_one_failing_export_does_not_stop_the_others(jsoc, email, tmp_path):
     assert requestid in error.url
     assert len(files) == 3 * 2  # the three other wavelengths, two frames each
     report = result["jsoccutout"].client.last_report
+    assert isinstance(report, jobs.JobReport)
     assert any(f.requestid == requestid for f in report.failed)
     # the documented retry: does not raise, one connection
     again = Fido.fetch(files, max_conn=1)

@@ -5,7 +5,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sunpy_jsoc_cutout._plan.frames import box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
+from sunpy_jsoc_cutout._plan.checks import _ADVICE
+from sunpy_jsoc_cutout._plan.frames import SKIP_REASONS, box_pixels, estimate_bytes, select_lev1_frames, skip_reasons
+from sunpy_jsoc_cutout._transfer import report
 
 
 def nearest_good_per_slot(times, quality, cadence):
@@ -58,7 +60,7 @@ def test_selection_matches_the_stated_rule(gaps, bad, cadence):
     [(650.0, 0.6, 1084), (650.0, 0.599489, 1085), (345.6, 0.6, 577), (345.6, 0.6001, 576)],
 )
 def test_arcsec_box_size_is_im_patch_s(width, cdelt, expected):
-    # verified_pitfalls item 14 / jsoc_protocol 11.4: int(1 + width/CDELT1)
+    # im_patch's box size, int(1 + width/CDELT1) (lm-jps/proj:util/apps/im_patch.c L943-975)
     assert box_pixels("arcsec", width, np.array([cdelt]))[0] == expected
 
 
@@ -74,3 +76,10 @@ def test_skip_reasons():
     centre = (np.array([100.0, 100, 100, -400]), np.array([100.0, 100, 100, 100]))
     reasons = skip_reasons(quality, has_image, centre=centre, size=(50, 50), shape=(256, 256))
     assert list(reasons) == ["", "QUALITY < 0", "no image", "box off the image"]
+    assert list(reasons[1:]) == list(SKIP_REASONS)
+
+
+def test_skip_reasons_have_one_definition():
+    # The job report and the search's refusal advice use the texts skip_reasons writes.
+    assert (report.SKIP_QUALITY, report.SKIP_NO_IMAGE, report.SKIP_BOX_OFF) == SKIP_REASONS
+    assert set(_ADVICE) == set(SKIP_REASONS)

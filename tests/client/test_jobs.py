@@ -1,5 +1,6 @@
 """The public calls behind a command line: list, re-download, re-stage and cancel by request ID."""
 
+import ast
 from pathlib import Path
 
 import astropy.units as u
@@ -68,3 +69,10 @@ def test_pending_request_can_be_seen_and_cancelled(jsoc, email):
     assert jobs.cancel(requestid)
     assert jobs.pending_request(email) is None
     assert jobs.list_requests("cancelled")[0].requestid == requestid
+
+
+def test_jobs_does_not_import_the_fetch_use_case():
+    # jobs and _fetch are both use cases: what they share lives in _transfer.
+    tree = ast.parse(Path(jobs.__file__).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m and m.split(".")[-1] == "_fetch"}

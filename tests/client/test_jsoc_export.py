@@ -5,9 +5,8 @@ import socket
 import drms
 import pytest
 
-from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, export_params, ledger_params, pending_request_id
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, export_params, pending_request_id
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
-from sunpy_jsoc_cutout._transfer.ledger import request_key
 from sunpy_jsoc_cutout.exceptions import JSOCExportError, JSOCHTTPError
 
 IM_PATCH = (
@@ -99,13 +98,3 @@ def test_http_errors_raise_specific_exceptions(api, emulator, email):
         port = sock.getsockname()[1]
     with JSOCExportAPI(f"http://127.0.0.1:{port}", timeout=2) as dead, pytest.raises(JSOCHTTPError, match="reach"):
         dead.exp_request(aia_plan(), email)
-
-
-def test_ledger_params_give_a_stable_key_and_rebuild_the_plan(email):
-    from sunpy_jsoc_cutout._jsoc.export import plan_from_params  # noqa: PLC0415
-
-    plan = aia_plan()
-    params = ledger_params(plan, email)
-    assert request_key(params) == request_key(ledger_params(aia_plan(), email))
-    assert request_key(params) != request_key(ledger_params(aia_plan(sizeratio="0.02"), email))
-    assert plan_from_params(params) == plan

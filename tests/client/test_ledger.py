@@ -2,6 +2,7 @@
 The download ledger: request keys, request and file bookkeeping, reopening, two processes at once.
 """
 
+import dataclasses
 import os
 import stat
 import subprocess
@@ -10,7 +11,16 @@ import textwrap
 
 import pytest
 
-from sunpy_jsoc_cutout._transfer.ledger import FileEntry, Ledger, RequestEntry, request_key
+from sunpy_jsoc_cutout._plan.plans import ExportPlan
+from sunpy_jsoc_cutout._transfer.ledger import (
+    REQUEST_KEY_FIELDS,
+    FileEntry,
+    Ledger,
+    RequestEntry,
+    ledger_params,
+    plan_from_params,
+    request_key,
+)
 
 PARAMS = {
     "series": "aia.lev1_euv_12s",
@@ -23,6 +33,32 @@ PARAMS = {
     "notify": "user@example.com",
     "requestor": "",
 }
+
+
+def _plan(**changes):
+    fields = {k: v for k, v in PARAMS.items() if k != "notify"}
+    return ExportPlan(**{**fields, "sizeratio": "1", "requestor": None, "wavelength": 171, **changes})
+
+
+def test_ledger_params_give_a_stable_key_and_rebuild_the_plan():
+    plan = _plan()
+    params = ledger_params(plan, "user@example.com")
+    assert request_key(params) == request_key(ledger_params(_plan(), "user@example.com"))
+    assert request_key(params) != request_key(ledger_params(_plan(sizeratio="0.02"), "user@example.com"))
+    assert plan_from_params(params) == plan
+
+
+def test_the_ledger_stores_exactly_the_request_key_fields():
+    # One list of key fields: the stored parameters are those fields (and the wavelength, which the
+    # request's ds already holds), each of them changes the key, and all but the address are plan fields.
+    plan_fields = {f.name for f in dataclasses.fields(ExportPlan)}
+    assert set(REQUEST_KEY_FIELDS) - {"notify"} <= plan_fields
+    params = ledger_params(_plan(requestor="someone"), "user@example.com")
+    assert set(params) == {*REQUEST_KEY_FIELDS, "wavelength"}
+    keys = {request_key({**params, name: f"{params[name]}-changed"}) for name in REQUEST_KEY_FIELDS}
+    assert len(keys) == len(REQUEST_KEY_FIELDS)
+    assert request_key(params) not in keys
+    assert request_key({**params, "wavelength": 193}) == request_key(params)
 
 
 def test_request_key_is_stable_and_ignores_other_fields():
@@ -61,7 +97,6 @@ def test_requests_round_trip_and_status(tmp_path):
 
     assert [e.requestid for e in ledger.requests()] == ["JSOC_20260101_1", "JSOC_20260101_2"]
     assert [e.requestid for e in ledger.requests("failed")] == ["JSOC_20260101_2"]
-    assert ledger.known_request_ids() == {"JSOC_20260101_1", "JSOC_20260101_2"}
     assert ledger.get("JSOC_nope") is None
     with pytest.raises(ValueError, match="Unknown request status"):
         ledger.set_status("JSOC_20260101_1", "finished")
@@ -138,7 +173,7 @@ def test_two_processes_at_once_lose_nothing(tmp_path):
         assert worker.returncode == 0, err.decode()
     ledger = Ledger(path)
     expected = {f"JSOC_{name}_{i}" for name in ("a", "b") for i in range(count)}
-    assert ledger.known_request_ids() == expected
+    assert {e.requestid for e in ledger.requests()} == expected
     assert len(ledger.requests("complete")) == 2 * count
     for rid in ("JSOC_a_0", "JSOC_b_299"):
         (entry,) = ledger.files(rid)

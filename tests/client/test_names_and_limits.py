@@ -86,7 +86,7 @@ def identities_of_rows(table):
 @pytest.mark.parametrize(
     ("fmt", "keywords", "expected"),
     [
-        # JSOC's own names (sunpy cassettes test_check_request / test_post_wavelength, jsoc_protocol.md 7.1)
+        # JSOC's own names (sunpy cassettes test_check_request / test_post_wavelength, exputil.c L5-330)
         ("hmi.m_45s.{T_REC:A}.{CAMERA}.{segment}", {"T_REC": "2012.01.01_01:01:30_TAI", "CAMERA": "2"},
          "hmi.m_45s.20120101_010130_TAI.2.magnetogram.fits"),
         ("aia.lev1_euv_12s.{T_REC:A}.{WAVELNTH}.{segment}", {"T_REC": "2010-07-30T13:30:09Z", "WAVELNTH": "335"},

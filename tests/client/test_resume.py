@@ -18,8 +18,8 @@ from astropy.io import fits
 
 from sunpy.net import Fido
 
-from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, ledger_params
-from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, ledger_params, request_key
 from sunpy_jsoc_cutout.config import ledger_path
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 
@@ -88,7 +88,7 @@ def test_kill_while_staging_then_resume(jsoc, tmp_path, uninterrupted):
     job = start(jsoc, tmp_path)
     ledger = Ledger(tmp_path / "ledger.sqlite")
     # the fixed point: JSOC accepted the first request and the client wrote its ID down
-    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.known_request_ids())
+    assert wait_for(lambda: len(accepted_requests(jsoc)) == 1 and ledger.requests())
     kill(job)  # the request is staging: min_poll 2 s, and the FAST model finishes only after polls
     first = accepted_requests(jsoc)[0]
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.fits"))

@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from sunpy_jsoc_cutout import jobs
-from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI, ledger_params, plan_from_params
+from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
-from sunpy_jsoc_cutout._transfer.ledger import Ledger, request_key
+from sunpy_jsoc_cutout._transfer.ledger import Ledger, ledger_params, plan_from_params, request_key
 from sunpy_jsoc_cutout._transfer.progress import StagingProgress
 from sunpy_jsoc_cutout._transfer.scheduler import ExportRunner, FailedExport, ReadyExport
 from sunpy_jsoc_cutout.config import use_jsoc

@@ -14,7 +14,9 @@ from sunpy.util.exceptions import SunpyUserWarning
 
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
+from sunpy_jsoc_cutout import config
 from sunpy_jsoc_cutout._plan.frames import estimate_bytes
+from sunpy_jsoc_cutout._query import box as box_module
 from sunpy_jsoc_cutout._query.box import ActiveRegion
 from sunpy_jsoc_cutout.config import conf
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, UnknownActiveRegionError
@@ -149,6 +151,14 @@ def noaa_lookups(jsoc):
 
 
 AR_QUERY = (a.Time("2014-02-05 08:00", "2014-02-05 08:01"), a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA))
+
+
+def test_the_noaa_series_names_have_one_home():
+    # config defines them (conf.noaa_series defaults to the public copy); the attr and the search use those.
+    assert type(config.conf).noaa_series.defaultvalue == config.NOAA_SERIES == "jsoc.noaa_active_regions"
+    assert box_module.NOAA_SERIES is config.NOAA_SERIES
+    assert box_module.NOAA_SERIES_INTERNAL is config.NOAA_SERIES_INTERNAL
+    assert ActiveRegion(1967, 200 * u.arcsec).series == config.NOAA_SERIES
 
 
 def test_active_region_is_resolved_through_the_public_noaa_series(jsoc):

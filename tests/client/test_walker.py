@@ -19,7 +19,7 @@ from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec
 from sunpy_jsoc_cutout._plan.checks import check_block
 from sunpy_jsoc_cutout._plan.jsoc_text import number
 from sunpy_jsoc_cutout._plan.noaa import noaa_query, resolve_active_region
-from sunpy_jsoc_cutout._plan.plans import plan_exports
+from sunpy_jsoc_cutout._plan.plans import plan_block
 from sunpy_jsoc_cutout._query.walker import walker
 
 # A 2015-10-17 SDO record (position values of the right size; only on-disk checks use them).
@@ -47,7 +47,7 @@ def plans(query, keywords=KW, **kwargs):
     out = []
     for block in walker.create(query):
         for rules in check_block(block):
-            out.extend(plan_exports(block, rules, keywords, **kwargs))
+            out.extend(plan_block(block, rules, keywords, **kwargs)[1])
     return out
 
 
