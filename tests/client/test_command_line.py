@@ -1,5 +1,6 @@
 """
-The ``jsoc-cutout`` command line (issue 13), against the emulator.
+The ``jsoc-cutout`` command line (issue 13), against the emulator (``tests/emulator/test_cli.py``
+tests the emulator's own ``python -m sunpy_jsoc_cutout.testing``; the basename must differ).
 
 Most tests call `sunpy_jsoc_cutout.cli.main` in the test process (the ``jsoc`` fixture points
 the client at the emulator and gives a ledger of its own); the console script, ``python -m``,
