@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import datetime
 import json
 import os
@@ -504,9 +503,11 @@ def build_query(args: argparse.Namespace, parser: argparse.ArgumentParser | None
     if args.noaa is not None:
         query.append(jc.ActiveRegion(args.noaa, width, height))
     elif args.box_carrington:
-        query.append(jc.Box.carrington(*args.box_carrington, width, height, car_rot=args.car_rot))
+        lon, lat = args.box_carrington
+        query.append(jc.Box.carrington(lon, lat, width, height, car_rot=args.car_rot))
     elif args.box_stonyhurst:
-        query.append(jc.Box.stonyhurst(*args.box_stonyhurst, width, height))
+        lon, lat = args.box_stonyhurst
+        query.append(jc.Box.stonyhurst(lon, lat, width, height))
     else:
         centre = args.box_arcsec or args.box_pixels
         query.append(jc.Box(u.Quantity(centre), width, height))
@@ -556,8 +557,6 @@ def _iso(seconds: float | None) -> str | None:
 
 
 def _plan_dict(plan) -> dict:
-    if dataclasses.is_dataclass(plan):
-        return dataclasses.asdict(plan)
     fields = ("series", "ds", "process", "sizeratio", "method", "protocol", "filenamefmt", "wavelength")
     return {name: getattr(plan, name, None) for name in fields}
 
@@ -832,7 +831,7 @@ def _cmd_restage(args, parser) -> int:
 
     outcome = jobs.restage(args.requestid, notify=args.notify)
     if getattr(outcome, "requestid", None) and hasattr(outcome, "index"):
-        _write(outcome.requestid)
+        _write(str(outcome.requestid))
         _warn(
             f"{args.requestid} is staged as {outcome.requestid}; download it with '{PROG} download {outcome.requestid}'."
         )

@@ -80,8 +80,8 @@ def export_params(plan: ExportPlan, notify: str) -> dict[str, str]:
 def reply_status(reply: dict) -> int | None:
     """JSOC's ``status`` as an int (``index.json`` holds strings), None if absent or not a number."""
     try:
-        return int(reply.get("status"))
-    except (TypeError, ValueError):
+        return int(reply["status"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -20,6 +20,7 @@ Conventions checked against ``im_patch.c``:
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -267,7 +268,7 @@ def _resolve_position(box: Box, keywords: dict, tracking: bool, near: Time) -> I
     """A centre given directly in im_patch's units ([x, y] arcsec, pixels, stony or carrlong numbers)."""
     boxunits, width, height = _size(box)
     x, y = (float(v) for v in box.position.value)
-    common = {"boxunits": boxunits, "width": width, "height": height}
+    common: dict[str, Any] = {"boxunits": boxunits, "width": width, "height": height}
     if box.locunits == "pixels":
         return ImPatchLocation("pixels", x, y, **common)
     observer = sdo_observer(keywords)

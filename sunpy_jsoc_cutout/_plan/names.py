@@ -39,6 +39,7 @@ text), so no extra metadata request is made.
 
 import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
@@ -302,7 +303,7 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
     try:
         for i in np.flatnonzero(skip == ""):
             keywords = {k: v[i] for k, v in raw.items()}
-            where = {"seriesname": f"{series}_mod", "recnum": int(columns["recnum"][i])}
+            where: dict[str, Any] = {"seriesname": f"{series}_mod", "recnum": int(columns["recnum"][i])}
             names[i] = render_name(fmt, keywords, **where, segment=f"{segments[i] or 'image'}.fits", counter=counter)
             counter += 1
     except UnpredictableName:

@@ -32,7 +32,7 @@ def noaa_query(region: ActiveRegion, series: str | None = None) -> dict:
     return {"op": "rs_list", "ds": region.lookup_in(series or region.series), "key": ",".join(NOAA_KEYS)}
 
 
-def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict = None) -> tuple[Box, Time]:
+def resolve_active_region(region: ActiveRegion, rows: list[dict], keywords: dict | None = None) -> tuple[Box, Time]:
     """
     A Stonyhurst `Box` and the reference time for ``region``, from the ``rs_list`` rows.
 

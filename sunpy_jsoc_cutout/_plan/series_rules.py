@@ -22,6 +22,7 @@ from ``jsoc_info?op=series_struct``) to `rules_for`.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
@@ -76,8 +77,8 @@ class SeriesRules:
         return self.instrument == "AIA"
 
 
-_AIA = {"instrument": "AIA", "cdelt": 0.6}
-_HMI = {"instrument": "HMI", "cdelt": 0.504}
+_AIA: dict[str, Any] = {"instrument": "AIA", "cdelt": 0.6}
+_HMI: dict[str, Any] = {"instrument": "HMI", "cdelt": 0.504}
 _SLOTS = ("T_REC", "WAVELNTH")
 _KNOWN = {
     "aia.lev1_euv_12s": SeriesRules(

@@ -142,7 +142,7 @@ class Box(_CutoutBox):
         if self.boxunits == "arcsec" and self.width.unit == u.deg:
             self.boxunits = "degrees"
         self.center, self.position, self.locunits = self._parse_center(center)
-        self.corners = None
+        self.corners: tuple[SkyCoord, SkyCoord] | None = None
 
     @staticmethod
     def _parse_center(center):
@@ -212,7 +212,7 @@ class Box(_CutoutBox):
         return box
 
     @classmethod
-    def stonyhurst(cls, lon: u.Quantity, lat: u.Quantity, width: u.Quantity, height: u.Quantity = None) -> "Box":
+    def stonyhurst(cls, lon: u.Quantity, lat: u.Quantity, width: u.Quantity, height: u.Quantity | None = None) -> "Box":
         """
         A box centred at a Stonyhurst (longitude from SDO's central meridian, latitude) position.
 
@@ -232,7 +232,12 @@ class Box(_CutoutBox):
 
     @classmethod
     def carrington(
-        cls, lon: u.Quantity, lat: u.Quantity, width: u.Quantity, height: u.Quantity = None, car_rot: int = None
+        cls,
+        lon: u.Quantity,
+        lat: u.Quantity,
+        width: u.Quantity,
+        height: u.Quantity | None = None,
+        car_rot: int | None = None,
     ) -> "Box":
         """
         A box centred at a Carrington position (the export page's ``LocUnits=carrlong``).
@@ -257,7 +262,7 @@ class Box(_CutoutBox):
         box.car_rot = None if car_rot is None else int(car_rot)
         return box
 
-    car_rot = None
+    car_rot: int | None = None
 
     def __repr__(self) -> str:
         where = self.center if self.center is not None else self.position

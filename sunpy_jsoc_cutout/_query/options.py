@@ -179,7 +179,7 @@ class Level1p5(DataAttr):
     'aia.master_pointing3h'
     """
 
-    def __init__(self, pointing_table: str = None):
+    def __init__(self, pointing_table: str | None = None):
         super().__init__()
         if pointing_table is not None and not re.fullmatch(r"\w+\.\w+", str(pointing_table)):
             msg = f"The pointing table must be a JSOC series name such as 'aia.master_pointing3h'; got {pointing_table!r}."
@@ -212,7 +212,7 @@ class Rebin(DataAttr):
     'boxcar'
     """
 
-    def __init__(self, scale: float, method: str = "boxcar", fwhm: float = None, nvector: int = None):
+    def __init__(self, scale: float, method: str = "boxcar", fwhm: float | None = None, nvector: int | None = None):
         super().__init__()
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
             msg = f"The rebin scale must be a positive number such as 0.5; got {scale!r}."

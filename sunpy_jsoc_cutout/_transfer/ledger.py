@@ -346,6 +346,8 @@ class Ledger(ClaimsMixin):
         if row is None:
             return None
         entry = _file_entry(row)
+        if entry.path is None:
+            return None
         try:
             size = Path(entry.path).stat().st_size
         except (OSError, TypeError):

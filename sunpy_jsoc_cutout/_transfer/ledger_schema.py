@@ -134,7 +134,8 @@ def plan_from_params(params: Mapping[str, Any]) -> ExportPlan:
     and the process are the text that was sent (`~sunpy_jsoc_cutout._plan.jsoc_text.Verbatim`).
     """
     sent = {"recordset": params.get("ds"), "processing": params.get("process")}
-    return ExportPlan(**{f.name: sent.get(f.name, params.get(f.name)) for f in dataclasses.fields(ExportPlan)})
+    fields: dict[str, Any] = {f.name: sent.get(f.name, params.get(f.name)) for f in dataclasses.fields(ExportPlan)}
+    return ExportPlan(**fields)
 
 
 @dataclass(frozen=True)

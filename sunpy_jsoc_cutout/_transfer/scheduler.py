@@ -31,7 +31,7 @@ clock instead of waiting).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sunpy import log
@@ -134,7 +134,7 @@ class ExportRunner:
         self.check = check
 
     # ------------------------------------------------------------------ public
-    def iter_ready(self, plans: Sequence[ExportPlan]) -> Iterator[ReadyExport | FailedExport]:
+    def iter_ready(self, plans: Sequence[ExportPlan]) -> Generator[ReadyExport | FailedExport, None, None]:
         """
         Stage ``plans`` one at a time; yield each as a `ReadyExport` or `FailedExport`.
 
@@ -188,7 +188,7 @@ class ExportRunner:
     def _refuse(self, job: _Job, message: str) -> FailedExport:
         """A reply that is not this plan's export: a failure, and never complete in the ledger."""
         entry = self.ledger.get(job.requestid) if job.requestid else None
-        if entry is not None and entry.key == job.key:
+        if job.requestid and entry is not None and entry.key == job.key:
             self.ledger.set_status(job.requestid, "failed", message)
         log.warning("JSOC export %s refused for %s: %s", job.requestid, job.plan.ds, message)
         self.progress.finished(job.requestid, False, message)
@@ -308,13 +308,13 @@ class ExportRunner:
             entry = self.ledger.add_request(job.key, pid, job.params)
             self.ledger.clear_intent(job.key)
             log.info("JSOC names %s pending: the request of an interrupted run of ours, adopted", pid)
-        if entry is not None and entry.key == job.key:
+        if entry is not None and pid and entry.key == job.key:
             job.requestid, job.adopted = pid, True
             job.notes.append(f"adopted pending {pid} from the ledger")
             self.progress.submitted(pid, job.plan.ds, adopted=True)
             log.info("JSOC says %s is pending: our own request for %s, adopted", pid, job.plan.ds)
             return None
-        if entry is not None:
+        if entry is not None and pid:
             log.info("Waiting for our earlier request %s before submitting %s", pid, job.plan.ds)
             yield from self._finish_other(job, pid, held)
         elif pid and self.cancel_foreign and self.api.cancel_pending(self.notify, pid):
@@ -368,6 +368,9 @@ class ExportRunner:
     # ------------------------------------------------------------------ polling
     def _wait(self, job: _Job) -> ReadyExport | FailedExport:
         """Poll ``job``'s request until it is complete, failed or out of time."""
+        requestid = job.requestid
+        if requestid is None:
+            raise RuntimeError(f"no JSOC request to wait for ({job.plan.ds})")
         interval = self._interval(None, job.wait)
         errors = 0
         while True:
@@ -379,7 +382,7 @@ class ExportRunner:
                 return self._fail(job, None, message, "timeout")
             self.sleep(interval)
             try:
-                reply = self.api.exp_status(job.requestid)
+                reply = self.api.exp_status(requestid)
             except JSOCHTTPError as err:
                 errors += 1
                 if errors > self.retries:
@@ -388,7 +391,7 @@ class ExportRunner:
                 continue
             errors = 0
             status, hint = reply_status(reply), reply_number(reply.get("wait"))
-            self.progress.polled(job.requestid, status, self.clock() - job.started, hint)
+            self.progress.polled(requestid, status, self.clock() - job.started, hint)
             if status == 0:
                 return self._ready(job, reply)
             if status not in PENDING:
