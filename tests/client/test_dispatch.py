@@ -14,7 +14,7 @@ import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout.client import JSOCCutoutClient
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.timemodel import FAST
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST
 
 TIME = a.Time("2014-02-05 08:00", "2014-02-05 08:01")
 BOX = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)

@@ -1,0 +1,384 @@
+"""The export manager of the JSOC emulator: ``jsoc_fetch`` (``exp_request``, ``exp_status``),
+``checkAddress.sh`` and ``manage-request.sh``, without HTTP.
+
+``exp_request`` applies JSOC's checks in JSOC's order (jsoc_protocol.md section 5.3): illegal
+text, the notification address, the pending-request limits (one per address within 60 minutes,
+more than 10 per IP refused: status 7), the record-set spec, the automatic
+``[? drms.image_exists(quality) ?]``, the record-count cap, the canonical ``[:#recnum,...]``
+spec, the 24 hour duplicate table (same request id, status 2), the size limits (status 3),
+``url_quick``/``as-is`` (immediate status 0) and otherwise a new ``JSOC_YYYYMMDD_NNN`` request
+(status 2). Files are made by worker threads (one export at a time by default, like JSOC's
+manager) with `~sunpy_jsoc_cutout.testing.exports.staging.stage_export`; ``exp_status`` reports 0 only
+when the time model is satisfied **and** the files exist.
+
+``manage-request.sh`` (``lm-jps/drms:base/export/scripts/manage-request.py``): parameters
+``address`` and ``operation`` (``check`` or ``cancel``); replies ``{"status": "<n>", "msg"}`` with
+string statuses 1 (not pending), 2 (pending) and 3 (canceled). As at JSOC, cancelling only
+deletes the pending-request row (the address may submit again); the export itself runs on.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Mapping
+
+from sunpy import log
+
+from sunpy_jsoc_cutout.testing.processing.process import parse_process, size_ratio
+from . import rules
+from .addresses import AddressBook
+from .clock import Clock
+from .controls import ExportControls
+from .rules import ExportRequestError
+from .staging import StagingFaults, size_in_mb
+from .state import (
+    OFFLINE,
+    RETENTION,
+    DuplicateTable,
+    ExportFaults,
+    ExportRequest,
+    PendingTable,
+    manage_request_reply,
+)
+from .timemodel import FAST, TimeModel
+from .worker import StagingWorker
+
+__all__ = ["ExportManager"]
+
+NO_NOTIFY = "Email address for notification was not specified. It is required."
+
+
+class ExportManager(StagingWorker, ExportControls):
+    """
+    JSOC's export system, for the emulator's HTTP server.
+
+    Parameters
+    ----------
+    catalogue : Catalogue
+        The records (``get_series``, ``query``).
+    store : FileStore
+        Where export directories are made (its ``image_size`` sets the rendered size).
+    clock : Clock, optional
+        The emulator clock (a new one if omitted).
+    model : TimeModel, optional
+        The time model (`~sunpy_jsoc_cutout.testing.exports.timemodel.FAST` by default).
+    record_limits : Mapping, optional
+        Record cap per series name or instrument (default ``{"aia": 15000, "hmi": 32000}``).
+    addresses : AddressBook, optional
+        Registered addresses.
+    workers : int
+        Export worker threads (JSOC's manager runs one export at a time: 1).
+    seed : int
+        Accepted for symmetry with the other parts (the time model carries its own seed).
+    """
+
+    def __init__(
+        self,
+        catalogue,
+        store,
+        clock: Clock | None = None,
+        model: TimeModel = FAST,
+        *,
+        record_limits: Mapping[str, int | None] | None = None,
+        addresses: AddressBook | None = None,
+        workers: int = 1,
+        seed: int = 0,
+    ):
+        self.catalogue = catalogue
+        self.store = store
+        self.clock = clock or Clock()
+        self.model = model
+        self.record_limits = dict(rules.DEFAULT_RECORD_LIMITS if record_limits is None else record_limits)
+        self.addresses = addresses or AddressBook()
+        self.seed = seed
+        self.max_requests: dict[str, int] = {}
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._requests: dict[str, ExportRequest] = {}
+        self._pending = PendingTable()
+        self._dups = DuplicateTable()
+        self._daily: dict[str, int] = {}
+        self._serial = 0
+        self._outstanding = 0
+        self._faults = ExportFaults()
+        self._queue: queue.Queue = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._nworkers = max(1, int(workers))
+
+    # ------------------------------------------------------------------ life cycle
+    def start(self) -> None:
+        """Start the worker threads (also done on the first export)."""
+        with self._lock:
+            while len(self._workers) < self._nworkers:
+                thread = threading.Thread(target=self._work, name=f"jsoc-export-{len(self._workers)}", daemon=True)
+                self._workers.append(thread)
+                thread.start()
+
+    def close(self) -> None:
+        """Stop the worker threads (pending jobs are abandoned)."""
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._queue.put(None)
+        for thread in workers:
+            thread.join(timeout=10)
+
+    def wait_idle(self, timeout: float | None = 30.0) -> bool:
+        """Block until no export is queued or being staged; return False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout)
+
+    # ------------------------------------------------------------------ addresses
+    def register_address(self, email: str) -> None:
+        """Register a notification address."""
+        self.addresses.register(email)
+
+    def check_address(self, params: Mapping[str, str]) -> dict:
+        """``checkAddress.sh`` (see `~sunpy_jsoc_cutout.testing.exports.addresses`)."""
+        return self.addresses.check_address(params)
+
+    def set_max_requests(self, address: str, count: int) -> None:
+        """``jsoc.export_pending_max_reqs``: let ``address`` have ``count`` pending requests."""
+        self.max_requests[address.lower()] = int(count)
+
+    # ------------------------------------------------------------------ exp_request
+    def exp_request(self, params: Mapping[str, str], client_ip: str = "127.0.0.1") -> dict:
+        """
+        ``jsoc_fetch?op=exp_request``.
+
+        Parameters
+        ----------
+        params : Mapping
+            Decoded request parameters (drms's ``process=n`` key included).
+        client_ip : str
+            The client's address (pending-request limit per IP).
+
+        Returns
+        -------
+        dict
+            JSOC's JSON reply.
+        """
+        try:
+            rules.check_illegal_text(params)
+            args = rules.normalise_args(params)
+            self._check_notify(args.notify)
+            with self._lock:
+                self._refresh_all()
+                self._check_load(args.notify, client_ip)
+            return self._accept(args, parse_process(args.process), client_ip)
+        except ExportRequestError as err:
+            return err.reply
+
+    def _check_notify(self, notify: str) -> None:
+        if not notify:
+            raise ExportRequestError(4, NO_NOTIFY)
+        reply = self.addresses.check(notify, checkonly=True)
+        if reply["status"] != 2:
+            raise ExportRequestError(4, f"Cannot process your request. {reply['msg']}")
+
+    def _check_load(self, notify: str, ip: str) -> None:
+        now = self.clock.now()
+        rows = self._pending.for_address(notify, now)
+        if len(rows) > self.max_requests.get(notify.lower(), 0):
+            ids = ",".join(r.requestid or "[ UNKNOWN ]" for r in rows)
+            raise ExportRequestError(
+                7,
+                f"User {notify} has {len(rows)} pending export requests ({ids}); please wait "
+                "until at least one request has completed before submitting a new one.",
+            )
+        if self._pending.count_ip(ip, now) > 10:
+            raise ExportRequestError(
+                7,
+                f"There are too many requests from {notify}; please wait until one or more "
+                "requests have completed before submitting a new one.",
+            )
+
+    def _accept(self, args: rules.ExportArgs, chain, client_ip: str) -> dict:
+        records, canonical, dataset = rules.open_records(self.catalogue, args, chain.limit, self.record_limits)
+        md5 = rules.md5_key(canonical, args.filenamefmt, args.process, args.protocol, args.method)
+        with self._lock:
+            duplicate = self._duplicate_reply(md5, args, len(records))
+        if duplicate is not None:
+            return duplicate
+        ratio = size_ratio(chain) if args.processing_json else None
+        nbytes, nfiles, compressed = rules.estimate_size(records, args.sizeratio if ratio is None else ratio)
+        size = size_in_mb(nbytes)
+        quick = args.method == "url_quick" and args.protocol in ("as-is", "su-as-is")
+        if quick and nfiles == 0:
+            raise ExportRequestError(4, "There are no files in this RecordSet")
+        limit = rules.size_limit(compressed, args.protocol)
+        if size > limit:
+            return {
+                "requestid": "VOID",
+                "method": args.method,
+                "protocol": args.protocol,
+                "wait": 0,
+                "status": 3,
+                "count": len(records),
+                "size": size,
+                "error": f"Request exceeds max byte limit of {limit}MB",
+            }
+        if self._faults.offline:
+            return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
+        on_tape = frozenset(records.offline_sunums())
+        if quick and not on_tape:  # url_quick is immediate only when everything is online
+            return rules.quick_reply(records, args.method, args.protocol, size)
+        with self._lock:
+            request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip, on_tape)
+        self._enqueue(request)
+        return {
+            "status": 2,
+            "requestid": request.requestid,
+            "method": args.method,
+            "protocol": args.protocol,
+            "wait": round(self.model.fresh_wait),
+            "rcount": request.rcount,
+            "size": size,
+        }
+
+    def _offline(self, args, chain, records, dataset, md5, size, nfiles, ip) -> dict:
+        """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
+        with self._lock:
+            now = self.clock.now()
+            request = self._request_row(args, chain, records, dataset, md5, size, nfiles, ip, 0, now, now, now)
+            request.state = "offline"
+            self._requests[request.requestid] = request
+        return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
+
+    def _duplicate_reply(self, md5: str, args: rules.ExportArgs, rcount: int) -> dict | None:
+        now = self.clock.now()
+        existing = self._requests.get(self._dups.find(md5, now) or "")
+        if existing is None or existing.state in ("failed", "deleted"):
+            return None
+        wait = max(0, round(existing.est_time - now))
+        return {
+            "status": 2,
+            "requestid": existing.requestid,
+            "method": args.method,
+            "protocol": args.protocol,
+            "wait": wait,
+            "rcount": rcount,
+            "size": existing.size,
+        }
+
+    def _next_id(self, now: float) -> str:
+        day = self.clock.to_datetime(now).strftime("%Y%m%d")
+        self._daily[day] = self._daily.get(day, 0) + 1
+        return f"JSOC_{day}_{self._daily[day]:03d}"
+
+    def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip, on_tape=frozenset()) -> ExportRequest:
+        now = self.clock.now()
+        self._serial += 1
+        delay = self.model.completion_delay(
+            self._serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
+        )
+        delay += self.model.tape_delay if on_tape else 0.0
+        request = self._request_row(
+            args,
+            chain,
+            records,
+            dataset,
+            md5,
+            size,
+            nfiles,
+            ip,
+            self._serial,
+            now,
+            now + self.model.fresh_wait,
+            now + delay,
+            faults=StagingFaults(**self._faults.take(args.method)),
+            tape_sunums=on_tape,
+        )
+        requestid = request.requestid
+        self._requests[requestid] = request
+        self._pending.add(args.notify, ip, requestid, now)
+        self._dups.add(md5, requestid, now)
+        self._outstanding += 1
+        log.debug("export %s accepted: %s", requestid, dataset)
+        return request
+
+    def _request_row(self, args, chain, records, dataset, md5, size, nfiles, ip, serial, now, est, ready, **extra):
+        """A new row of the export table with the next request id of the day."""
+        return ExportRequest(
+            self._next_id(now),
+            serial,
+            args.notify,
+            ip,
+            dataset,
+            records,
+            chain,
+            args.method,
+            args.protocol,
+            args.filenamefmt,
+            md5,
+            len(records),
+            size,
+            nfiles,
+            now,
+            est,
+            ready,
+            **extra,
+        )
+
+    # ------------------------------------------------------------------ worker
+    # ------------------------------------------------------------------ status machine
+    def _complete(self, request: ExportRequest, when: float) -> None:
+        request.state, request.completed_at = "done", when
+        self._pending.release(request.requestid)
+
+    def _refresh(self, request: ExportRequest, now: float) -> None:
+        """Clock-driven completion and the 7 day expiry (poll-driven completion is in `exp_status`)."""
+        if request.state == "staged" and not self.model.poll_driven and now >= request.ready_at:
+            self._complete(request, request.ready_at)
+        if request.state == "done" and now - request.completed_at >= RETENTION:
+            self._delete(request)
+
+    def _refresh_all(self) -> None:
+        now = self.clock.now()
+        for request in self._requests.values():
+            self._refresh(request, now)
+
+    def _delete(self, request: ExportRequest) -> None:
+        request.state = "deleted"
+        if request.sums_dir:
+            self.store.remove_dir(request.sums_dir)
+
+    def exp_status(self, params: Mapping[str, str]) -> dict:
+        """
+        ``jsoc_fetch?op=exp_status``: status 1 while queued or processing (``wait`` counts down
+        from ``EstTime`` and goes negative), the ``index.json`` content when done, 4 for a
+        failed request, 5 for an expired one.
+        """
+        try:
+            rules.check_illegal_text(params)
+        except ExportRequestError as err:
+            return err.reply
+        requestid = params.get("requestid", "")
+        if not rules.REQUEST_ID_RE.search(requestid):
+            return {"status": 4, "error": f"Bad RequestID '{requestid}' provided."}
+        with self._lock:
+            request = self._requests.get(requestid)
+            if request is None:
+                return {"status": 4, "error": f"invalid export DRMS record for ID `%s`{requestid}"}
+            now = self.clock.now()
+            if request.state in ("queued", "staging", "staged") and self.model.poll_driven:
+                request.polls += 1
+                if request.state == "staged" and request.polls > self.model.polls_processing:
+                    self._complete(request, now)
+            self._refresh(request, now)
+            return request.status_reply(now)
+
+    # ------------------------------------------------------------------ manage-request.sh
+    def manage_request(self, params: Mapping[str, str]) -> dict:
+        """``manage-request.sh?address=...&operation=check|cancel`` (see the module docstring)."""
+        with self._lock:
+            self._refresh_all()
+            return manage_request_reply(
+                self._pending,
+                params,
+                self.clock.now(),
+                lambda t: self.clock.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+
+    # ------------------------------------------------------------------ knobs and inspection
