@@ -20,8 +20,8 @@ from sunpy.sun.models import differential_rotation
 
 from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
 from sunpy_jsoc_cutout.testing.common.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.processing.datatypes import StepContext
 from sunpy_jsoc_cutout.testing.processing.im_patch import im_patch
-from sunpy_jsoc_cutout.testing.processing.process import StepContext
 from sunpy_jsoc_cutout.testing.sun.noaa import region
 from sunpy_jsoc_cutout.testing.sun.render import render
 from sunpy_jsoc_cutout.testing.sun.sungeometry import CRLN_OBS_OFFSET

@@ -16,7 +16,8 @@ import numpy as np
 
 from sunpy_jsoc_cutout.testing.catalogue.errors import RecordSetError, TooManyRecords, UnknownSeries
 from sunpy_jsoc_cutout.testing.catalogue.recordset import KeyFilter, parse_spec
-from sunpy_jsoc_cutout.testing.processing.process import ProcessError, process_from_json
+from sunpy_jsoc_cutout.testing.processing.datatypes import ProcessError
+from sunpy_jsoc_cutout.testing.processing.process import process_from_json
 from .staging import IMAGE_PROTOCOLS, protocol_kind
 
 __all__ = [

@@ -2,9 +2,9 @@
 
 For a request this module
 
-1. expands the records into one `~sunpy_jsoc_cutout.testing.processing.process.ExportItem` per
+1. expands the records into one `~sunpy_jsoc_cutout.testing.processing.datatypes.ExportItem` per
    segment file (records without an image contribute no image file; ``spikes`` always exist),
-2. runs the processing steps (`~sunpy_jsoc_cutout.testing.processing.process.run_steps`),
+2. runs the processing steps (`~sunpy_jsoc_cutout.testing.processing.registry.run_steps`),
 3. writes every file under its ``filenamefmt`` name with `fitsfiles.make_segment_file`
    (``fits``: the record keywords in the header; ``as-is``: none, plus
    ``<requestid>.keywords.txt``),
@@ -33,8 +33,10 @@ import numpy as np
 from sunpy import log
 
 from sunpy_jsoc_cutout.testing.catalogue.filenames import FilenameError, RecordNames, make_filename
+from sunpy_jsoc_cutout.testing.processing.datatypes import ExportItem, ProcessError, StepContext
 from sunpy_jsoc_cutout.testing.processing.image_protocols import write_image_files
-from sunpy_jsoc_cutout.testing.processing.process import ExportItem, ProcessChain, ProcessError, StepContext, run_steps
+from sunpy_jsoc_cutout.testing.processing.process import ProcessChain
+from sunpy_jsoc_cutout.testing.processing.registry import run_steps
 from sunpy_jsoc_cutout.testing.sun.fitsfiles import make_segment_file, write_segment_fits
 from .filestore import ExportPathError, export_file_path
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sunpy import log
 
-from sunpy_jsoc_cutout.testing.processing.process import ProcessError, validate_steps
+from sunpy_jsoc_cutout.testing.processing.datatypes import ProcessError
+from sunpy_jsoc_cutout.testing.processing.registry import validate_steps
 from .staging import StagingError, StagingJob, stage_export
 from .state import ExportRequest
 

@@ -36,7 +36,7 @@ from sunpy import log
 
 from sunpy_jsoc_cutout.testing.sun.fitsfiles import reduce_header
 from sunpy_jsoc_cutout.testing.sun.render import render
-from .process import ExportItem, ProcessError, StepContext, register_step
+from .datatypes import ExportItem, ProcessError, StepContext
 from .rebin import crop_limb, up_n_center
 from .resample import affine_resample, scale_rotate
 from .step_items import arg_float, arg_int, image_items, item_pixels, mod_item
@@ -242,8 +242,3 @@ def resize_step(items: list[ExportItem], args: Mapping[str, str], context: StepC
         header, data = _resize_one(header, data, args, item.seriesname, first)
         out.append(mod_item(item, context, header, data, "resized by jsoc_resize"))
     return out
-
-
-for _name in AIA_SCALE_STEPS:
-    register_step(_name, aia_scale_step)
-register_step("resize", resize_step)

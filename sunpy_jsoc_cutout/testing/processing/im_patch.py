@@ -32,6 +32,7 @@ from sunpy_jsoc_cutout.testing.catalogue.filenames import RecordNames
 from sunpy_jsoc_cutout.testing.common.timeutil import format_time, parse_drms_time
 from sunpy_jsoc_cutout.testing.sun.fitsfiles import reduce_header
 from sunpy_jsoc_cutout.testing.sun.sungeometry import HeaderGeometryError, jsoc_crln_obs
+from .datatypes import ExportItem, ProcessError, StepContext
 from .frame_select import (
     FrameSelectError,
     find_reference,
@@ -45,7 +46,6 @@ from .im_patch_args import ImPatchArgs, ImPatchArgumentError, parse_im_patch_arg
 from .patch_extract import Cutout, extract_patch
 from .patch_geometry import BoxShape, box_shape, rsun_pixels
 from .patch_tracking import PatchTarget, TargetError, limb_times, resolve_target, tracked_centre
-from .process import ExportItem, ProcessError, StepContext
 
 __all__ = ["im_patch"]
 

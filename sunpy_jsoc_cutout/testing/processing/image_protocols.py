@@ -49,7 +49,7 @@ import numpy as np
 from sunpy import log
 
 from sunpy_jsoc_cutout.testing.common.timeutil import format_time, parse_drms_time
-from .process import ExportItem, ProcessError, StepContext
+from .datatypes import ExportItem, ProcessError, StepContext
 from .rebin import crop_limb, up_n_center
 from .step_items import image_items, item_pixels
 

@@ -1,4 +1,4 @@
-"""The ``process`` argument of exports and the registry of processing steps.
+"""The ``process`` argument of exports: its grammar, the JSON form and JSOC's size ratio.
 
 Grammar (jsoc_protocol.md section 8.1, ``jsoc_export_manage.c`` ``ParseFields``)::
 
@@ -9,41 +9,31 @@ Grammar (jsoc_protocol.md section 8.1, ``jsoc_export_manage.c`` ``ParseFields``)
 ``processing={"im_patch": {...}}`` plus ``max_recs`` is rebuilt into the same text
 (`process_from_json`, section 8.5).
 
-Steps run in order through `STEP_REGISTRY` (name -> callable). Each step takes the list of
-`ExportItem` (one per output file) and returns the next list, so steps chain like JSOC's
-(each step's output record set is the next step's input).
-
-``im_patch`` is JSOC's cut-out program (:mod:`.im_patch`: tracked, registered or cropped
-boxes written to ``<series>_mod`` records with float32 data, files named from the ``_mod``
-segment, e.g. ``image.fits``). ``no_op`` does nothing. ``aia_scale_orig``,
-``aia_scale_aialev1``, ``aia_scale_other`` and ``resize`` (:mod:`.aia_scale`) and ``rebin``
-(:mod:`.rebin`) resample the pixels into ``<series>_mod``; those modules register themselves
-with `register_step` when imported, which `run_steps` and `validate_steps` do on first use
-(they import this module, so it cannot import them at load time). The other JSOC steps
-(``Maproj``, ``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and fail the request;
-a step JSOC does not know fails with JSOC's ``Invalid process field value: <process>.``
+The steps themselves are run by :mod:`.registry`. ``im_patch`` is JSOC's cut-out program
+(:mod:`.im_patch`: tracked, registered or cropped boxes written to ``<series>_mod`` records with
+float32 data, files named from the ``_mod`` segment, e.g. ``image.fits``). ``no_op`` does
+nothing. ``aia_scale_orig``, ``aia_scale_aialev1``, ``aia_scale_other`` and ``resize``
+(:mod:`.aia_scale`) and ``rebin`` (:mod:`.rebin`) resample the pixels into ``<series>_mod``.
+The other JSOC steps (``Maproj``, ``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and
+fail the request; a step JSOC does not know fails with JSOC's ``Invalid process field value:
+<process>.``
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from .datatypes import ProcessError
 
 __all__ = [
     "JSOC_STEPS",
-    "STEP_REGISTRY",
-    "ExportItem",
     "ProcessChain",
-    "ProcessError",
     "Step",
-    "StepContext",
     "parse_process",
     "process_from_json",
-    "register_step",
-    "run_steps",
     "size_ratio",
 ]
 
@@ -61,10 +51,6 @@ JSOC_STEPS = (
     "hg_patch",
 )
 NOT_SPECIFIED = "Not Specified"
-
-
-class ProcessError(ValueError):
-    """A processing request that fails; ``str(err)`` is the JSOC error message."""
 
 
 @dataclass(frozen=True)
@@ -202,121 +188,3 @@ def size_ratio(chain: ProcessChain, nx: int = 4096, ny: int = 4096) -> float | N
         elif step.name == "resize":
             ratio *= 0.6 / max(_number(args, "scale_to", 0.6), 1e-6)
     return ratio
-
-
-@dataclass
-class ExportItem:
-    """
-    One file of an export, as the steps pass it along.
-
-    Attributes
-    ----------
-    record : str
-        Record query written in the index (``aia.lev1_euv_12s[2010-07-30T13:30:02Z][193]``).
-    seriesname : str
-        Series of the record (``{seriesname}``).
-    records : Records
-        The catalogue records the item comes from, and ``index`` its row.
-    index : int
-    segment : SegmentDef
-        The segment to write (stored, or of the ``_mod`` series).
-    header : dict
-        The full FITS header to write.
-    names : object
-        `~sunpy_jsoc_cutout.testing.catalogue.filenames.NameSource` for ``filenamefmt``.
-    data : numpy.ndarray or None
-        Pixels made by a step (None: render from the header).
-    region : tuple of slice or None
-        Sub-region to render (for cut-outs).
-    extra : dict
-        Free-form information for later steps.
-    """
-
-    record: str
-    seriesname: str
-    records: Any
-    index: int
-    segment: Any
-    header: dict
-    names: Any
-    data: Any = None
-    region: tuple | None = None
-    extra: dict = field(default_factory=dict)
-
-
-@dataclass
-class StepContext:
-    """What a step may need besides its items: the request id, the catalogue, the chain text,
-    the rendered full-disk size (None: 4096) and the record-set spec as opened."""
-
-    requestid: str
-    catalogue: Any
-    process: str = ""
-    image_size: int | None = None
-    dataset: str = ""
-
-
-StepFunc = Callable[[list[ExportItem], Mapping[str, str], StepContext], list[ExportItem]]
-
-
-def _no_op(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
-    return items
-
-
-def _im_patch(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
-    """JSOC's ``im_patch`` (`sunpy_jsoc_cutout.testing.processing.im_patch.im_patch`)."""
-    from .im_patch import im_patch  # noqa: PLC0415 (im_patch imports this module)
-
-    return im_patch(items, args, context)
-
-
-STEP_REGISTRY: dict[str, StepFunc | None] = dict.fromkeys(JSOC_STEPS)
-STEP_REGISTRY.update(no_op=_no_op, im_patch=_im_patch)
-
-
-def register_step(name: str, func: StepFunc | None) -> None:
-    """Install (or, with None, disable) the implementation of processing step ``name``."""
-    STEP_REGISTRY[name] = func
-
-
-_PIXEL_STEPS_LOADED = False
-
-
-def _load_pixel_steps() -> None:
-    """Import the modules that register the resampling steps (once; they import this module)."""
-    global _PIXEL_STEPS_LOADED
-    if not _PIXEL_STEPS_LOADED:
-        _PIXEL_STEPS_LOADED = True
-        importlib.import_module(f"{__package__}.aia_scale")
-        importlib.import_module(f"{__package__}.rebin")
-
-
-def run_steps(chain: ProcessChain, items: list[ExportItem], context: StepContext) -> list[ExportItem]:
-    """
-    Run the chain's steps in order.
-
-    Raises
-    ------
-    ProcessError
-        ``Invalid process field value: <process>.`` for a step JSOC does not know; a "not
-        supported by emulator yet" message for a JSOC step the emulator does not implement.
-    """
-    _load_pixel_steps()
-    for step in chain.steps:
-        if step.name not in STEP_REGISTRY:
-            raise ProcessError(f"Invalid process field value: {chain.text}.")
-        func = STEP_REGISTRY[step.name]
-        if func is None:
-            raise ProcessError(f"Processing step '{step.name}' not supported by emulator yet.")
-        items = func(items, step.kwargs, context)
-    return items
-
-
-def validate_steps(chain: ProcessChain) -> None:
-    """Raise `ProcessError` now for what `run_steps` would refuse (used at pickup time)."""
-    _load_pixel_steps()
-    for step in chain.steps:
-        if step.name not in STEP_REGISTRY:
-            raise ProcessError(f"Invalid process field value: {chain.text}.")
-        if STEP_REGISTRY[step.name] is None:
-            raise ProcessError(f"Processing step '{step.name}' not supported by emulator yet.")

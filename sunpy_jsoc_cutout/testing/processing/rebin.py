@@ -32,7 +32,7 @@ import numpy as np
 
 from sunpy import log
 
-from .process import ExportItem, ProcessError, StepContext, register_step
+from .datatypes import ExportItem, ProcessError, StepContext
 from .step_items import arg_float, arg_int, image_items, item_pixels, mod_item
 
 __all__ = ["crop_limb", "rebin_array", "rebin_image", "rebin_step", "up_n_center"]
@@ -218,6 +218,3 @@ def rebin_step(items: list[ExportItem], args: Mapping[str, str], context: StepCo
         log.debug("rebin %s -> %s", item.record, data.shape)
         out.append(mod_item(item, context, header, data, "rebinned by jsoc_rebin"))
     return out
-
-
-register_step("rebin", rebin_step)

@@ -1,7 +1,7 @@
 """What the pixel-processing steps share: an item's pixels, ``_mod`` output items, argument parsing.
 
 Processing steps (``aia_scale_*``, ``resize``, ``rebin``, the image protocols) take
-`~sunpy_jsoc_cutout.testing.processing.process.ExportItem` objects whose pixels are either already made
+`~sunpy_jsoc_cutout.testing.processing.datatypes.ExportItem` objects whose pixels are either already made
 by an earlier step (``item.data``) or still to be rendered from the record's header.
 `item_pixels` returns both in the same form: the header *of those pixels* (``NAXIS``, ``CRPIX``,
 ``CDELT`` matching the array; reduced to the emulator's ``image_size`` as staging does) and a
@@ -19,7 +19,7 @@ import numpy as np
 from sunpy_jsoc_cutout.testing.catalogue.filenames import RecordNames
 from sunpy_jsoc_cutout.testing.sun.fitsfiles import crop_header, reduce_header
 from sunpy_jsoc_cutout.testing.sun.render import render
-from .process import ExportItem, ProcessError, StepContext
+from .datatypes import ExportItem, ProcessError, StepContext
 
 __all__ = ["arg_float", "arg_int", "image_items", "item_pixels", "mod_item"]
 

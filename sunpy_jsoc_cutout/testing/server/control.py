@@ -35,13 +35,10 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 
 from sunpy_jsoc_cutout.testing.catalogue.errors import UnknownSeries
 from .faults import InvalidFault
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .emulator import JSOCEmulator
+from .protocols import ControlledEmulator
 
 __all__ = ["LOOPBACK_NAMES", "ControlAPI", "ControlError", "refusal"]
 
@@ -86,11 +83,11 @@ class ControlAPI:
 
     Parameters
     ----------
-    emulator : JSOCEmulator
+    emulator : ControlledEmulator
         The emulator being controlled.
     """
 
-    def __init__(self, emulator: JSOCEmulator):
+    def __init__(self, emulator: ControlledEmulator):
         self.emulator = emulator
         self._routes = {
             ("GET", "state"): self._state,

@@ -6,12 +6,9 @@ serves each JSOC endpoint, and how a ``/SUM...`` URL path maps to a local file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sunpy_jsoc_cutout.testing.catalogue import jsoc_info
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .emulator import JSOCEmulator
+from .protocols import RoutedEmulator
 
 __all__ = ["locate_file", "route_cgi"]
 
@@ -19,13 +16,13 @@ __all__ = ["locate_file", "route_cgi"]
 REPEAT_DISABLED = {"status": 4, "error": "Re-Export requests temporarily disabled."}
 
 
-def route_cgi(emulator: JSOCEmulator, endpoint: str, params: dict[str, str], client_ip: str) -> dict:
+def route_cgi(emulator: RoutedEmulator, endpoint: str, params: dict[str, str], client_ip: str) -> dict:
     """
     Serve one CGI call.
 
     Parameters
     ----------
-    emulator : JSOCEmulator
+    emulator : RoutedEmulator
         Its ``catalogue`` and ``exports`` (the export manager) answer.
     endpoint : str
         One of the names in `~sunpy_jsoc_cutout.testing.server.handler.CGI_ENDPOINTS`.
@@ -64,7 +61,7 @@ def _jsoc_fetch(manager, params: dict[str, str], client_ip: str) -> dict:
     return {"status": 4, "error": f"jsoc_fetch: unsupported op '{op}'"}
 
 
-def locate_file(emulator: JSOCEmulator, path: str) -> Path | None:
+def locate_file(emulator: RoutedEmulator, path: str) -> Path | None:
     """
     The local file for the URL path ``path`` (``/SUMnn/Dnnn/Snnnnn/name``), or None.
 
