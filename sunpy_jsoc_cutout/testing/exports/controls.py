@@ -1,12 +1,15 @@
-"""Test controls of the emulator's export manager: fault knobs, expiry and inspection.
+"""Test controls of the emulator's export manager: fault knobs and expiry.
 
-A mixin of `~sunpy_jsoc_cutout.testing.exports.manager.ExportManager`; these are not JSOC endpoints but
-what tests (and the ``/_emulator/`` control API) use to make JSOC misbehave and to look inside.
+`ExportControls` is one of the parts an `~sunpy_jsoc_cutout.testing.exports.manager.ExportManager`
+owns (the manager's ``set_faults``, ``fault_state`` and ``expire`` are its methods); these are not
+JSOC endpoints but what tests (and the ``/_emulator/`` control API) use to make JSOC misbehave.
 """
 
 from __future__ import annotations
 
-from .state import ExportRequest
+from sunpy_jsoc_cutout.testing.catalogue.tape import TapeArchive
+from .book import ExportBook
+from .state import ExportFaults
 
 __all__ = ["ELSEWHERE_IP", "ExportControls"]
 
@@ -15,7 +18,23 @@ ELSEWHERE_IP = "192.0.2.1"
 
 
 class ExportControls:
-    """Fault knobs, expiry and state of the export manager (mixed into ``ExportManager``)."""
+    """
+    Fault knobs and expiry of the export manager.
+
+    Parameters
+    ----------
+    book : ExportBook
+        The export table (expiry, requests "made elsewhere").
+    faults : ExportFaults
+        The export-level knobs that new requests take.
+    tape : TapeArchive
+        The catalogue's offline-data knob.
+    """
+
+    def __init__(self, book: ExportBook, faults: ExportFaults, tape: TapeArchive):
+        self._book = book
+        self._faults = faults
+        self._tape = tape
 
     def set_faults(
         self,
@@ -59,18 +78,19 @@ class ExportControls:
         clear : bool
             Reset every knob first.
         """
-        with self._lock:
+        book = self._book
+        with book.lock:
             if clear:
                 self._faults.clear()
             self._faults.update(fail_after, fail_message, fail_requests, unsafe_tar, offline)
             self._set_tape(tape, clear)
             if pending_elsewhere:
-                now = self.clock.now()
-                self._pending.add(pending_elsewhere, ELSEWHERE_IP, self._next_id(now), now)
+                now = book.clock.now()
+                book.pending.add(pending_elsewhere, ELSEWHERE_IP, book.next_id(now), now)
             return self.fault_state()
 
     def _set_tape(self, tape: bool | dict | None, clear: bool) -> None:
-        archive = self.catalogue.tape
+        archive = self._tape
         if clear or tape is False:
             archive.clear()
         if tape is True:
@@ -80,39 +100,20 @@ class ExportControls:
 
     def fault_state(self) -> dict:
         """The export-level knobs (and the storage units on tape)."""
-        with self._lock:
-            return {**self._faults.describe(), "tape": self.catalogue.tape.describe()}
+        with self._book.lock:
+            return {**self._faults.describe(), "tape": self._tape.describe()}
 
     def expire(self, requestid: str) -> str:
         """Make a completed request expire now; returns ``expired``, ``not completed`` or ``unknown``."""
-        with self._lock:
-            request = self._requests.get(requestid)
+        book = self._book
+        with book.lock:
+            request = book.get(requestid)
             if request is None:
                 return "unknown"
-            self._refresh(request, self.clock.now())
+            book.refresh(request, book.clock.now())
             if request.state == "deleted":
                 return "expired"
             if request.state != "done":
                 return "not completed"
-            self._delete(request)
+            book.delete(request)
             return "expired"
-
-    def request(self, requestid: str) -> ExportRequest | None:
-        """The request object (for tests and the control API)."""
-        with self._lock:
-            return self._requests.get(requestid)
-
-    def state(self) -> dict:
-        """JSON-serialisable picture of the manager."""
-        with self._lock:
-            self._refresh_all()
-            now = self.clock.now()
-            return {
-                "requests": [r.describe() for r in self._requests.values()],
-                "pending": self._pending.describe(now),
-                "duplicates": len(self._dups.rows),
-                "registered": self.addresses.registered(),
-                "time_model": self.model.name,
-                "outstanding": self._outstanding,
-                "faults": self.fault_state(),
-            }

@@ -11,6 +11,12 @@ spec, the 24 hour duplicate table (same request id, status 2), the size limits (
 manager) with `~sunpy_jsoc_cutout.testing.exports.staging.stage_export`; ``exp_status`` reports 0 only
 when the time model is satisfied **and** the files exist.
 
+The manager is composed of parts it owns: the export table and status machine
+(`~sunpy_jsoc_cutout.testing.exports.book.ExportBook`, whose lock guards every request), the
+staging worker (`~sunpy_jsoc_cutout.testing.exports.worker.StagingWorker`), the export-level fault
+knobs (`~sunpy_jsoc_cutout.testing.exports.state.ExportFaults`) and the test controls
+(`~sunpy_jsoc_cutout.testing.exports.controls.ExportControls`).
+
 ``manage-request.sh`` (``lm-jps/drms:base/export/scripts/manage-request.py``): parameters
 ``address`` and ``operation`` (``check`` or ``cancel``); replies ``{"status": "<n>", "msg"}`` with
 string statuses 1 (not pending), 2 (pending) and 3 (canceled). As at JSOC, cancelling only
@@ -19,8 +25,6 @@ deletes the pending-request row (the address may submit again); the export itsel
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Mapping
 
 from sunpy import log
@@ -28,19 +32,12 @@ from sunpy import log
 from sunpy_jsoc_cutout.testing.processing.process import parse_process, size_ratio
 from . import rules
 from .addresses import AddressBook
+from .book import ExportBook
 from .clock import Clock
 from .controls import ExportControls
 from .rules import ExportRequestError
 from .staging import StagingFaults, size_in_mb
-from .state import (
-    OFFLINE,
-    RETENTION,
-    DuplicateTable,
-    ExportFaults,
-    ExportRequest,
-    PendingTable,
-    manage_request_reply,
-)
+from .state import OFFLINE, ExportFaults, ExportRequest, manage_request_reply
 from .timemodel import FAST, TimeModel
 from .worker import StagingWorker
 
@@ -49,7 +46,7 @@ __all__ = ["ExportManager"]
 NO_NOTIFY = "Email address for notification was not specified. It is required."
 
 
-class ExportManager(StagingWorker, ExportControls):
+class ExportManager:
     """
     JSOC's export system, for the emulator's HTTP server.
 
@@ -93,41 +90,23 @@ class ExportManager(StagingWorker, ExportControls):
         self.addresses = addresses or AddressBook()
         self.seed = seed
         self.max_requests: dict[str, int] = {}
-        self._lock = threading.RLock()
-        self._idle = threading.Condition(self._lock)
-        self._requests: dict[str, ExportRequest] = {}
-        self._pending = PendingTable()
-        self._dups = DuplicateTable()
-        self._daily: dict[str, int] = {}
-        self._serial = 0
-        self._outstanding = 0
-        self._faults = ExportFaults()
-        self._queue: queue.Queue = queue.Queue()
-        self._workers: list[threading.Thread] = []
-        self._nworkers = max(1, int(workers))
+        self.book = ExportBook(self.clock, model, store)
+        self.faults = ExportFaults()
+        self.worker = StagingWorker(self.book, catalogue, store, workers=workers)
+        self.controls = ExportControls(self.book, self.faults, catalogue.tape)
 
     # ------------------------------------------------------------------ life cycle
     def start(self) -> None:
         """Start the worker threads (also done on the first export)."""
-        with self._lock:
-            while len(self._workers) < self._nworkers:
-                thread = threading.Thread(target=self._work, name=f"jsoc-export-{len(self._workers)}", daemon=True)
-                self._workers.append(thread)
-                thread.start()
+        self.worker.start()
 
     def close(self) -> None:
         """Stop the worker threads (pending jobs are abandoned)."""
-        with self._lock:
-            workers, self._workers = self._workers, []
-        for _ in workers:
-            self._queue.put(None)
-        for thread in workers:
-            thread.join(timeout=10)
+        self.worker.close()
 
     def wait_idle(self, timeout: float | None = 30.0) -> bool:
         """Block until no export is queued or being staged; return False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout)
+        return self.worker.wait_idle(timeout)
 
     # ------------------------------------------------------------------ addresses
     def register_address(self, email: str) -> None:
@@ -163,8 +142,8 @@ class ExportManager(StagingWorker, ExportControls):
             rules.check_illegal_text(params)
             args = rules.normalise_args(params)
             self._check_notify(args.notify)
-            with self._lock:
-                self._refresh_all()
+            with self.book.lock:
+                self.book.refresh_all()
                 self._check_load(args.notify, client_ip)
             return self._accept(args, parse_process(args.process), client_ip)
         except ExportRequestError as err:
@@ -179,7 +158,7 @@ class ExportManager(StagingWorker, ExportControls):
 
     def _check_load(self, notify: str, ip: str) -> None:
         now = self.clock.now()
-        rows = self._pending.for_address(notify, now)
+        rows = self.book.pending.for_address(notify, now)
         if len(rows) > self.max_requests.get(notify.lower(), 0):
             ids = ",".join(r.requestid or "[ UNKNOWN ]" for r in rows)
             raise ExportRequestError(
@@ -187,7 +166,7 @@ class ExportManager(StagingWorker, ExportControls):
                 f"User {notify} has {len(rows)} pending export requests ({ids}); please wait "
                 "until at least one request has completed before submitting a new one.",
             )
-        if self._pending.count_ip(ip, now) > 10:
+        if self.book.pending.count_ip(ip, now) > 10:
             raise ExportRequestError(
                 7,
                 f"There are too many requests from {notify}; please wait until one or more "
@@ -197,7 +176,7 @@ class ExportManager(StagingWorker, ExportControls):
     def _accept(self, args: rules.ExportArgs, chain, client_ip: str) -> dict:
         records, canonical, dataset = rules.open_records(self.catalogue, args, chain.limit, self.record_limits)
         md5 = rules.md5_key(canonical, args.filenamefmt, args.process, args.protocol, args.method)
-        with self._lock:
+        with self.book.lock:
             duplicate = self._duplicate_reply(md5, args, len(records))
         if duplicate is not None:
             return duplicate
@@ -219,14 +198,14 @@ class ExportManager(StagingWorker, ExportControls):
                 "size": size,
                 "error": f"Request exceeds max byte limit of {limit}MB",
             }
-        if self._faults.offline:
+        if self.faults.offline:
             return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
         on_tape = frozenset(records.offline_sunums())
         if quick and not on_tape:  # url_quick is immediate only when everything is online
             return rules.quick_reply(records, args.method, args.protocol, size)
-        with self._lock:
+        with self.book.lock:
             request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip, on_tape)
-        self._enqueue(request)
+            self.worker.submit(request)
         return {
             "status": 2,
             "requestid": request.requestid,
@@ -239,16 +218,16 @@ class ExportManager(StagingWorker, ExportControls):
 
     def _offline(self, args, chain, records, dataset, md5, size, nfiles, ip) -> dict:
         """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
-        with self._lock:
+        with self.book.lock:
             now = self.clock.now()
             request = self._request_row(args, chain, records, dataset, md5, size, nfiles, ip, 0, now, now, now)
             request.state = "offline"
-            self._requests[request.requestid] = request
+            self.book.add(request)
         return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
 
     def _duplicate_reply(self, md5: str, args: rules.ExportArgs, rcount: int) -> dict | None:
         now = self.clock.now()
-        existing = self._requests.get(self._dups.find(md5, now) or "")
+        existing = self.book.get(self.book.dups.find(md5, now) or "")
         if existing is None or existing.state in ("failed", "deleted"):
             return None
         wait = max(0, round(existing.est_time - now))
@@ -262,16 +241,11 @@ class ExportManager(StagingWorker, ExportControls):
             "size": existing.size,
         }
 
-    def _next_id(self, now: float) -> str:
-        day = self.clock.to_datetime(now).strftime("%Y%m%d")
-        self._daily[day] = self._daily.get(day, 0) + 1
-        return f"JSOC_{day}_{self._daily[day]:03d}"
-
     def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip, on_tape=frozenset()) -> ExportRequest:
         now = self.clock.now()
-        self._serial += 1
+        serial = self.book.next_serial()
         delay = self.model.completion_delay(
-            self._serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
+            serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
         )
         delay += self.model.tape_delay if on_tape else 0.0
         request = self._request_row(
@@ -283,25 +257,24 @@ class ExportManager(StagingWorker, ExportControls):
             size,
             nfiles,
             ip,
-            self._serial,
+            serial,
             now,
             now + self.model.fresh_wait,
             now + delay,
-            faults=StagingFaults(**self._faults.take(args.method)),
+            faults=StagingFaults(**self.faults.take(args.method)),
             tape_sunums=on_tape,
         )
         requestid = request.requestid
-        self._requests[requestid] = request
-        self._pending.add(args.notify, ip, requestid, now)
-        self._dups.add(md5, requestid, now)
-        self._outstanding += 1
+        self.book.add(request)
+        self.book.pending.add(args.notify, ip, requestid, now)
+        self.book.dups.add(md5, requestid, now)
         log.debug("export %s accepted: %s", requestid, dataset)
         return request
 
     def _request_row(self, args, chain, records, dataset, md5, size, nfiles, ip, serial, now, est, ready, **extra):
         """A new row of the export table with the next request id of the day."""
         return ExportRequest(
-            self._next_id(now),
+            self.book.next_id(now),
             serial,
             args.notify,
             ip,
@@ -321,29 +294,7 @@ class ExportManager(StagingWorker, ExportControls):
             **extra,
         )
 
-    # ------------------------------------------------------------------ worker
-    # ------------------------------------------------------------------ status machine
-    def _complete(self, request: ExportRequest, when: float) -> None:
-        request.state, request.completed_at = "done", when
-        self._pending.release(request.requestid)
-
-    def _refresh(self, request: ExportRequest, now: float) -> None:
-        """Clock-driven completion and the 7 day expiry (poll-driven completion is in `exp_status`)."""
-        if request.state == "staged" and not self.model.poll_driven and now >= request.ready_at:
-            self._complete(request, request.ready_at)
-        if request.state == "done" and now - request.completed_at >= RETENTION:
-            self._delete(request)
-
-    def _refresh_all(self) -> None:
-        now = self.clock.now()
-        for request in self._requests.values():
-            self._refresh(request, now)
-
-    def _delete(self, request: ExportRequest) -> None:
-        request.state = "deleted"
-        if request.sums_dir:
-            self.store.remove_dir(request.sums_dir)
-
+    # ------------------------------------------------------------------ exp_status
     def exp_status(self, params: Mapping[str, str]) -> dict:
         """
         ``jsoc_fetch?op=exp_status``: status 1 while queued or processing (``wait`` counts down
@@ -357,28 +308,54 @@ class ExportManager(StagingWorker, ExportControls):
         requestid = params.get("requestid", "")
         if not rules.REQUEST_ID_RE.search(requestid):
             return {"status": 4, "error": f"Bad RequestID '{requestid}' provided."}
-        with self._lock:
-            request = self._requests.get(requestid)
+        with self.book.lock:
+            request = self.book.get(requestid)
             if request is None:
                 return {"status": 4, "error": f"invalid export DRMS record for ID `%s`{requestid}"}
             now = self.clock.now()
-            if request.state in ("queued", "staging", "staged") and self.model.poll_driven:
-                request.polls += 1
-                if request.state == "staged" and request.polls > self.model.polls_processing:
-                    self._complete(request, now)
-            self._refresh(request, now)
+            self.book.poll(request, now)
             return request.status_reply(now)
 
     # ------------------------------------------------------------------ manage-request.sh
     def manage_request(self, params: Mapping[str, str]) -> dict:
         """``manage-request.sh?address=...&operation=check|cancel`` (see the module docstring)."""
-        with self._lock:
-            self._refresh_all()
+        with self.book.lock:
+            self.book.refresh_all()
             return manage_request_reply(
-                self._pending,
+                self.book.pending,
                 params,
                 self.clock.now(),
                 lambda t: self.clock.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S"),
             )
 
     # ------------------------------------------------------------------ knobs and inspection
+    def set_faults(self, **knobs) -> dict:
+        """Export-level faults (see `~sunpy_jsoc_cutout.testing.exports.controls.ExportControls.set_faults`)."""
+        return self.controls.set_faults(**knobs)
+
+    def fault_state(self) -> dict:
+        """The export-level knobs (and the storage units on tape)."""
+        return self.controls.fault_state()
+
+    def expire(self, requestid: str) -> str:
+        """Make a completed request expire now; returns ``expired``, ``not completed`` or ``unknown``."""
+        return self.controls.expire(requestid)
+
+    def request(self, requestid: str) -> ExportRequest | None:
+        """The request object (for tests and the control API)."""
+        return self.book.get(requestid)
+
+    def state(self) -> dict:
+        """JSON-serialisable picture of the manager."""
+        with self.book.lock:
+            self.book.refresh_all()
+            now = self.clock.now()
+            return {
+                "requests": self.book.describe(),
+                "pending": self.book.pending.describe(now),
+                "duplicates": len(self.book.dups.rows),
+                "registered": self.addresses.registered(),
+                "time_model": self.model.name,
+                "outstanding": self.worker.outstanding,
+                "faults": self.fault_state(),
+            }
