@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import erfa
@@ -203,14 +204,27 @@ def format_time(
         cal, leap = _utc_parts(safe)
     dates, hour, minute, second, frac = _calendar_fields(cal, digits)
     second = second + leap  # 23:59:59 -> 23:59:60 inside a leap second
+    how = _Layout(style, digits, layout)
     out = [
-        _one(d, h, m, s, f, style, digits, layout) if g else "MISSING"
+        _one(d, (h, m, s, f), how) if g else "MISSING"
         for d, h, m, s, f, g in zip(dates, hour, minute, second, frac, good, strict=True)
     ]
     return out[0] if np.ndim(t) == 0 else out
 
 
-def _one(date: str, h: int, m: int, s: int, f: int, style: str, digits: int, layout: str | None) -> str:
+@dataclass(frozen=True)
+class _Layout:
+    """How `format_time` writes a time: the style, the digits of the seconds' fraction and the layout."""
+
+    style: str
+    digits: int
+    layout: str | None
+
+
+def _one(date: str, clock: tuple[int, int, int, int], how: _Layout) -> str:
+    """One formatted time from its date and its (hour, minute, second, fraction) fields."""
+    h, m, s, f = clock
+    style, digits, layout = how.style, how.digits, how.layout
     sec = f"{s:02d}" + (f".{f:0{digits}d}" if digits > 0 else "")
     if style in ("tai", "utc", "ut"):
         date_part, clock, zone = date.replace("-", "."), f"{h:02d}:{m:02d}:{sec}", "_" + style.upper()

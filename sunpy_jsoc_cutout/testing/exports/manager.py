@@ -26,10 +26,12 @@ deletes the pending-request row (the address may submit again); the export itsel
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from sunpy import log
 
-from sunpy_jsoc_cutout.testing.processing.process import parse_process, size_ratio
+from sunpy_jsoc_cutout.testing.catalogue.records import Records
+from sunpy_jsoc_cutout.testing.processing.process import ProcessChain, parse_process, size_ratio
 from . import rules
 from .addresses import AddressBook
 from .book import ExportBook
@@ -41,9 +43,44 @@ from .state import OFFLINE, ExportFaults, ExportRequest, manage_request_reply
 from .timemodel import FAST, TimeModel
 from .worker import StagingWorker
 
-__all__ = ["ExportManager"]
+__all__ = ["ExportManager", "Submission"]
 
 NO_NOTIFY = "Email address for notification was not specified. It is required."
+
+
+@dataclass(frozen=True)
+class Submission:
+    """
+    An ``exp_request`` that passed JSOC's checks, before it becomes a row of the export table.
+
+    Attributes
+    ----------
+    args : ExportArgs
+        The effective arguments.
+    chain : ProcessChain
+        The parsed ``process`` value.
+    records : Records
+        The records opened from the (canonical) record-set spec.
+    dataset : str
+        The record-set spec as opened.
+    md5 : str
+        The duplicate-table key.
+    size : int
+        Estimated size in MB.
+    nfiles : int
+        Estimated number of files.
+    ip : str
+        The client's address.
+    """
+
+    args: rules.ExportArgs
+    chain: ProcessChain
+    records: Records
+    dataset: str
+    md5: str
+    size: int
+    nfiles: int
+    ip: str
 
 
 class ExportManager:
@@ -198,13 +235,16 @@ class ExportManager:
                 "size": size,
                 "error": f"Request exceeds max byte limit of {limit}MB",
             }
+        submission = Submission(
+            args=args, chain=chain, records=records, dataset=dataset, md5=md5, size=size, nfiles=nfiles, ip=client_ip
+        )
         if self.faults.offline:
-            return self._offline(args, chain, records, dataset, md5, size, nfiles, client_ip)
+            return self._offline(submission)
         on_tape = frozenset(records.offline_sunums())
         if quick and not on_tape:  # url_quick is immediate only when everything is online
             return rules.quick_reply(records, args.method, args.protocol, size)
         with self.book.lock:
-            request = self._new_request(args, chain, records, dataset, md5, size, nfiles, client_ip, on_tape)
+            request = self._new_request(submission, on_tape)
             self.worker.submit(request)
         return {
             "status": 2,
@@ -216,11 +256,11 @@ class ExportManager:
             "size": size,
         }
 
-    def _offline(self, args, chain, records, dataset, md5, size, nfiles, ip) -> dict:
+    def _offline(self, submission: Submission) -> dict:
         """Status 25: JSOC records the request (status 25, no pending row) and asks for help."""
         with self.book.lock:
             now = self.clock.now()
-            request = self._request_row(args, chain, records, dataset, md5, size, nfiles, ip, 0, now, now, now)
+            request = self._request_row(submission, 0, now, now, now)
             request.state = "offline"
             self.book.add(request)
         return {"status": 25, "error": OFFLINE + request.requestid, "requestid": request.requestid}
@@ -241,22 +281,20 @@ class ExportManager:
             "size": existing.size,
         }
 
-    def _new_request(self, args, chain, records, dataset, md5, size, nfiles, ip, on_tape=frozenset()) -> ExportRequest:
+    def _new_request(self, submission: Submission, on_tape: frozenset = frozenset()) -> ExportRequest:
+        args = submission.args
         now = self.clock.now()
         serial = self.book.next_serial()
         delay = self.model.completion_delay(
-            serial, nfiles, len(records), chain.step_names, args.method.endswith("-tar")
+            serial,
+            submission.nfiles,
+            len(submission.records),
+            submission.chain.step_names,
+            args.method.endswith("-tar"),
         )
         delay += self.model.tape_delay if on_tape else 0.0
         request = self._request_row(
-            args,
-            chain,
-            records,
-            dataset,
-            md5,
-            size,
-            nfiles,
-            ip,
+            submission,
             serial,
             now,
             now + self.model.fresh_wait,
@@ -266,31 +304,32 @@ class ExportManager:
         )
         requestid = request.requestid
         self.book.add(request)
-        self.book.pending.add(args.notify, ip, requestid, now)
-        self.book.dups.add(md5, requestid, now)
-        log.debug("export %s accepted: %s", requestid, dataset)
+        self.book.pending.add(args.notify, submission.ip, requestid, now)
+        self.book.dups.add(submission.md5, requestid, now)
+        log.debug("export %s accepted: %s", requestid, submission.dataset)
         return request
 
-    def _request_row(self, args, chain, records, dataset, md5, size, nfiles, ip, serial, now, est, ready, **extra):
+    def _request_row(self, submission: Submission, serial: int, now: float, est: float, ready: float, **extra):
         """A new row of the export table with the next request id of the day."""
+        args = submission.args
         return ExportRequest(
-            self.book.next_id(now),
-            serial,
-            args.notify,
-            ip,
-            dataset,
-            records,
-            chain,
-            args.method,
-            args.protocol,
-            args.filenamefmt,
-            md5,
-            len(records),
-            size,
-            nfiles,
-            now,
-            est,
-            ready,
+            requestid=self.book.next_id(now),
+            serial=serial,
+            notify=args.notify,
+            ip=submission.ip,
+            dataset=submission.dataset,
+            records=submission.records,
+            chain=submission.chain,
+            method=args.method,
+            protocol=args.protocol,
+            filenamefmt=args.filenamefmt,
+            md5=submission.md5,
+            rcount=len(submission.records),
+            size=submission.size,
+            nfiles=submission.nfiles,
+            submitted=now,
+            est_time=est,
+            ready_at=ready,
             **extra,
         )
 

@@ -79,6 +79,7 @@ def magrotate(
     mag: float,
     c_in: tuple[float, float],
     c_out: tuple[float, float],
+    *,
     shape_out: tuple[int, int] | None = None,
     order: int = 3,
     cval: float = np.nan,
@@ -157,7 +158,7 @@ def aia_scale_image(
         mag = abs(float(header["CDELT1"]) / target)
         c_in = (float(header["CRPIX2"]) - 1, float(header["CRPIX1"]) - 1)
         crota2 = float(header.get("CROTA2", 0.0) or 0.0)
-        out = magrotate(data, crota2, mag, c_in, c_out, shape_out, order=3, cval=0.0 if is_aia else np.nan)
+        out = magrotate(data, crota2, mag, c_in, c_out, shape_out=shape_out, order=3, cval=0.0 if is_aia else np.nan)
     if is_aia:
         np.clip(out, 0.0, AIA_MAX_DN, out=out)
     finite = out[np.isfinite(out)]
