@@ -31,7 +31,7 @@ _SUMS_RE = re.compile(r"^/?SUM\d+/D(\d+)/S(\d+)/([^/]+)$")
 class _Interpretation:
     """Prime-key selections of one query."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.tsel: list[TimeSel] | None = None
         self.second: list[tuple[float, float]] | None = None
         self.recnums: list[tuple[int, int]] | None = None
@@ -240,6 +240,7 @@ class Catalogue:
     def _interpret(self, sdef: SeriesDef, parsed: ParsedSpec, gen: Generator) -> _Interpretation:
         interp = _Interpretation()
         position = 0
+        key: str | None
         for filt in parsed.filters:
             if isinstance(filt, SqlFilter):
                 interp.sql.append(filt.tree)
@@ -260,8 +261,10 @@ class Catalogue:
         return interp
 
     def _set_key(self, sdef: SeriesDef, gen: Generator, interp: _Interpretation, key: str, filt: KeyFilter):
+        kdef = sdef.keyword(key)
+        assert kdef is not None, "prime keys are keywords of the series"
         try:
-            if sdef.keyword(key).type == "time":
+            if kdef.type == "time":
                 interp.tsel = [self._time_item(sdef, gen, item) for item in filt.items]
             else:
                 interp.second = [self._number_item(sdef, gen, item) for item in filt.items]
@@ -302,7 +305,7 @@ class Catalogue:
         """``({"record", "recnum"}, {"record", "recnum"})`` of the first and last records."""
         sdef = self.get_series(series)
         first, last = self._generator(sdef).first_last()
-        out = []
+        out: list[dict] = []
         for row in (first, last):
             if not row or not len(row["recnum"]):
                 out.append({"record": None, "recnum": None})

@@ -90,7 +90,7 @@ class KeywordValue:
     """
 
     type: str
-    value: object
+    value: float | int | str
     text: str
     time_style: str | None = None
 

@@ -77,10 +77,12 @@ class Generator:
     def __init__(self, sdef: SeriesDef, start: float, end: float):
         self.sdef, self.start, self.end = sdef, start, end
 
-    def estimate(self, tsel: list[TimeSel] | None, values: set[int] | None) -> int:
+    def estimate(self, tsel: list[TimeSel] | None, values: set[int] | None, wave_hint: set[int] | None = None) -> int:
         raise NotImplementedError
 
-    def enumerate(self, tsel: list[TimeSel] | None, values: set[int] | None) -> dict[str, np.ndarray]:
+    def enumerate(
+        self, tsel: list[TimeSel] | None, values: set[int] | None, wave_hint: set[int] | None = None
+    ) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
     def from_recnums(self, recnums: np.ndarray) -> dict[str, np.ndarray]:
@@ -184,6 +186,7 @@ class Slotted(Generator):
 
     def __init__(self, sdef: SeriesDef, start: float, end: float, lev1: AiaLev1 | None = None):
         super().__init__(sdef, start, end)
+        assert sdef.t_rec_step is not None, "a slotted series has a T_REC step"
         self.step = float(sdef.t_rec_step)
         self.waves = tuple(sdef.wavelengths) if sdef.wavelengths else (None,)
         self.lev1 = lev1
@@ -203,10 +206,14 @@ class Slotted(Generator):
     def _skip_slots(self, sel: TimeSel) -> int:
         return max(1, round(sel.skip / self.step)) if sel.skip else 1
 
+    def _camera(self) -> int:
+        assert self.sdef.camera is not None, "a series without wavelengths has a camera"
+        return int(self.sdef.camera)
+
     def _second_values(self, values: set[int] | None) -> list:
         if self.waves != (None,):
             return [w for w in self.waves if values is None or w in values]
-        cam = int(self.sdef.camera)
+        cam = self._camera()
         return [cam] if values is None or cam in values else []
 
     def estimate(self, tsel, values, wave_hint=None) -> int:
@@ -273,7 +280,7 @@ class Slotted(Generator):
         for idx, wave in enumerate(self.waves):
             sel = ok & (j == idx)
             if sel.any():
-                value = wave if wave is not None else int(self.sdef.camera)
+                value = wave if wave is not None else self._camera()
                 parts.append(self._rows(np.unique(slot[sel]), [value]))
         out = _concat(parts, self.base_keys)
         order = np.argsort(out["recnum"], kind="stable")

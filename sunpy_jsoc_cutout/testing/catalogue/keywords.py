@@ -172,6 +172,7 @@ def hmi_column(name: str, base: dict, get: Callable, sdef: SeriesDef) -> np.ndar
     if name in ("CRPIX1", "CRPIX2"):
         return 2048.5 + (1.37 if name == "CRPIX1" else -0.84) + 0.3 * (hash01(slot // 1920, 11 + len(name)) - 0.5)
     if name == "QUALITY":
+        assert sdef.camera is not None, "lev1 series have a camera"
         return quality_values(slot * 7 + int(sdef.camera))
     if name == "T_OBS":
         return get("T_REC") - (1.7 if sdef.t_rec_step == 45 else 0.0) + np.round(0.04 * hash01(slot, 12), 2)
@@ -222,6 +223,7 @@ def noaa_column(name: str, base: dict, get: Callable) -> np.ndarray | None:
     rows = []
     for t_obs, number in zip(base[keys["observationtime"]], base[keys["regionnumber"]], strict=True):
         reg = noaa.region(int(number), float(t_obs))
+        assert reg is not None, "the generator lists existing regions only"
         cm = (reg.carr_lon - noaa.l0_deg(float(t_obs)) + 180.0) % 360.0 - 180.0
         rows.append((reg, cm))
     n = len(rows)

@@ -109,6 +109,7 @@ class Records:
         kdef = self.series.keyword(name)
         if name in self._base:
             return self._base[name]
+        assert kdef is not None, "columns are computed for keywords of the series"
         if kdef.linkinfo:
             link, _, target_key = kdef.linkinfo.partition("->")
             return self.link_target(link).columns[target_key]
@@ -205,11 +206,13 @@ class Records:
         if kdef.recscope == "constant":
             return kdef.defval
         if kdef.name not in self._time_strings:  # formatted once for all records
-            self._time_strings[kdef.name] = format_time(
+            texts = format_time(
                 np.atleast_1d(self.columns[kdef.name]),
                 _TIME_STYLE_BY_UNITS.get(kdef.units, self.series.time_style),
                 digits=_defval_digits(kdef.defval),
             )
+            assert isinstance(texts, list), "a 1-d array formats to a list"
+            self._time_strings[kdef.name] = texts
         return self._time_strings[kdef.name][i]
 
     def record_spec(self, i: int) -> str:
@@ -217,6 +220,7 @@ class Records:
         parts = []
         for key in self.series.primekeys:
             kdef = self.series.keyword(key)
+            assert kdef is not None, "prime keys are keywords of the series"
             value = self.columns[key][i]
             if kdef.type == "time":
                 parts.append(format_time(float(value), self.series.time_style))

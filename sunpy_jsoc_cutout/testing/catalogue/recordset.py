@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -192,7 +193,8 @@ class _SqlParser:
         self.pos = 0
 
     def _tokenize(self, text: str) -> list[tuple[str, str]]:
-        tokens, pos = [], 0
+        tokens: list[tuple[str, str]] = []
+        pos = 0
         while pos < len(text):
             if not text[pos:].strip():
                 break
@@ -200,6 +202,7 @@ class _SqlParser:
             if not match or match.end() == pos:
                 raise RecordSetError(f"Bad SQL filter near {text[pos:]!r}")
             kind = match.lastgroup
+            assert kind is not None, "every alternative of the token pattern is a named group"
             tokens.append((kind, match.group(kind)))
             pos = match.end()
         return tokens
@@ -220,8 +223,9 @@ class _SqlParser:
 
     def parse(self) -> tuple:
         tree = self._or()
-        if self._peek() is not None:
-            raise RecordSetError(f"Bad SQL filter {self.text!r} near {self._peek()[1]!r}")
+        rest = self._peek()
+        if rest is not None:
+            raise RecordSetError(f"Bad SQL filter {self.text!r} near {rest[1]!r}")
         return tree
 
     def _or(self) -> tuple:
@@ -291,7 +295,7 @@ _OPS: dict[str, Callable] = {
 }
 
 
-class SqlContext:
+class SqlContext(Protocol):
     """What `evaluate_sql` needs: ``column(name)`` (array or None if unknown), ``is_time(name)``,
     ``parse_time(text)`` and ``image_exists()`` (bool array); ``size`` is the record count."""
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 from .series_tables import AIA_LEV1_EPOCH, aia_lev1_rows, aia_slotted_rows, hmi_rows
 
@@ -187,7 +188,7 @@ def _defs(rows) -> tuple[KeywordDef, ...]:
 
 def _aia_segments(link: str | None) -> tuple[SegmentDef, ...]:
     if link:
-        kw = {"type": "int", "units": None, "protocol": f"link via {link}", "dims": None, "link": link}
+        kw: dict[str, Any] = {"type": "int", "units": None, "protocol": f"link via {link}", "dims": None, "link": link}
         return (
             SegmentDef(
                 "image", note="AIA level 1 image", filename="image_lev1.fits", kind="aia", storage="int16", **kw
@@ -267,6 +268,9 @@ def _hmi(name: str, step: float, camera: int, observable: str) -> SeriesDef:
     magnetic = observable == "magnetogram"
     seg = _hmi_segment(magnetic)
     step_text = f"{step:.1f}"  # JSOC prints hmi.M_45s's step as "45.0"
+    assert seg.bscale is not None, "HMI segments are scaled"
+    assert seg.bzero is not None, "HMI segments are scaled"
+    assert seg.units is not None, "HMI segments have units"
     rows = hmi_rows(
         seg.name, seg.bscale, seg.bzero, seg.units, "MAGNETOGRAM" if magnetic else "CONTINUUM INTENSITY", step_text
     )

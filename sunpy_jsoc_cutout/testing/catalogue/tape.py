@@ -42,7 +42,7 @@ class _Rule:
 class TapeArchive:
     """Which storage units are offline (on tape), and which have been staged back."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._rules: list[_Rule] = []
         self._staged: set[int] = set()
         self._lock = threading.Lock()

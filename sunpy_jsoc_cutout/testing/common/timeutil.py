@@ -13,6 +13,7 @@ import datetime
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import overload
 
 import erfa
 import numpy as np
@@ -169,6 +170,10 @@ def _calendar_fields(cal: np.ndarray, digits: int) -> tuple[np.ndarray, ...]:
 _STYLES = {"tai", "iso_z", "iso", "utc", "ut"}
 
 
+@overload
+def format_time(t: float, style: str = ..., layout: str | None = ..., digits: int = ...) -> str: ...
+@overload
+def format_time(t: np.ndarray, style: str = ..., layout: str | None = ..., digits: int = ...) -> str | list[str]: ...
 def format_time(
     t: float | np.ndarray, style: str = "tai", layout: str | None = None, digits: int = 0
 ) -> str | list[str]:
@@ -221,9 +226,9 @@ class _Layout:
     layout: str | None
 
 
-def _one(date: str, clock: tuple[int, int, int, int], how: _Layout) -> str:
+def _one(date: str, fields: tuple[int, int, int, int], how: _Layout) -> str:
     """One formatted time from its date and its (hour, minute, second, fraction) fields."""
-    h, m, s, f = clock
+    h, m, s, f = fields
     style, digits, layout = how.style, how.digits, how.layout
     sec = f"{s:02d}" + (f".{f:0{digits}d}" if digits > 0 else "")
     if style in ("tai", "utc", "ut"):

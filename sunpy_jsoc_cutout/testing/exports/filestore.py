@@ -117,6 +117,7 @@ class FileStore:
         """Create (empty) the export directory of request ``serial``; return its JSOC and local paths."""
         sums_dir = self.export_dir_name(serial)
         local = self.local_path(sums_dir)
+        assert local is not None, "export_dir_name makes a /SUMn/Dn/Sn path"
         if local.exists():
             shutil.rmtree(local)
         local.mkdir(parents=True)

@@ -88,6 +88,7 @@ class ExportRequest:
     def status_reply(self, now: float) -> dict:
         """The ``exp_status`` reply: ``index.json`` when done, else JSOC's status object."""
         if self.state == "done":
+            assert self.index is not None, "a done request has its index"
             return dict(self.index)
         reply = {
             "status": 1,

@@ -232,7 +232,8 @@ def _resize_one(header: dict, data: np.ndarray, args: Mapping[str, str], series:
 
 def resize_step(items: list[ExportItem], args: Mapping[str, str], context: StepContext) -> list[ExportItem]:
     """The ``resize`` step (``jsoc_resize``): rotate north up, optionally rescale, re-centre."""
-    out, first = [], {}
+    out: list[ExportItem] = []
+    first: dict = {}
     if context.image_size and arg_int(args, "rescale", 0, "jsoc_resize"):  # the same scale relative to 4096 px
         scale_to = arg_float(args, "scale_to", 0.6, "jsoc_resize") * FULL_FRAME / context.image_size
         args = {**args, "scale_to": str(scale_to)}

@@ -103,6 +103,7 @@ def strip_at_cadence(query: str) -> tuple[str, float]:
     """Remove ``@N<unit>`` (digits only, as ``strtol``) and return the query and the cadence."""
     at = query.index("@")
     match = re.match(r"(\d*)(.?)", query[at + 1 :])
+    assert match is not None, "the pattern matches any text"
     digits, unit = match.group(1), match.group(2)
     if unit not in _UNITS:
         raise FrameSelectError(BAD_CADENCE)

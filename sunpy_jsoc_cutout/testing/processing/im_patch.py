@@ -65,6 +65,12 @@ class _Run:
         self.rsun_ref: float | None = None
         self.t_start, self.t_stop = args.t_start, args.t_stop
 
+    @property
+    def resolved_target(self) -> PatchTarget:
+        """The box centre, once `_resolve` has found it."""
+        assert self.target is not None, "_resolve runs first"
+        return self.target
+
     def stored(self, header: Mapping) -> dict:
         """The header of the image as the emulator stores it (``image_size`` pixels)."""
         size = self.context.image_size
@@ -102,6 +108,7 @@ def _resolve(run: _Run, spec, items: list[ExportItem], chained: bool) -> None:
     args, cat = run.args, run.context.catalogue
     ref = None
     if args.loctype != "carrlong":
+        assert args.t_ref is not None, "parse_im_patch_args requires t_ref unless locunits=carrlong"
         if chained:
             ref = _reference_item(items, args.t_ref, spec.text)
         else:
@@ -135,9 +142,13 @@ def _input_records(run: _Run, spec, items: list[ExportItem]):
         if cadence > step:
             at = f"@{cadence:0.0f}s"
             if spec.times_source == "implicit":
+                assert run.t_start is not None, "_resolve sets implicit times"
+                assert run.t_stop is not None, "_resolve sets implicit times"
                 epoch = parse_drms_time(epoch_text) if epoch_text else 0.0
                 run.t_start = epoch + round((run.t_start - epoch) / cadence) * cadence
                 run.t_stop = epoch + round((run.t_stop - epoch) / cadence) * cadence
+        assert run.t_start is not None, "given or set by _resolve"
+        assert run.t_stop is not None, "given or set by _resolve"
         lo, hi = format_time(run.t_start, "tai"), format_time(run.t_stop, "tai")
         query = f"{spec.series}[{lo}-{hi}{at}]{run.args.where}{spec.more}"
     if lev1_selection_applies(query, cadence):
@@ -153,7 +164,11 @@ def _input_records(run: _Run, spec, items: list[ExportItem]):
 
 def _statistics(data: np.ndarray) -> dict:
     good = data[np.isfinite(data)].astype(np.float64)
-    out = {"TOTVALS": int(data.size), "DATAVALS": int(good.size), "MISSVALS": int(data.size - good.size)}
+    out: dict[str, int | float] = {
+        "TOTVALS": int(data.size),
+        "DATAVALS": int(good.size),
+        "MISSVALS": int(data.size - good.size),
+    }
     if good.size:
         out.update(
             DATAMIN=float(good.min()),
@@ -178,7 +193,7 @@ def _updated_calver(header: Mapping) -> dict:
 
 
 def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: str) -> dict:
-    args, target = run.args, run.target
+    args, target = run.args, run.resolved_target
     out = dict(header)
     cdelt = float(header["CDELT1"])
     ny, nx = cut.data.shape
@@ -233,9 +248,9 @@ def _segments(records, all_segments: bool) -> list:
 
 def _centre(run: _Run, header: Mapping) -> tuple[float, float]:
     if run.args.track:
-        return tracked_centre(header, run.target)
+        return tracked_centre(header, run.resolved_target)
     if run.fixed_centre is None:  # carrlong without tracking: the point in the first image
-        run.fixed_centre = tracked_centre(header, run.target)
+        run.fixed_centre = tracked_centre(header, run.resolved_target)
     return run.fixed_centre
 
 
@@ -249,7 +264,7 @@ def _first_box(run: _Run, header: Mapping) -> BoxShape:
         args.width,
         args.height,
         cdelt,
-        crlt=run.target.crlt,
+        crlt=run.resolved_target.crlt,
         crlt_obs=crlt_obs,
         rsunpix=rsunpix,
         crota=crota,

@@ -112,6 +112,7 @@ def resolve_target(loctype: str, x: float, y: float, ref: Mapping | None, car_ro
         if y < -990:
             raise TargetError("box latitude must be specified.")
         return PatchTarget(float(x), float(y), int(car_rot), None)
+    assert ref is not None, "im_patch reads a reference image unless locunits=carrlong"
     geom = _jsoc_geometry(ref)
     on_disk = True
     if loctype == "stony":

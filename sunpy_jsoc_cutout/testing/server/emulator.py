@@ -186,7 +186,8 @@ class JSOCEmulator:
             self._server.shutdown()
             self._server.close_open_connections()
             self._server.server_close()
-            self._thread.join(timeout=5)
+            if self._thread is not None:
+                self._thread.join(timeout=5)
             self._server = None
             self._thread = None
         for name in ("stop", "close", "shutdown"):
@@ -341,7 +342,7 @@ def _call_if_present(obj, name: str) -> bool:
 
 
 def _describe(model) -> dict | str:
-    if dataclasses.is_dataclass(model):
+    if dataclasses.is_dataclass(model) and not isinstance(model, type):
         return {
             k: v for k, v in dataclasses.asdict(model).items() if isinstance(v, (int, float, str, bool, type(None)))
         }

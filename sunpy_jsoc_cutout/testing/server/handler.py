@@ -18,12 +18,14 @@ import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sunpy import log
 
 from .control import refusal
 from .faults import corrupt_bytes
+from .protocols import EmulatorHTTPServer, ServedEmulator
 
 __all__ = ["CGI_ENDPOINTS", "EmulatorRequestHandler"]
 
@@ -57,6 +59,12 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     server_version = "Apache"
     sys_version = ""
 
+    @property
+    def emulator(self) -> ServedEmulator:
+        """The emulator that this connection's server serves."""
+        # The server is an EmulatorServer; its module imports this one, so it is typed by protocol.
+        return cast(EmulatorHTTPServer, self.server).emulator
+
     def setup(self):
         super().setup()
         self._counted_connection = False
@@ -67,7 +75,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         finally:
             if self._counted_connection:
                 self._counted_connection = False
-                self.server.emulator.connections.connection_closed()
+                self.emulator.connections.connection_closed()
 
     def log_message(self, format, *args):  # noqa: A002 - the signature of the base class
         log.debug("JSOC emulator: %s - %s", self.address_string(), format % args)
@@ -113,7 +121,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         return params
 
     def _serve_cgi(self, endpoint: str, params: dict[str, str]) -> None:
-        emulator = self.server.emulator
+        emulator = self.emulator
         entry = {"endpoint": endpoint, "params": params}
         if self._apply_call_faults(endpoint, entry):
             return
@@ -128,7 +136,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     def _serve_control(self, name: str, query: str, body: bytes) -> None:
         params = dict(parse_qsl(query, keep_blank_values=True))
-        emulator = self.server.emulator
+        emulator = self.emulator
         refused = refusal(self.command, self.headers, emulator.host, emulator.port)
         if refused is not None:
             self._send_json({"error": refused}, HTTPStatus.FORBIDDEN)
@@ -139,7 +147,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ faults
     def _apply_call_faults(self, endpoint: str, entry: dict) -> bool:
         """Apply slow/reset/http500 faults; return True if the call has been dealt with."""
-        hits = self.server.emulator.faults.draw(endpoint)
+        hits = self.emulator.faults.draw(endpoint)
         entry["hits"] = hits
         if "slow" in hits:
             time.sleep(hits["slow"].delay)
@@ -170,7 +178,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ files
     def _serve_file(self, path: str, head: bool) -> None:
-        emulator = self.server.emulator
+        emulator = self.emulator
         if not self._counted_connection:
             self._counted_connection = True
             emulator.connections.connection_opened()
@@ -222,7 +230,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
         self._log(entry, status=HTTPStatus.OK)
         self._send_file_headers(local, size)
-        self._write_throttled(chunks, self.server.emulator.download_bandwidth)
+        self._write_throttled(chunks, self.emulator.download_bandwidth)
 
     def _write_throttled(self, chunks, bandwidth: float | None) -> None:
         start = time.monotonic()
@@ -261,7 +269,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _log(self, entry: dict, status, fault=None, jsoc_status=None) -> None:
-        emulator = self.server.emulator
+        emulator = self.emulator
         record = {
             "endpoint": entry.get("endpoint"),
             "method": self.command,

@@ -21,7 +21,7 @@ class RequestLog:
     ``jsoc_status`` (the ``status`` member of the reply, when present).
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[dict] = []
 

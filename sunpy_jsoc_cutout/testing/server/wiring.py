@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
 from sunpy_jsoc_cutout.testing.exports import timemodel
@@ -60,7 +61,7 @@ def build_components(
     catalogue = Catalogue()
     clock = Clock()
     store = FileStore(root, image_size=image_size, catalogue=catalogue)
-    kwargs = {"seed": seed}
+    kwargs: dict[str, Any] = {"seed": seed}
     if record_limits is not None:
         kwargs["record_limits"] = dict(record_limits)
     manager = ExportManager(catalogue, store, clock, time_model, **kwargs)

@@ -14,7 +14,7 @@ Blobs are evaluated only inside a box of +/- 5 sigma around their centre.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
 
@@ -59,6 +59,10 @@ class Blob(NamedTuple):
     amplitude: float
 
 
+@overload
+def _field(obj: object, names: tuple[str, ...], default: float) -> float: ...
+@overload
+def _field(obj: object, names: tuple[str, ...], default: None = None) -> float | None: ...
 def _field(obj: object, names: tuple[str, ...], default: float | None = None) -> float | None:
     for name in names:
         value = getattr(obj, name, None)
@@ -67,7 +71,7 @@ def _field(obj: object, names: tuple[str, ...], default: float | None = None) ->
     return default
 
 
-def region_specs(regions: Iterable[object]) -> tuple[RegionSpec, ...]:
+def region_specs(regions: Iterable[Any]) -> tuple[RegionSpec, ...]:
     """Convert region objects (``noaa.ActiveRegion`` or anything with ``lat`` and ``carr_lon``)
     to `RegionSpec`; size comes from ``sigma_deg``/``radius_deg``/``size_deg`` or from an area
     in millionths of a hemisphere (``area``), strength from ``strength``/``intensity``."""

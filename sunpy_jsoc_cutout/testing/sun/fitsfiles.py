@@ -23,7 +23,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, cast
 
 import numpy as np
 
@@ -41,7 +41,7 @@ __all__ = [
     "write_segment_fits",
 ]
 
-_STORAGE = {
+_STORAGE: dict[str, type[np.int16] | type[np.int32] | type[np.float32]] = {
     "int16": np.int16,
     "short": np.int16,
     "int32": np.int32,
@@ -154,7 +154,7 @@ def _to_storage(data: np.ndarray, storage: str, bscale: float | None, bzero: flo
     data = np.asarray(data, dtype=np.float64)
     if dtype is np.float32:
         return data.astype(np.float32), None
-    info = np.iinfo(dtype)
+    info = np.iinfo(cast("type[np.int16] | type[np.int32]", dtype))  # float32 returned above
     blank = int(info.min if blank is None else blank)
     scaled = data if not (bscale or bzero) else (data - (bzero or 0.0)) / (bscale or 1.0)
     nan = np.isnan(scaled)

@@ -176,7 +176,7 @@ def _real_static(n: int) -> _Static:
     for when, _, cm in real.observations:
         t = parse_drms_time(when)
         lons.append(l0_deg(t) + cm - carrington_rate(lat) * (t - t_first) / DAY)
-    lon0 = float(np.degrees(np.angle(np.mean(np.exp(1j * np.radians(lons)))))) % 360.0
+    lon0 = float(np.degrees(np.angle(np.mean(np.exp(1j * np.radians(np.asarray(lons, dtype=float))))))) % 360.0
     return _Static(n, lat, lon0, t_first, t_last - t_first, 100.0 + 700.0 * _unit(n, "area"))
 
 

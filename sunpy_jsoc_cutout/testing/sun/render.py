@@ -21,6 +21,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
+from typing import overload
 
 import numpy as np
 
@@ -93,6 +94,10 @@ def aia_level(wavelength: float) -> float:
         return 1000.0
 
 
+@overload
+def _limb_darkening(mu: float, coeff: float) -> float: ...
+@overload
+def _limb_darkening(mu: np.ndarray, coeff: float) -> np.ndarray: ...
 def _limb_darkening(mu: np.ndarray | float, coeff: float) -> np.ndarray | float:
     return 1.0 - coeff * (1.0 - mu)
 
@@ -294,12 +299,12 @@ def render(
         raise UnknownKind(f"unknown image kind {kind!r}; expected one of {KINDS}")
     hkey = tuple((k, header.get(k)) for k in _KEY_WORDS)
     if kind == "spikes":
-        key = (hkey, kind, header.get("FSN"))
-        data = _CACHE.get(key)
+        spikes_key = (hkey, kind, header.get("FSN"))
+        data = _CACHE.get(spikes_key)
         if data is None:
             data = _spikes(header)
             data.setflags(write=False)
-            _CACHE.put(key, data)
+            _CACHE.put(spikes_key, data)
         return data
     if shape is None:
         shape = (int(header.get("NAXIS2", 0) or 0), int(header.get("NAXIS1", 0) or 0))
