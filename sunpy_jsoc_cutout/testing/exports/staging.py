@@ -15,7 +15,7 @@ For a request this module
    included), then, as JSOC does, deletes the data files, leaving the tar and the index files.
 
 Image protocols (``jpg``, ``mpg``, ``mp4``): step 3 makes JPEG pictures (and an MP4 movie)
-instead of FITS files, with :mod:`.image_protocols`; ``png`` fails as JSOC's script does
+instead of FITS files, with :mod:`~sunpy_jsoc_cutout.testing.processing.image_protocols`; ``png`` fails as JSOC's script does
 (``Illegal protocol png``).
 """
 
