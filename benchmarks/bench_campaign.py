@@ -48,8 +48,8 @@ import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout.config import conf, use_jsoc
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.render import clear_cache
-from sunpy_jsoc_cutout.testing.timemodel import FAST, REALISTIC
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST, REALISTIC
+from sunpy_jsoc_cutout.testing.sun.render import clear_cache
 
 EMAIL = "bench@example.com"
 FORMAT = "aia.lev1.{T_REC:A}.{WAVELNTH}.noproj.fits"

@@ -8,7 +8,7 @@ importable). Prints wall times side by side; nothing is asserted.
   downloaded with parfive ``Downloader(max_conn=1, max_splits=1)`` (one connection, no split
   downloads), FAST time model; 100 records at 1024² and 5 records at 4096² (JSOC's size). The
   emulator makes each stored file on its first download, so the download time includes rendering;
-* render: `sunpy_jsoc_cutout.testing.render.render` of one 4096² full-disk image from a record
+* render: `sunpy_jsoc_cutout.testing.sun.render.render` of one 4096² full-disk image from a record
   header of the catalogue (cache cleared first).
 """
 # ruff: noqa: T201, INP001 (a script printing figures, outside any package)
@@ -23,7 +23,7 @@ import drms
 from parfive import Downloader
 
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.render import clear_cache, render
+from sunpy_jsoc_cutout.testing.sun.render import clear_cache, render
 
 EMAIL = "bench@example.com"
 START = "2014-02-05T08:00:00Z"

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from sunpy_jsoc_cutout.testing.fitsfiles import make_segment_file, reduce_header, write_segment_fits
-from sunpy_jsoc_cutout.testing.render import clear_cache, render
+from sunpy_jsoc_cutout.testing.sun.fitsfiles import make_segment_file, reduce_header, write_segment_fits
+from sunpy_jsoc_cutout.testing.sun.render import clear_cache, render
 
 HEADER = {
     "TELESCOP": "SDO/AIA",

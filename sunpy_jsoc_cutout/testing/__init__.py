@@ -18,10 +18,10 @@ import importlib
 __all__ = ["EmulatorControl", "EmulatorControlError", "JSOCEmulator", "TransportFaults"]
 
 _LAZY = {
-    "JSOCEmulator": "server",
-    "EmulatorControl": "control_client",
-    "EmulatorControlError": "control_client",
-    "TransportFaults": "faults",
+    "JSOCEmulator": "server.emulator",
+    "EmulatorControl": "server.control_client",
+    "EmulatorControlError": "server.control_client",
+    "TransportFaults": "server.faults",
 }
 
 

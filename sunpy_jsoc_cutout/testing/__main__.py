@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 
-from .server import JSOCEmulator
+from .server.emulator import JSOCEmulator
 
 __all__ = ["main", "parse_args"]
 

@@ -244,7 +244,7 @@ def test_sent_arcsec_box_has_the_pixels_of_im_patchs_degree_box(instrument, lat,
     # The emulator's faithful port of im_patch.c's BOXDEGREE block sizes the degree box; the arcsec
     # box the client sends instead must give the same pixels through im_patch's arcsec rule.
     from sunpy_jsoc_cutout._plan.boxgeometry import degree_box_arcsec  # noqa: PLC0415
-    from sunpy_jsoc_cutout.testing.patch_geometry import box_shape, rsun_pixels  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.processing.patch_geometry import box_shape, rsun_pixels  # noqa: PLC0415
 
     kw = _KW[instrument]
     degree = box_shape(

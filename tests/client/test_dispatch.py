@@ -15,7 +15,7 @@ from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._plan.series_rules import registered_series, rules_for
 from sunpy_jsoc_cutout.client import JSOCCutoutClient
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.timemodel import FAST
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST
 
 TIME = a.Time("2014-02-05 08:00", "2014-02-05 08:01")
 BOX = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)

@@ -356,7 +356,7 @@ def _fits_bytes(tmp_path, name="v.fits", checksum=True, compressed=False):
 @pytest.mark.parametrize("compressed", [False, True])
 def test_fits_checksums_are_verified_as_astropy_writes_them(tmp_path, compressed):
     from sunpy_jsoc_cutout._transfer.verify import verify_fits  # noqa: PLC0415
-    from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.server.faults import corrupt_bytes  # noqa: PLC0415
 
     good = _fits_bytes(tmp_path, compressed=compressed)
     assert verify_fits(good) is None
@@ -380,7 +380,7 @@ def test_tar_structure_and_members_are_verified(tmp_path):
     import tarfile  # noqa: PLC0415
 
     from sunpy_jsoc_cutout._transfer.verify import verify_tar  # noqa: PLC0415
-    from sunpy_jsoc_cutout.testing.faults import corrupt_bytes  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.server.faults import corrupt_bytes  # noqa: PLC0415
 
     members = [_fits_bytes(tmp_path, f"{i}.fits") for i in range(3)]
     tar = tmp_path / "x.tar"

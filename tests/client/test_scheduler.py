@@ -23,7 +23,7 @@ from sunpy_jsoc_cutout._transfer.scheduler import ExportRunner, FailedExport, Re
 from sunpy_jsoc_cutout.config import use_jsoc
 from sunpy_jsoc_cutout.exceptions import ExportMismatchError, ExportTimeoutError, JSOCExportError, JSOCHTTPError
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.timemodel import TimeModel
+from sunpy_jsoc_cutout.testing.exports.timemodel import TimeModel
 
 IM_PATCH = (
     "n=0|im_patch,t_ref=2010-07-30T13:30:02,t=0,r=0,c=0,locunits=arcsec,boxunits=arcsec,x=0,y=0,width=100,height=100"

@@ -127,7 +127,7 @@ def test_tape_knob_is_separate_from_the_status_25_knob(emulator):
 
 
 def test_realistic_time_model_charges_the_tape_staging():
-    from sunpy_jsoc_cutout.testing.timemodel import FAST, REALISTIC  # noqa: PLC0415
+    from sunpy_jsoc_cutout.testing.exports.timemodel import FAST, REALISTIC  # noqa: PLC0415
 
     assert REALISTIC.tape_delay == pytest.approx(180.0)
     assert FAST.tape_delay == 0.0

@@ -9,10 +9,10 @@ import astropy.units as u
 
 import sunpy.map
 
-from sunpy_jsoc_cutout.testing.aia_scale import aia_scale_image, aia_scale_step_for
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.fitsfiles import reduce_header
-from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.processing.aia_scale import aia_scale_image, aia_scale_step_for
+from sunpy_jsoc_cutout.testing.sun.fitsfiles import reduce_header
+from sunpy_jsoc_cutout.testing.sun.render import render
 
 AIA = "aia.lev1_euv_12s[2014-01-01T00:00:01Z/24s][193]{image}"
 HMI = "hmi.M_720s[2014.01.01_00:00:00_TAI]{magnetogram}"

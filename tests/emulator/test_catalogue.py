@@ -9,10 +9,10 @@ import sunpy.map
 from sunpy.map.sources import AIAMap, HMIMap
 from sunpy.sun.models import differential_rotation
 
-from sunpy_jsoc_cutout.testing import noaa
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.errors import RecordSetError, TooManyRecords, UnknownSeries
-from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.catalogue.errors import RecordSetError, TooManyRecords, UnknownSeries
+from sunpy_jsoc_cutout.testing.common.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.sun import noaa
 
 
 @pytest.fixture(scope="module")

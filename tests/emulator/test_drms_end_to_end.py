@@ -15,7 +15,7 @@ from sunpy.net import Fido
 from sunpy.net import attrs as a
 
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.timemodel import FAST
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST
 
 HMI = "hmi.M_45s[2014.01.01_00:00:00_TAI/90s]"
 AIA = "aia.lev1_euv_12s[2014-01-01T00:00:01Z/24s][171]"

@@ -9,15 +9,15 @@ from astropy.time import Time
 
 from sunpy.coordinates import frames, get_earth
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.ephemeris import (
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.common.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.sun.ephemeris import (
     CALVER_BIT28,
     CRLN_OFFSET_DEG,
     RSUN_REF,
     observer_keywords,
     sdo_gcrs_xyz,
 )
-from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
 
 DAY = 86400.0
 

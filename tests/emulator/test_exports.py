@@ -5,11 +5,11 @@ import tarfile
 
 import pytest
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.clock import Clock
-from sunpy_jsoc_cutout.testing.exports import ExportManager
-from sunpy_jsoc_cutout.testing.filestore import FileStore
-from sunpy_jsoc_cutout.testing.timemodel import FAST, TimeModel
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.exports.clock import Clock
+from sunpy_jsoc_cutout.testing.exports.filestore import FileStore
+from sunpy_jsoc_cutout.testing.exports.manager import ExportManager
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST, TimeModel
 
 EMAIL = "user@example.com"
 HMI = "hmi.M_45s[2014.01.01_00:00:00_TAI/90s]"  # 2 records

@@ -10,7 +10,7 @@ import parfive
 import pytest
 
 from sunpy_jsoc_cutout.testing import EmulatorControl
-from sunpy_jsoc_cutout.testing.faults import FaultRule, InvalidFault, TransportFaults, corrupt_bytes
+from sunpy_jsoc_cutout.testing.server.faults import FaultRule, InvalidFault, TransportFaults, corrupt_bytes
 
 SPEC = "hmi.M_45s[2014.01.01_00:00:00_TAI/135s]"
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.filenames import (
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.catalogue.filenames import (
     InvalidFilenameFormat,
     RecordNames,
     UnknownFilenameKeyword,

@@ -14,15 +14,15 @@ from astropy.io import fits
 import sunpy.map
 from sunpy.map.sources import AIAMap, HMIMap
 
-from sunpy_jsoc_cutout.testing.fitschecksum import encode_checksum, ones_complement_sum
-from sunpy_jsoc_cutout.testing.fitsfiles import (
+from sunpy_jsoc_cutout.testing.sun.fitschecksum import encode_checksum, ones_complement_sum
+from sunpy_jsoc_cutout.testing.sun.fitsfiles import (
     FitsWriteError,
     make_segment_file,
     reduce_header,
     segment_fits_bytes,
     write_segment_fits,
 )
-from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.sun.render import render
 
 AIA_IMAGE = SimpleNamespace(kind="aia", storage="int16", bscale=None, bzero=None, blank=-32768, cparms="compress Rice")
 HMI_MAG = SimpleNamespace(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from astropy.io import fits
 
-from sunpy_jsoc_cutout.testing.frame_select import select_lev1_slots
+from sunpy_jsoc_cutout.testing.processing.frame_select import select_lev1_slots
 
 EMAIL = "user@example.com"
 DRMS_EXAMPLE = "aia.lev1_euv_12s[2025-01-01T04:33:30.000/1m@12s][171]{image}"

@@ -18,13 +18,13 @@ from astropy.time import Time
 from sunpy.coordinates import HeliographicCarrington, HeliographicStonyhurst, Helioprojective, sun
 from sunpy.sun.models import differential_rotation
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.im_patch import im_patch
-from sunpy_jsoc_cutout.testing.noaa import region
-from sunpy_jsoc_cutout.testing.processing import StepContext
-from sunpy_jsoc_cutout.testing.render import render
-from sunpy_jsoc_cutout.testing.sungeometry import CRLN_OBS_OFFSET
-from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.common.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.processing.datatypes import StepContext
+from sunpy_jsoc_cutout.testing.processing.im_patch import im_patch
+from sunpy_jsoc_cutout.testing.sun.noaa import region
+from sunpy_jsoc_cutout.testing.sun.render import render
+from sunpy_jsoc_cutout.testing.sun.sungeometry import CRLN_OBS_OFFSET
 
 AR = 11964  # latitude 30.4 N, near the central meridian on 2014-02-06 in the emulator's catalogue
 START = "2014-02-06T00:00:00"

@@ -20,8 +20,8 @@ from astropy.io import fits
 
 import sunpy.map
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.sun.render import render
 
 EMAIL = "user@example.com"
 START = "2014-02-06T00:00:00"

@@ -10,9 +10,8 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.fitsfiles import reduce_header
-from sunpy_jsoc_cutout.testing.image_protocols import (
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.processing.image_protocols import (
     MOVIE_RECORD,
     ImageProtocolError,
     colour_table,
@@ -20,7 +19,8 @@ from sunpy_jsoc_cutout.testing.image_protocols import (
     parse_image_protocol,
     scale_to_index,
 )
-from sunpy_jsoc_cutout.testing.render import render
+from sunpy_jsoc_cutout.testing.sun.fitsfiles import reduce_header
+from sunpy_jsoc_cutout.testing.sun.render import render
 
 HMI = "hmi.M_720s[2014.01.01_00:00:00_TAI/36m]{magnetogram}"  # 3 records
 AIA = "aia.lev1_euv_12s[2014-01-01T00:00:01Z/36s][193]{image}"  # 3 records

@@ -22,9 +22,10 @@ from astropy.time import Time
 import sunpy.map
 from sunpy.coordinates import frames, get_earth
 
-from sunpy_jsoc_cutout.testing import JSOCEmulator, ephemeris, noaa
-from sunpy_jsoc_cutout.testing.render import render
-from sunpy_jsoc_cutout.testing.sungeometry import CRLN_OBS_OFFSET, jsoc_crln_obs
+from sunpy_jsoc_cutout.testing import JSOCEmulator
+from sunpy_jsoc_cutout.testing.sun import ephemeris, noaa
+from sunpy_jsoc_cutout.testing.sun.render import render
+from sunpy_jsoc_cutout.testing.sun.sungeometry import CRLN_OBS_OFFSET, jsoc_crln_obs
 
 EMAIL = "user@example.com"
 IMAGE_SIZE = 1024

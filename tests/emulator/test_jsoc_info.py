@@ -7,8 +7,8 @@ import drms
 import drms.json
 import pytest
 
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.jsoc_info import jsoc_info, show_series, showextseries
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.catalogue.jsoc_info import jsoc_info, show_series, showextseries
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ import drms
 import pytest
 
 from sunpy_jsoc_cutout.testing import JSOCEmulator
-from sunpy_jsoc_cutout.testing.catalogue import Catalogue
-from sunpy_jsoc_cutout.testing.control_client import EmulatorControl, EmulatorControlError
-from sunpy_jsoc_cutout.testing.errors import UnknownSeries
-from sunpy_jsoc_cutout.testing.jsoc_info import jsoc_info, show_series, showextseries
-from sunpy_jsoc_cutout.testing.noaa import REAL_REGIONS, carrington_rate, l0_deg, region, region_days
-from sunpy_jsoc_cutout.testing.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.catalogue.catalogue import Catalogue
+from sunpy_jsoc_cutout.testing.catalogue.errors import UnknownSeries
+from sunpy_jsoc_cutout.testing.catalogue.jsoc_info import jsoc_info, show_series, showextseries
+from sunpy_jsoc_cutout.testing.common.timeutil import parse_drms_time
+from sunpy_jsoc_cutout.testing.server.control_client import EmulatorControl, EmulatorControlError
+from sunpy_jsoc_cutout.testing.sun.noaa import REAL_REGIONS, carrington_rate, l0_deg, region, region_days
 
 PRIVATE = "su_rsb.NOAA_ActiveRegions"
 PUBLIC = "jsoc.noaa_active_regions"

@@ -6,7 +6,7 @@ import pytest
 
 import sunpy.map
 
-from sunpy_jsoc_cutout.testing.processing import STEP_REGISTRY
+from sunpy_jsoc_cutout.testing.processing.registry import STEP_REGISTRY
 
 AIA = "aia.lev1_euv_12s[2014-01-01T00:00:01Z/24s][193]{image}"
 IM_PATCH = {

@@ -9,8 +9,8 @@ import astropy.units as u
 
 import sunpy.map
 
-from sunpy_jsoc_cutout.testing.processing import ProcessError
-from sunpy_jsoc_cutout.testing.rebin import crop_limb, rebin_array, up_n_center
+from sunpy_jsoc_cutout.testing.processing.datatypes import ProcessError
+from sunpy_jsoc_cutout.testing.processing.rebin import crop_limb, rebin_array, up_n_center
 
 HMI = "hmi.M_720s[2014.01.01_00:00:00_TAI/24m]{magnetogram}"
 

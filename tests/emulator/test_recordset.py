@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sunpy_jsoc_cutout.testing.errors import RecordSetError
-from sunpy_jsoc_cutout.testing.recordset import (
+from sunpy_jsoc_cutout.testing.catalogue.errors import RecordSetError
+from sunpy_jsoc_cutout.testing.catalogue.recordset import (
     KeyFilter,
     RecnumFilter,
     SqlFilter,

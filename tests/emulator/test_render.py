@@ -13,15 +13,15 @@ from astropy.time import Time
 import sunpy.map
 from sunpy.coordinates import frames, get_earth
 
-from sunpy_jsoc_cutout.testing.arfeatures import region_specs
-from sunpy_jsoc_cutout.testing.render import (
+from sunpy_jsoc_cutout.testing.sun.arfeatures import region_specs
+from sunpy_jsoc_cutout.testing.sun.render import (
     HeaderGeometryError,
     RegionSpec,
     UnknownKind,
     clear_cache,
     render,
 )
-from sunpy_jsoc_cutout.testing.sungeometry import CRLN_OBS_OFFSET, observer_geometry
+from sunpy_jsoc_cutout.testing.sun.sungeometry import CRLN_OBS_OFFSET, observer_geometry
 
 
 def sdo_like_header(time="2014-02-05T08:00:00", *, crota=0.0, cdelt=0.6, n=4096, crval=(0.0, 0.0), hmi=False):

@@ -1,10 +1,10 @@
-"""NaN-safe affine resampling (testing/resample.py)."""
+"""NaN-safe affine resampling (testing/processing/resample.py)."""
 
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from sunpy_jsoc_cutout.testing.resample import affine_resample, scale_rotate
+from sunpy_jsoc_cutout.testing.processing.resample import affine_resample, scale_rotate
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ The expected names below are those of the ``jsoc_info?op=series_struct`` replies
 sent on 2020-04-10, recorded by sunpy's test suite (``sunpy/sunpy@b361c0cd``,
 ``sunpy/net/jsoc/tests/cassettes/test_lookup_records_errors.yaml`` for ``aia.lev1_euv_12s``,
 ``test_build_table.yaml`` for ``hmi.m_45s``), in JSOC's order. The other served series follow
-the derivations stated in ``sunpy_jsoc_cutout/testing/series_tables.py``.
+the derivations stated in ``sunpy_jsoc_cutout/testing/catalogue/series_tables.py``.
 """
 
 import json

@@ -15,7 +15,7 @@ import parfive
 import pytest
 
 from sunpy_jsoc_cutout.testing import EmulatorControl, EmulatorControlError, JSOCEmulator
-from sunpy_jsoc_cutout.testing.server import NotLoopback
+from sunpy_jsoc_cutout.testing.server.emulator import NotLoopback
 
 SPEC = "hmi.M_45s[2014.01.01_00:00:00_TAI/6m]"
 

@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 
-from sunpy_jsoc_cutout.testing.clock import Clock
-from sunpy_jsoc_cutout.testing.timemodel import FAST, REALISTIC
+from sunpy_jsoc_cutout.testing.exports.clock import Clock
+from sunpy_jsoc_cutout.testing.exports.timemodel import FAST, REALISTIC
 
 
 def test_fast_preset_is_poll_driven_without_waits():

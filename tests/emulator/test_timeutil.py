@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from astropy.time import Time
 
-from sunpy_jsoc_cutout.testing.timeutil import (
+from sunpy_jsoc_cutout.testing.common.timeutil import (
     TimeParseError,
     format_time,
     parse_drms_time,

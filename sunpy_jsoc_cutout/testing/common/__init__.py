@@ -1,0 +1,1 @@
+"""What every part of the emulator shares: DRMS time handling."""
