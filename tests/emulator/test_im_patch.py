@@ -209,7 +209,8 @@ def test_lev1_cadence_gives_480_frames_for_8_hours_at_60s(emulator, tmp_path):
 
 
 def test_lev1_cadence_keeps_one_frame_per_slot_across_wavelengths(emulator):
-    # verified_pitfalls 12: a merged 171+193 query gives one frame per slot in total.
+    # im_patch.c get_input_recset (L1848-1998) ignores WAVELNTH: a merged 171+193 query gives one
+    # frame per slot in total.
     spec = "aia.lev1[2014.02.05_08:00/1h@60s][? WAVELNTH=171 OR WAVELNTH=193 ?]{image}"
     args = dict(
         EXAMPLE_ARGS, t_ref="2014-02-05T08:00:00", x=0, y=0, boxunits="pixels", width=4, height=4, cadence="60s"

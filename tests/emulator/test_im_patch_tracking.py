@@ -217,7 +217,7 @@ def limb_time(lon, guess, east):
 
 def test_not_specified_times_run_from_east_to_west_limb():
     # A bare series or `[$]` with no t_start/t_stop (through an export jsoc_fetch rewrites `[$]`,
-    # verified_pitfalls 19, so the step is driven directly here).
+    # jsoc_fetch.c L3611-3663, so the step is driven directly here).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ErfaWarning)
         lon = sun.L0(Time(START)).to_value(u.deg) + 5.0

@@ -1,5 +1,6 @@
 """Pure handlers for ``jsoc_info`` (``series_struct``, ``rs_summary``, ``rs_list``), ``show_series``
-and ``showextseries`` replies (jsoc_protocol.md sections 2 and 3).
+and ``showextseries`` replies (``lm-jps/drms:base/export/apps/jsoc_info.c``,
+``base/util/apps/show_series.c`` L297-399, ``base/export/scripts/showextseries.py`` L240-385).
 
 Every handler takes the decoded query parameters and the `Catalogue` and returns the JSON
 object (a dict, key order as JSOC's) that the server serialises.

@@ -1,6 +1,7 @@
 """Parser for DRMS record-set specifications: ``series[filters]{segments}``.
 
-Grammar (``drms_names.txt``; jsoc_protocol.md section 13):
+Grammar (``lm-jps/drms:base/drms/doc/drms_names.txt``; value sets and durations in
+``base/drms/libs/api/drms_names.c`` L990-1418, their SQL in ``sql_primekey_value_set`` L2131-2235):
 
 * ``[v]``, ``[v1-v2]`` (inclusive), ``[v/duration]`` (start inclusive, end exclusive), an
   optional ``@skip``, comma lists, ``^`` (first) and ``$`` (last): prime-key value sets,

@@ -11,7 +11,7 @@ docs/tutorial.rst``), which costs the time model's ``tape_delay``; afterwards th
 
 This is a separate knob from the export fault ``offline`` (status 25), which models the 2022
 ``jsoc_fetch.c`` instead: "reject all requests that contain offline records"
-(``lm-jps/drms:CM/V9.3/release.notes``; ``jsoc_protocol.md`` section 5.3 step 8).
+(``lm-jps/drms:CM/V9.3/release.notes`` L113; ``base/export/apps/jsoc_fetch.c`` L3879-4067, L4405-4414).
 
 The SU of a record is ``series_index * 10**9 + recnum // 100`` (`records.sums_path_for`); rules
 say which SUs are offline by series and time range; staged SUs are remembered.

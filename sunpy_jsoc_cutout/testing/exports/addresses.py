@@ -1,6 +1,7 @@
-"""Registered notification addresses and the ``checkAddress.sh`` reply (jsoc_protocol.md section 4).
+"""Registered notification addresses and the ``checkAddress.sh`` reply.
 
-JSOC's ``checkAddress.py`` (``lm-jps/drms:base/export/scripts/checkAddress.py``) answers
+JSOC's ``checkAddress.py`` (``lm-jps/drms:base/export/scripts/checkAddress.py``: arguments
+L76-104, status codes L30-40, messages L104-219, reply L249-252) answers
 ``{"status": <int>, "msg": "<text>"}``:
 
 ====  =====================================================================================

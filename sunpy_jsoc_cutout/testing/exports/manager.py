@@ -1,9 +1,9 @@
 """The export manager of the JSOC emulator: ``jsoc_fetch`` (``exp_request``, ``exp_status``),
 ``checkAddress.sh`` and ``manage-request.sh``, without HTTP.
 
-``exp_request`` applies JSOC's checks in JSOC's order (jsoc_protocol.md section 5.3): illegal
-text, the notification address, the pending-request limits (one per address within 60 minutes,
-more than 10 per IP refused: status 7), the record-set spec, the automatic
+``exp_request`` applies JSOC's checks in JSOC's order (``lm-jps/drms:base/export/apps/jsoc_fetch.c``
+L3131-4426): illegal text, the notification address, the pending-request limits (one per address
+within 60 minutes, more than 10 per IP refused: status 7), the record-set spec, the automatic
 ``[? drms.image_exists(quality) ?]``, the record-count cap, the canonical ``[:#recnum,...]``
 spec, the 24 hour duplicate table (same request id, status 2), the size limits (status 3),
 ``url_quick``/``as-is`` (immediate status 0) and otherwise a new ``JSOC_YYYYMMDD_NNN`` request

@@ -2,7 +2,7 @@
 
 Each failing check raises `ExportRequestError` carrying JSOC's status and message; the manager
 (`~sunpy_jsoc_cutout.testing.exports.manager.ExportManager`) calls them in JSOC's order
-(jsoc_protocol.md section 5.3).
+(``lm-jps/drms:base/export/apps/jsoc_fetch.c`` L3131-4426).
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ Two presets:
     submission answers 1, the next one 0 (as soon as the files are really made). ``wait`` is 0,
     there is no queue delay and no bandwidth limit.
 `REALISTIC`
-    ``jsoc_timings.md`` section 6: fresh ``wait`` 10 s, queue pickup 3 s plus 0-5 s of seeded
-    jitter, 10 s fixed overhead, 0.35 s per exported file, 1.5 s per record for ``im_patch``,
-    2 s per record for ``aia_scale_*``, +0.1 s per file for ``url-tar`` and 4 MB/s of download
-    bandwidth per connection. Other processing steps (``rebin``, ``resize``, ``Maproj``...)
-    cost 1 s per record (an assumption: JSOC publishes no figure).
+    The timings of ``docs/explanation/emulator.rst`` ("Time models", with their sources): fresh
+    ``wait`` 10 s, queue pickup 3 s plus 0-5 s of seeded jitter, 10 s fixed overhead, 0.35 s
+    per exported file, 1.5 s per record for ``im_patch``, 2 s per record for ``aia_scale_*``,
+    +0.1 s per file for ``url-tar`` and 4 MB/s of download bandwidth per connection. Other
+    processing steps (``rebin``, ``resize``, ``Maproj``...) cost 1 s per record (an
+    assumption: JSOC publishes no figure).
 
 `TimeModel.scaled` divides every duration by a factor (and multiplies the bandwidth), so that
 benchmarks keep the realistic proportions in less wall time. Whatever the model says, a
@@ -63,7 +64,7 @@ class TimeModel:
         Extra seconds for a request whose records are on tape (the offline-data knob,
         `~sunpy_jsoc_cutout.testing.catalogue.tape.TapeArchive`): the staging from tape. 180 s, from
         "nearline access times of several minutes" (http://jsoc.stanford.edu/ROSES_2008/,
-        ``jsoc_timings.md`` section 1.4); an assumption, as no measured figure exists.
+        ``docs/explanation/emulator.rst``, "Fault knobs"); an assumption, as no measured figure exists.
     seed : int
         Seed of the queue jitter.
     """
@@ -173,4 +174,4 @@ FAST = TimeModel(
 """Test preset: one poll at status 1, then 0; ``wait`` 0; unlimited bandwidth."""
 
 REALISTIC = TimeModel(name="realistic")
-"""The preset of ``jsoc_timings.md`` section 6."""
+"""The realistic preset; its figures and their sources are in ``docs/explanation/emulator.rst`` ("Time models")."""

@@ -11,7 +11,7 @@
    selection of ``aia.lev1``/``hmi.lev1`` queries with ``@`` (`.frame_select`);
 4. per record (``T_REC`` within ``t_start``..``t_stop``, ``QUALITY >= 0``): the box from the
    first image (`.patch_geometry.box_shape`), its centre tracked or fixed, the pixels
-   (`.patch_extract.extract_patch`) and the output header (section 11.6 of jsoc_protocol.md).
+   (`.patch_extract.extract_patch`) and the output header (``im_patch.c`` L1165-1205, L1551-1555).
 
 Output data are float32 (written uncompressed by staging), files named from the ``_mod``
 segment (``image.fits``).

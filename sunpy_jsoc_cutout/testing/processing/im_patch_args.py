@@ -10,8 +10,9 @@ Checks run in im_patch's order (#L388-420), with its messages:
    locunits!=carrlong".
 3. "Location units not detected, locunits <value>", "patch dimensions not understood, <value>".
 
-Single-character flags follow DRMS cmdparams (jsoc_protocol.md 8.2): ``t`` alone or ``t=1`` sets
-the flag, ``t=0`` clears it; ``t`` means *disable tracking*. Times ``JD_0``, ``NotSpecified`` or
+Single-character flags follow DRMS cmdparams (``lm-jps/drms:base/libs/cmdparams/cmdparams.c``
+L1885-1906): ``t`` alone or ``t=1`` sets the flag, ``t=0`` clears it; ``t`` means *disable
+tracking* (``im_patch.c`` L181). Times ``JD_0``, ``NotSpecified`` or
 unparsable text mean "not given" (DRMS's ``JD_0`` sentinel).
 """
 

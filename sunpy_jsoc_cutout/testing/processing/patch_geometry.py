@@ -1,7 +1,7 @@
 """Pixel geometry of ``im_patch`` cut-outs (``lm-jps/proj:util/apps/im_patch.c``).
 
-Line numbers below refer to ``im_patch.c`` at commit ``014f84e`` as stored by the search tools
-(jsoc_protocol.md section 11 quotes the same code).
+Line numbers below refer to ``im_patch.c`` at ``lm-jps/proj`` commit ``0cf0b90`` (2022-09-14), the
+snapshot ``docs/dev_guide/jsoc_fidelity.rst`` cites.
 
 * Box size (#L943-975): arcsec ``llx = -width/(2 CDELT1)``, ``pixwidth = (int)(1 - 2 llx)``;
   pixels ``pixwidth = round(width)``, ``llx = -pixwidth/2``; degrees: the box projected at the
@@ -9,7 +9,7 @@ Line numbers below refer to ``im_patch.c`` at commit ``014f84e`` as stored by th
   All from the *first* processed image.
 * Corners (#L995-1010): ``x1 = round(cx + llx)``, ``x2 = x1 + pixwidth - 1`` (0-based, C
   ``round`` is half away from zero), padded by `REGISTER_PADDING` when registering.
-* ``PIX_X``/``PIX_Y`` (#L133-136): the linear arcsec -> pixel map of the reference image.
+* ``PIX_X``/``PIX_Y`` (#L209-210): the linear arcsec -> pixel map of the reference image.
 * Crop (#L1021-1035): ``(i - ci)^2 + (j - cj)^2 >= 0.9995 R^2`` with
   ``R = asin(RSUN_REF/DSUN_OBS)`` in arcsec over ``CDELT1``.
 * ``sphere2img`` (Bogart's cartography, bottom of the file) for degree boxes.

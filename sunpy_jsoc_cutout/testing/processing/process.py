@@ -1,13 +1,14 @@
 """The ``process`` argument of exports: its grammar, the JSON form and JSOC's size ratio.
 
-Grammar (jsoc_protocol.md section 8.1, ``jsoc_export_manage.c`` ``ParseFields``)::
+Grammar (``lm-jps/drms:base/export/apps/jsoc_export_manage.c`` ``ParseFields``, L2531-2800;
+the legacy comma after ``n=``, L2622-2640)::
 
     process := "n=" INT ["," ] ( "|" step )*
     step    := NAME ( "," (KEY "=" VALUE | FLAG) )*
 
 ``n`` is the record limit (>0 first n, <0 last |n|, 0 none). The JSON form
 ``processing={"im_patch": {...}}`` plus ``max_recs`` is rebuilt into the same text
-(`process_from_json`, section 8.5).
+(`process_from_json`; ``lm-jps/drms:base/export/apps/jsoc_fetch.c`` L1942-1997).
 
 The steps themselves are run by :mod:`.registry`. ``im_patch`` is JSOC's cut-out program
 (:mod:`.im_patch`: tracked, registered or cropped boxes written to ``<series>_mod`` records with

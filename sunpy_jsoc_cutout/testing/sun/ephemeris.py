@@ -10,7 +10,8 @@ interpolated linearly; SDO's orbital offset is added analytically for every reco
 daily orbit is exact rather than interpolated. The light-time difference between Earth and SDO
 in ``L0`` (< 1e-4 degrees) is ignored.
 
-``CRLN_OBS`` follows JSOC's convention (verified_pitfalls 16): before ``CRLN_FIX_DATE`` the
+``CRLN_OBS`` follows JSOC's convention (``get_new_CRLN_OBS`` in ``lm-jps/proj:util/apps/im_patch.c``
+L256-287, which subtracts 0.0818941 degrees unless bit 28 is set): before ``CRLN_FIX_DATE`` the
 header value is the true Carrington longitude of SDO plus 0.0818941 degrees and CALVER64 bit 28
 is unset; from that date on the bit is set and the value is the true one. ``CAR_ROT`` is the
 Carrington rotation number consistent with the header ``CRLN_OBS``.
