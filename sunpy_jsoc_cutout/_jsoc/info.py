@@ -16,11 +16,13 @@ series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies o
 """
 
 import math
+import socket
 import time
 from collections.abc import Sequence
 
 import numpy as np
 import requests
+import urllib3
 
 import astropy.units as u
 from astropy.time import Time
@@ -51,10 +53,31 @@ _RETRY_CAP = 60.0
 
 
 def transient(error: Exception) -> bool:
-    """Whether a failed ``jsoc_info`` call is worth repeating: a reset, timeout or 5xx/408/429 reply."""
+    """
+    Whether a failed ``jsoc_info`` call is worth repeating: a reset, timeout or 5xx/408/429 reply;
+    not a host name that does not resolve (no network, or a wrong JSOC URL: asking again only
+    delays the message).
+    """
     if isinstance(error, requests.HTTPError):
         return error.response is not None and error.response.status_code in _RETRY_STATUS
+    if _unresolved(error):
+        return False
     return isinstance(error, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
+
+
+def _unresolved(error: BaseException) -> bool:
+    """Whether ``error`` (or what it wraps: urllib3's retry error, its reason) is a failed name lookup."""
+    seen: list[BaseException] = []
+    todo: list[object] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or any(item is s for s in seen):
+            continue
+        if isinstance(item, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
+            return True
+        seen.append(item)
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False
 
 
 #: ``series_struct`` replies read so far, by (JSOC URL, lower-case series name).

@@ -297,3 +297,18 @@ def test_manage_request_with_nothing_pending(replay):
     replay.answer("manage-request.sh", MANAGE_NONE, operation="check")
     with JSOCExportAPI(replay.url) as api:
         assert api.check_pending("a@b.c") is None
+
+
+def test_a_host_name_that_does_not_resolve_is_not_asked_again():
+    import socket  # noqa: PLC0415
+
+    import requests  # noqa: PLC0415
+    import urllib3  # noqa: PLC0415
+
+    from sunpy_jsoc_cutout._jsoc.info import transient  # noqa: PLC0415
+
+    lookup = urllib3.exceptions.NameResolutionError("jsoc.stanford.edu", None, socket.gaierror(-2, "Name unknown"))
+    offline = requests.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/cgi-bin/ajax/jsoc_info", lookup))
+    assert not transient(offline)
+    assert transient(requests.ConnectionError(ConnectionResetError(104, "Connection reset by peer")))
+    assert transient(requests.Timeout("read timed out"))
