@@ -30,6 +30,7 @@ from ._query.options import (
     Rebin,
     ReferenceTime,
     Register,
+    Resize,
     Tracking,
     Wavelengths,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "ReferenceTime",
     "Register",
     "Requestor",
+    "Resize",
     "Tracking",
     "Wavelengths",
 ]

@@ -18,6 +18,7 @@ from sunpy.sun.models import differential_rotation
 from sunpy.util.exceptions import warn_user
 
 from sunpy_jsoc_cutout._query.box import ActiveRegion
+from sunpy_jsoc_cutout._query.options import Resize
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
 from .coords import refuse_untracked_carrington
@@ -272,10 +273,41 @@ def _check_processing(block: CutoutQuery, rules: SeriesRules) -> None:
         )
     if block.level1p5 is not None and not rules.is_aia:
         _raise(f"Level1p5 (aia_scale) only applies to AIA series, not {rules.name}; drop it.")
+    if block.resize is not None:
+        _check_resize(block.resize, block, rules)
     if block.register and rules.is_aia:
         warn_user(
             "Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
             "them; leave registration off if you need re-spiked data (e.g. for flares)."
+        )
+
+
+def _check_resize(resize: Resize, block: CutoutQuery, rules: SeriesRules) -> None:
+    """What ``jsoc_resize`` (``lm-jps/proj:util/apps/jsoc_resize.c``) cannot do ahead of im_patch.
+
+    It writes ``CRPIX1/2 = (n+1)/2`` whatever ``center_to`` is, while for ``center_to`` 1 and 2
+    it leaves Sun centre where it was (and then does not rescale): im_patch, which runs next and
+    finds the box from those keywords, would cut the wrong place. It moves Sun centre to the
+    image centre and rotates, so a box centre in CCD pixels no longer points where it did. Its
+    ``c`` (crop) flag acts on non-AIA images only.
+    """
+    box = block.boxes[0] if block.boxes else None
+    if resize.center_to != "sun":
+        _raise(
+            f"Resize(center_to={resize.center_to!r}) cannot be cut out: jsoc_resize then writes CRPIX at the "
+            "image centre although Sun centre stays where it was, so im_patch would cut the wrong place; "
+            "use Resize(center_to='sun') (the default)."
+        )
+    if box is not None and getattr(box, "locunits", "") == "pixels":
+        _raise(
+            "Resize runs before im_patch and moves Sun centre to the image centre (rotating and rescaling), "
+            "so a box centre in CCD pixels no longer points at the same place: give the centre in arcsec, "
+            "as a SkyCoord or as an active region."
+        )
+    if resize.crop and rules.is_aia:
+        _raise(
+            f"Resize(crop=True) does nothing on AIA images (jsoc_resize crops non-AIA images only), so {rules.name} "
+            "would come back uncropped: use a.jsoc_cutout.Crop(True) (im_patch's c=1) instead."
         )
 
 

@@ -185,6 +185,16 @@ def _process_of(
     steps: list[Step | ImPatch] = []
     if block.level1p5 is not None and rules.is_aia:
         steps.append(Step.of(*_process.aia_scale_step(rules, block.level1p5.pointing_table)))
+    resize = block.resize
+    if resize is not None:
+        args = _process.resize_args(
+            resize.scale,
+            regrid=resize.regrid,
+            center_to=resize.center_to_code,
+            stretchmarks=resize.stretchmarks,
+            crop=resize.crop,
+        )
+        steps.append(Step.of("resize", args))
     steps.append(
         ImPatch(
             location,
@@ -253,7 +263,7 @@ def plan_block(
         segments=block.segments,
     )
     process = _process_of(block, rules, location, t_ref, start, stop, cadence)
-    ratio = _process.size_ratio(location, rules, rebin_scale=block.rebin_scale)
+    ratio = _process.size_ratio(location, rules, rebin_scale=block.rebin_scale, resize_scale=block.resize_scale)
     plans = [
         ExportPlan(
             rules.name,

@@ -4,7 +4,9 @@ its ``sizeratio`` (pure).
 
 Grammar (``jsoc_export_manage.c`` ``ParseFields``): ``n=<limit>|step,k=v,...|step,...``; the
 limit is 0 for none, ``n>0`` the first n records, ``n<0`` the last ``|n|``. Steps run in the
-export page's order: ``aia_scale_*``, ``im_patch``, ``rebin``. im_patch's arguments follow the
+export page's order (``processing.js`` ``ProcessingInit``): ``aia_scale_*``, ``resize``,
+``im_patch``, ``rebin``. resize's arguments follow ``ResizeCheck``:
+``regrid,do_stretchmarks,center_to,rescale[,scale_to][,c=1]``. im_patch's arguments follow the
 page's order (``processing.js`` ``ImPatchCheck``):
 ``t_start,t_stop,t,r,c,cadence,locunits,boxunits,t_ref,car_rot,x,y,width,height``; ``h=1``
 (full headers, not on the page) goes after ``c``. Times are UTC ISO without a zone, as the page
@@ -31,6 +33,7 @@ __all__ = [
     "build_process",
     "im_patch_args",
     "rebin_args",
+    "resize_args",
     "size_ratio",
 ]
 
@@ -98,6 +101,38 @@ def rebin_args(
         args["FWHM"] = number(fwhm)
     if nvector is not None:
         args["nvector"] = int(nvector)
+    return args
+
+
+def resize_args(
+    scale: float | None = None,
+    *,
+    regrid: int = 1,
+    center_to: int = 0,
+    stretchmarks: bool = False,
+    crop: bool = False,
+) -> dict[str, Any]:
+    """
+    ``resize`` arguments in the export page's order (``processing.js`` ``ResizeCheck``).
+
+    ``regrid,do_stretchmarks,center_to,rescale`` always, ``scale_to`` when rescaling, ``c=1``
+    when cropping (``jsoc_resize``'s flag).
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.process import Step, resize_args
+    >>> Step.of("resize", resize_args(1.2)).render()
+    'resize,regrid=1,do_stretchmarks=0,center_to=0,rescale=1,scale_to=1.2'
+    >>> Step.of("resize", resize_args(regrid=0, crop=True)).render()
+    'resize,regrid=0,do_stretchmarks=0,center_to=0,rescale=0,c=1'
+    """
+    args: dict[str, Any] = {"regrid": int(regrid), "do_stretchmarks": int(stretchmarks), "center_to": int(center_to)}
+    if scale is None:
+        args["rescale"] = 0
+    else:
+        args.update(rescale=1, scale_to=number(scale, 6))
+    if crop:
+        args["c"] = 1
     return args
 
 
@@ -217,17 +252,25 @@ def build_process(steps: Iterable[tuple[str, Mapping[str, Any]]], limit: int = 0
     return Process(tuple(Step.of(name, args) for name, args in steps), int(limit)).render()
 
 
-def size_ratio(location: ImPatchLocation, rules: SeriesRules, *, rebin_scale: float | None = None) -> float:
+def size_ratio(
+    location: ImPatchLocation,
+    rules: SeriesRules,
+    *,
+    rebin_scale: float | None = None,
+    resize_scale: float | None = None,
+) -> float:
     """
     Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
 
     The export page divides the raw width x height by the image size whatever the units; this
     counts pixels instead (arcsec over the plate scale), so a cut-out is charged for what it is.
-    Rebinning multiplies by ``scale**2``. The location is the one sent: a box sized in degrees
+    Rebinning multiplies by ``scale**2``. After a ``resize`` to ``resize_scale`` arcsec/px (which
+    runs before im_patch, the image keeping its size) an arcsec box counts pixels of that scale.
+    The location is the one sent: a box sized in degrees
     has already become its arcsec equivalent (`~sunpy_jsoc_cutout._plan.boxgeometry.sent_location`),
     and ``boxunits=degrees`` is refused.
     """
-    scale = {"pixels": 1.0, "arcsec": 1.0 / rules.cdelt}
+    scale = {"pixels": 1.0, "arcsec": 1.0 / (resize_scale or rules.cdelt)}
     if location.boxunits not in scale:
         msg = f"im_patch is sent boxunits=pixels or arcsec only; got {location.boxunits!r}."
         raise CutoutQueryError(msg)

@@ -136,9 +136,11 @@ def derive_rows(
     kw["CALVER"] = calver_of(cols, len(quality))
     rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
     rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
-    pixels = _frames.cutout_pixels(location, kw["CDELT1"], rsun, block.rebin_scale)
-    nx = _frames.box_pixels(location.boxunits, location.width, kw["CDELT1"], rsun)
-    ny = _frames.box_pixels(location.boxunits, location.height, kw["CDELT1"], rsun)
+    # a Resize to a plate scale runs before im_patch: the box is cut from pixels of that scale
+    cdelt = kw["CDELT1"] if block.resize_scale is None else np.full(len(quality), block.resize_scale)
+    pixels = _frames.cutout_pixels(location, cdelt, rsun, block.rebin_scale)
+    nx = _frames.box_pixels(location.boxunits, location.width, cdelt, rsun)
+    ny = _frames.box_pixels(location.boxunits, location.height, cdelt, rsun)
     # jsoc_info answers NoDataDirectory both for a record without an image and for one whose storage
     # unit is offline on tape (jsoc_info.c); a good QUALITY (drms.image_exists, which jsoc_fetch
     # adds to every export) says the image exists, so JSOC will stage it and a file will come.

@@ -20,6 +20,7 @@ __all__ = [
     "Rebin",
     "ReferenceTime",
     "Register",
+    "Resize",
     "Tracking",
     "Wavelengths",
 ]
@@ -227,6 +228,113 @@ class Rebin(DataAttr):
 
     def collides(self, other) -> bool:
         return isinstance(other, Rebin)
+
+
+class Resize(DataAttr):
+    """
+    Resize, rotate and re-centre the full-disk images before im_patch (JSOC's ``resize`` step).
+
+    JSOC runs ``jsoc_resize`` (``lm-jps/proj:util/apps/jsoc_resize.c``): it rotates each image so
+    that solar north is up (HMI's 180 deg roll first by flipping), puts Sun centre at the image
+    centre and, with a ``scale``, resamples to that plate scale; the image keeps its size in
+    pixels. The step runs where the export page puts it (``processing.js``): after ``aia_scale``,
+    before ``im_patch``, so the cutout is cut from the resized image: a box in arcsec gives
+    ``width / scale`` pixels, a box in pixels counts resized pixels.
+
+    Parameters
+    ----------
+    scale : `~astropy.units.Quantity` or float, optional
+        Plate scale to resample to, in arcsec per pixel (``rescale=1,scale_to=<scale>``), e.g.
+        ``1.2 * u.arcsec / u.pix``; a bare number is arcsec per pixel. `None` (the default)
+        only rotates and re-centres (``rescale=0``).
+    method : {"bicubic", "nearest"}
+        Interpolation (``regrid=1`` or ``regrid=0``).
+    center_to : {"sun", "first_image", "unchanged"}
+        ``center_to=0``: Sun centre to the image centre (the page's default); ``1``: to where it
+        is in the first image; ``2``: where it is. Cutouts need ``"sun"``: for the other two
+        jsoc_resize writes ``CRPIX`` at the image centre although the Sun is not moved there,
+        so im_patch would cut the wrong place (the search refuses them).
+    stretchmarks : bool
+        Replicate pixels where the resampling creates empty ones instead of leaving them
+        missing (``do_stretchmarks=1``).
+    crop : bool
+        Set pixels beyond the limb to missing (``c=1``; jsoc_resize applies it to non-AIA
+        images only).
+
+    Examples
+    --------
+    >>> import astropy.units as u
+    >>> from sunpy_jsoc_cutout import attrs as jc
+    >>> jc.Resize(1.2 * u.arcsec / u.pix).scale
+    1.2
+    >>> jc.Resize(method="nearest").regrid
+    0
+    """
+
+    METHODS = {"bicubic": 1, "nearest": 0}
+    CENTER_TO = {"sun": 0, "first_image": 1, "unchanged": 2}
+
+    def __init__(
+        self,
+        scale=None,
+        *,
+        method: str = "bicubic",
+        center_to: str = "sun",
+        stretchmarks: bool = False,
+        crop: bool = False,
+    ):
+        super().__init__()
+        self.scale = None if scale is None else self._arcsec_per_pixel(scale)
+        if method not in self.METHODS:
+            msg = f"The resize method must be 'bicubic' or 'nearest' (jsoc_resize's regrid=1 or 0); got {method!r}."
+            raise CutoutQueryError(msg)
+        if center_to not in self.CENTER_TO:
+            msg = f"Resize center_to must be 'sun', 'first_image' or 'unchanged'; got {center_to!r}."
+            raise CutoutQueryError(msg)
+        for name, value in (("stretchmarks", stretchmarks), ("crop", crop)):
+            if not isinstance(value, bool):
+                msg = f"Resize {name} takes True or False; got {value!r}."
+                raise CutoutQueryError(msg)
+        self.method, self.center_to, self.stretchmarks, self.crop = method, center_to, stretchmarks, crop
+
+    @staticmethod
+    def _arcsec_per_pixel(scale) -> float:
+        if isinstance(scale, u.Quantity):
+            value = None
+            for unit in (u.arcsec / u.pix, u.arcsec):
+                try:
+                    value = scale.to_value(unit)
+                    break
+                except u.UnitConversionError:
+                    continue
+            if value is None or not scale.isscalar:
+                msg = f"The resize scale must be an angle per pixel such as 1.2*u.arcsec/u.pix; got {scale!r}."
+                raise CutoutQueryError(msg)
+        elif isinstance(scale, bool) or not isinstance(scale, int | float):
+            msg = f"The resize scale must be a plate scale such as 1.2*u.arcsec/u.pix (or 1.2); got {scale!r}."
+            raise CutoutQueryError(msg)
+        else:
+            value = float(scale)
+        if not (value > 0 and value < float("inf")):
+            msg = f"The resize scale must be a positive plate scale in arcsec per pixel such as 1.2; got {scale!r}."
+            raise CutoutQueryError(msg)
+        return float(value)
+
+    @property
+    def regrid(self) -> int:
+        """jsoc_resize's ``regrid``: 1 bicubic, 0 nearest neighbour."""
+        return self.METHODS[self.method]
+
+    @property
+    def center_to_code(self) -> int:
+        """jsoc_resize's ``center_to``: 0 Sun centre, 1 first image, 2 no change."""
+        return self.CENTER_TO[self.center_to]
+
+    def collides(self, other) -> bool:
+        return isinstance(other, Resize)
+
+    def __repr__(self) -> str:
+        return f"<Resize: scale={self.scale}, method={self.method}, center_to={self.center_to}>"
 
 
 class Wavelengths(DataAttr):

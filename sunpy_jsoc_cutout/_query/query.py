@@ -12,7 +12,7 @@ from astropy.time import Time
 
 from .box import ActiveRegion, Box
 from .export import ExportProtocol
-from .options import Level1p5, Rebin, Tracking
+from .options import Level1p5, Rebin, Resize, Tracking
 
 __all__ = ["CutoutQuery", "KeywordCondition"]
 
@@ -80,6 +80,8 @@ class CutoutQuery:
         ``a.jsoc_cutout.Level1p5``; `None` for no ``aia_scale`` step.
     rebin : `~sunpy_jsoc_cutout.attrs.Rebin` or None
         ``a.jsoc_cutout.Rebin``; `None` for no ``rebin`` step.
+    resize : `~sunpy_jsoc_cutout.attrs.Resize` or None
+        ``a.jsoc_cutout.Resize``; `None` for no ``resize`` step.
 
     Examples
     --------
@@ -113,6 +115,7 @@ class CutoutQuery:
     full_headers: bool = False
     level1p5: Level1p5 | None = None
     rebin: Rebin | None = None
+    resize: Resize | None = None
 
     @property
     def waves(self) -> list[int]:
@@ -135,6 +138,11 @@ class CutoutQuery:
     def rebin_scale(self) -> float | None:
         """The ``Rebin`` scale, `None` without rebinning."""
         return self.rebin.scale if self.rebin is not None else None
+
+    @property
+    def resize_scale(self) -> float | None:
+        """The plate scale (arcsec/px) ``Resize`` resamples to before im_patch, `None` for none."""
+        return self.resize.scale if self.resize is not None else None
 
     @property
     def segment(self) -> str | None:

@@ -17,7 +17,18 @@ from sunpy.net.jsoc.attrs import KeywordComparison
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 from .box import ActiveRegion, Box
 from .export import ExportProtocol, FilenameFormat, Method, RecordLimit, Requestor
-from .options import CoalignedSeries, Crop, FullHeaders, Level1p5, Rebin, ReferenceTime, Register, Tracking, Wavelengths
+from .options import (
+    CoalignedSeries,
+    Crop,
+    FullHeaders,
+    Level1p5,
+    Rebin,
+    ReferenceTime,
+    Register,
+    Resize,
+    Tracking,
+    Wavelengths,
+)
 from .query import CutoutQuery
 
 __all__ = ["walker"]
@@ -75,6 +86,7 @@ for _cls, _key in [
     (Tracking, "tracking"),
     (Level1p5, "level1p5"),
     (Rebin, "rebin"),
+    (Resize, "resize"),
     (ExportProtocol, "protocol"),
 ]:
     walker.add_applier(_cls)(lambda wlk, attr, block, _key=_key: block.__setitem__(_key, attr))
