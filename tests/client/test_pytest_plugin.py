@@ -1,5 +1,5 @@
 """
-The pytest plugin (``sunpy_jsoc_cutout.pytest_plugin``, entry point ``jsoc_emulator``): another
+The pytest plugin (``sunpy_jsoc_cutout_pytest``, entry point ``jsoc_emulator``): another
 project's tests, run with pytester, that use only the ``jsoc_emulator`` fixture.
 """
 

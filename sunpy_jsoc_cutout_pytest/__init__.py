@@ -2,9 +2,11 @@
 A pytest plugin that gives any test suite an offline JSOC: the ``jsoc_emulator`` fixture.
 
 The plugin is installed with the package (a ``pytest11`` entry point named ``jsoc_emulator``),
-so pytest loads it in every project of an environment that has ``sunpy-jsoc-cutout``. Loading it
-adds two command-line/ini options and three fixtures and does nothing else: nothing is imported,
-started or redirected until a test requests ``jsoc_emulator``.
+so pytest loads it in every project of an environment that has ``sunpy-jsoc-cutout``. It is a
+package of its own, outside ``sunpy_jsoc_cutout``, so that loading it does not import the client
+(which imports ``sunpy.net`` and registers with Fido, seconds of work): it adds two
+command-line/ini options and three fixtures and does nothing else; nothing is imported, started
+or redirected until a test requests ``jsoc_emulator``. ``-p no:jsoc_emulator`` switches it off.
 
 A test that requests ``jsoc_emulator`` gets a running `~sunpy_jsoc_cutout.testing.JSOCEmulator`
 on ``127.0.0.1`` (the fast time model, 256-pixel images), and for the test's duration
