@@ -28,6 +28,7 @@ from typing import BinaryIO, Protocol, cast
 import numpy as np
 
 from astropy.io import fits
+from astropy.io.fits.verify import VerifyWarning
 
 from .fitschecksum import add_checksum
 from .render import render
@@ -136,12 +137,14 @@ def _record_header(header: Mapping) -> fits.Header:
         value = _card_value(value)
         if value is None:
             continue
+        # Only astropy's card warnings become errors here: the filter list is process-wide, and a
+        # blanket "error" would turn any other thread's warning (a download's) into an exception.
         with warnings.catch_warnings():
-            warnings.simplefilter("error")
+            warnings.simplefilter("error", VerifyWarning)
             try:
                 card = fits.Card(key, value)
                 _ = card.image  # formatting is where astropy refuses a card
-            except (ValueError, Warning):
+            except (ValueError, VerifyWarning):
                 continue
         out.append(card)
     return out
