@@ -136,9 +136,9 @@ def test_command_line_wins_over_ini(pytester):
 
 def test_a_misspelt_mode_is_a_usage_error(pytester):
     pytester.makepyfile(test_any="def test_any():\n    pass\n")
-    result = pytester.runpytest("-p", "no:cacheprovider", "--jsoc-emulator=sesion")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--jsoc-emulator=weekly")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--jsoc-emulator: expected function, module, session or off, not 'sesion'*"])
+    result.stderr.fnmatch_lines(["*--jsoc-emulator: expected function, module, session or off, not 'weekly'*"])
 
 
 def test_registered_addresses_from_ini_and_parametrisation(pytester):
