@@ -8,7 +8,6 @@ the emulator subcommand and Ctrl-C run in child processes.
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_resume import child_env as resume_child_env  # a sibling test module: its child-process environment
 
 import astropy.units as u
 
@@ -61,10 +61,7 @@ def exp_requests(emulator) -> list:
 
 
 def child_env() -> dict:
-    env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "1"}
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "JSOC_EMAIL"):
-        env.pop(name, None)
-    return env
+    return resume_child_env("JSOC_EMAIL")
 
 
 def wait_for(condition, timeout=60.0) -> bool:

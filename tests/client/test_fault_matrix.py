@@ -49,6 +49,7 @@ from test_resume import (  # a sibling test module: its child-process helpers
     JOB,
     QUERY,
     accepted_requests,
+    child_env,
     data_hashes,
     finish,
     start,
@@ -439,11 +440,8 @@ def test_fido_retry_killed_mid_file_leaves_no_truncated_final_file(jsoc, tmp_pat
     """SIGKILL during ``Fido.fetch(files)``: the truncated copy is ``.unverified``; the rerun discards it."""
     jsoc.faults.set("http500", "files", times=2)
     out = tmp_path / "out"
-    env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "1"}
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        env.pop(name, None)
     args = [sys.executable, str(RETRY_JOB), jsoc.url, str(ledger_path()), str(out), "url"]
-    job = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    job = subprocess.Popen(args, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         lines = iter(job.stdout.readline, b"")  # sunpy's log shares stdout
         line = next((text for text in map(bytes.decode, lines) if text.startswith("RETRYING")), "")

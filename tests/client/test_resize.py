@@ -4,6 +4,7 @@ import re
 
 import numpy as np
 import pytest
+from test_bad_inputs_fido import search_error  # raised (sunpy 7.0) or kept (sunpy >= 7.1)
 
 import astropy.units as u
 
@@ -14,8 +15,7 @@ from sunpy.net import Fido
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout._query.walker import walker
-from sunpy_jsoc_cutout.client import _fido_keeps_search_errors
-from sunpy_jsoc_cutout.exceptions import CutoutQueryError, JSOCCutoutError
+from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 
 TIME = a.Time("2014-02-05 08:00", "2014-02-05 08:00:30")
 EUV = a.jsoc.Series("aia.lev1_euv_12s")
@@ -26,21 +26,6 @@ FULL_FRAME = 4096
 
 def _exp_requests(emulator):
     return [e for e in emulator.request_log if e["params"].get("op") == "exp_request"]
-
-
-def _search_error(*query) -> Exception:
-    try:
-        result = Fido.search(*query)
-    except JSOCCutoutError as err:
-        assert not _fido_keeps_search_errors()
-        return err
-    errors = []
-    for block in result:
-        found = block.errors
-        errors += found if isinstance(found, list) else [found]
-    errors = [e for e in errors if e]
-    assert errors, f"no error reported for {query}"
-    return errors[0]
 
 
 def _fetch(email, path, *extra):
@@ -142,7 +127,7 @@ def test_refused_combinations_send_nothing(jsoc, query, message):
         with pytest.raises(TypeError):
             Fido.search(*query)
     else:
-        error = _search_error(*query)
+        error = search_error(*query)
         assert isinstance(error, CutoutQueryError)
         assert re.search(message, str(error)), str(error)
     assert len(jsoc.request_log) == 0, "a refused query reached the server"

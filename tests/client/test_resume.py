@@ -30,12 +30,17 @@ from fetch_job import QUERY
 EMAIL = "user@example.com"
 
 
-def start(emulator, tmp_path, min_poll="2"):
+def child_env(*drop: str) -> dict:
+    """The environment of a child process: no proxies (loopback only), no progress bars, minus ``drop``."""
     env = {**os.environ, "PARFIVE_HIDE_PROGRESS": "1"}
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", *drop):
         env.pop(name, None)
+    return env
+
+
+def start(emulator, tmp_path, min_poll="2"):
     args = [sys.executable, str(JOB), emulator.url, str(tmp_path / "ledger.sqlite"), str(tmp_path / "out"), min_poll]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(args, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
 def wait_for(condition, timeout=60.0):
