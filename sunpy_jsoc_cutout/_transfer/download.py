@@ -24,10 +24,7 @@ from .batches import FileBatches, retryable
 from .file_moves import (
     PathFor,
     QueuedFile,
-    QueuedRequest,
-    finish_downloads,
     promote,
-    queue_request_files,
     reuse_done_file,
 )
 from .ledger import Ledger
@@ -40,16 +37,13 @@ from .writer import PARTIAL_SUFFIX
 __all__ = [
     "PARTIAL_SUFFIX",
     "QueuedFile",
-    "QueuedRequest",
     "check_free_space",
     "download_request",
     "extend_results",
     "file_hash",
     "file_urls",
-    "finish_downloads",
     "make_downloader",
     "promote",
-    "queue_request_files",
     "retryable",
     "reuse_done_file",
     "target_path",

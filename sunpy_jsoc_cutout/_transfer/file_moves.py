@@ -8,10 +8,6 @@ name and only then marked done in the ledger (`promote`), so a file under its fi
 always whole and the ledger only calls a file done once it is. A file the ledger holds complete,
 in this request or in an earlier request of the same plan (an export that expired and was staged
 again), is used where it is or copied to its new final path (`reuse_done_file`), not downloaded.
-
-`queue_request_files` and `finish_downloads` do the same around any parfive downloader (for one
-plain ``download()``); failed downloads keep their http URL in ``errors``, their
-``filepath_partial`` replaced by the final path's ``.unverified`` name (`~._transfer.writer.unverified_path`).
 """
 
 from __future__ import annotations
@@ -19,27 +15,20 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import partial
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-
-import parfive
 
 from sunpy import log
 
 from sunpy_jsoc_cutout._jsoc.export_files import file_hash
 from .ledger import Ledger
-from .session import fixed_path as _fixed_path
-from .writer import partial_path, unverified_path
+from .writer import partial_path
 
 __all__ = [
     "PathFor",
     "QueuedFile",
-    "QueuedRequest",
-    "finish_downloads",
     "promote",
-    "queue_request_files",
     "reuse_done_file",
 ]
 
@@ -49,7 +38,7 @@ PathFor = Callable[[str, str], "str | os.PathLike"]
 
 @dataclass(frozen=True)
 class QueuedFile:
-    """A file enqueued on a downloader: where it downloads to and where it ends up."""
+    """A downloaded file on its way: its partial name and where it ends up."""
 
     requestid: str
     record: str
@@ -57,69 +46,6 @@ class QueuedFile:
     url: str
     final: Path
     partial: Path
-
-
-@dataclass
-class QueuedRequest:
-    """
-    What `queue_request_files` did for one request.
-
-    Attributes
-    ----------
-    requestid : `str`
-    done : `list` of `tuple`
-        ``(path, url)`` of the files the ledger already holds complete (not enqueued).
-    queued : `list` of `QueuedFile`
-        The files enqueued on the downloader.
-    """
-
-    requestid: str
-    done: list[tuple[Path, str]] = field(default_factory=list)
-    queued: list[QueuedFile] = field(default_factory=list)
-
-
-def queue_request_files(
-    downloader: parfive.Downloader,
-    ledger: Ledger,
-    requestid: str,
-    files: Iterable[tuple[str, str, str]],
-    path_for: PathFor,
-) -> QueuedRequest:
-    """
-    Record a request's files in the ledger and enqueue those not already downloaded.
-
-    Parameters
-    ----------
-    downloader : `parfive.Downloader`
-        Files are enqueued on it (nothing is downloaded here).
-    ledger : `~._transfer.ledger.Ledger`
-    requestid : `str`
-    files : iterable of ``(record, filename, url)``
-        As given by `file_urls`.
-    path_for : callable
-        ``path_for(record, filename)`` gives a file's final path (e.g. via `target_path`).
-
-    Returns
-    -------
-    `QueuedRequest`
-        Pass it to `finish_downloads` with the downloader's Results. A file whose final path
-        exists but that the ledger does not hold complete is downloaded again and replaced. A file
-        the ledger holds complete elsewhere (an earlier fetch with another ``path``) is copied to
-        its new final path (see `reuse_done_file`), not downloaded.
-    """
-    files = list(files)
-    ledger.add_files(requestid, files)
-    queued = QueuedRequest(requestid)
-    for record, filename, url in files:
-        final = Path(path_for(record, filename)).expanduser().absolute()
-        if reuse_done_file(ledger, requestid, filename, final):
-            queued.done.append((final, url))
-            continue
-        part = partial_path(final)
-        downloader.enqueue_file(url, filename=partial(_fixed_path, part), overwrite=True)
-        queued.queued.append(QueuedFile(requestid, record, filename, url, final, part))
-    log.debug("Request %s: %s files queued, %s already done", requestid, len(queued.queued), len(queued.done))
-    return queued
 
 
 def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) -> bool:
@@ -180,42 +106,3 @@ def promote(item: QueuedFile, ledger: Ledger) -> Path:
         item.partial.unlink()
     ledger.mark_done(item.requestid, item.filename, str(item.final), size, digest)
     return item.final
-
-
-def finish_downloads(
-    results: parfive.Results, ledger: Ledger, queued: QueuedRequest | Iterable[QueuedRequest]
-) -> parfive.Results:
-    """
-    Move completed downloads to their final names, record them, and build the Results to return.
-
-    Parameters
-    ----------
-    results : `parfive.Results`
-        What ``downloader.download()`` returned.
-    ledger : `~._transfer.ledger.Ledger`
-    queued : `QueuedRequest` or iterable of them
-        What `queue_request_files` returned for the requests downloaded.
-
-    Returns
-    -------
-    `parfive.Results`
-        The final paths of the files downloaded now and of those the ledger already held, and
-        the errors of the failed downloads (each with its http URL; a retry by another
-        downloader writes ``<final>.unverified``). Paths parfive returned for files not queued here pass through unchanged.
-    """
-    requests = [queued] if isinstance(queued, QueuedRequest) else list(queued)
-    by_partial = {str(item.partial): item for request in requests for item in request.queued}
-    out = parfive.Results()
-    for path, url in zip(results.data, results.urls, strict=False):
-        item = by_partial.get(str(path))
-        out.append(path=str(promote(item, ledger)) if item else path, url=url)
-    for request in requests:
-        for path, url in request.done:
-            out.append(path=str(path), url=url)
-    by_url = {item.url: item for item in by_partial.values()}
-    for error in results.errors:
-        item = by_url.get(error.url)
-        filepath = partial(_fixed_path, unverified_path(item.final)) if item else error.filepath_partial
-        out.add_error(filepath, error.url, error.exception)
-        log.debug("Download of %s failed: %s", error.url, error.exception)
-    return out

@@ -22,9 +22,7 @@ from sunpy_jsoc_cutout._transfer.download import (
     check_free_space,
     download_request,
     file_urls,
-    finish_downloads,
     make_downloader,
-    queue_request_files,
     target_path,
 )
 from sunpy_jsoc_cutout._transfer.ledger import Ledger
@@ -179,26 +177,6 @@ def test_truncated_download_never_takes_the_final_name(emulator, email, tmp_path
     assert len(file_downloads(emulator)) == before
     assert not (out / f"{failed}.unverified").exists()
     assert ledger.done_file(rid, failed).sha256 == sha256(out / failed)
-
-
-def test_queue_and_finish_with_row_templates(emulator, email, tmp_path):
-    _, index = completed_export(emulator, email)
-    rid, base = index["requestid"], emulator.server_config.http_download_baseurl
-    rows = {rec: {"T_REC": Time(rec.split("[")[1][:10].replace(".", "-"))} for rec, _, _ in file_urls(index, base)}
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    downloader = make_downloader(progress=False)
-    queued = queue_request_files(
-        downloader,
-        ledger,
-        rid,
-        file_urls(index, base),
-        lambda rec, name: target_path(tmp_path / "{T_REC:%Y}" / "{file}", name, rows[rec]),
-    )
-    assert len(queued.queued) == 4
-    assert all(item.partial.name.endswith(".part") for item in queued.queued)
-    results = finish_downloads(downloader.download(), ledger, queued)
-    assert sorted(results) == sorted(str(item.final) for item in queued.queued)
-    assert all(str(p).startswith(str(tmp_path / "2014")) for p in results)
 
 
 _KILLED = """
