@@ -16,7 +16,6 @@ series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies o
 """
 
 import math
-import socket
 import time
 from collections.abc import Sequence
 
@@ -66,18 +65,9 @@ def transient(error: Exception) -> bool:
 
 
 def _unresolved(error: BaseException) -> bool:
-    """Whether ``error`` (or what it wraps: urllib3's retry error, its reason) is a failed name lookup."""
-    seen: list[BaseException] = []
-    todo: list[object] = [error]
-    while todo:
-        item = todo.pop()
-        if not isinstance(item, BaseException) or any(item is s for s in seen):
-            continue
-        if isinstance(item, (urllib3.exceptions.NameResolutionError, socket.gaierror)):
-            return True
-        seen.append(item)
-        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
-    return False
+    """Whether ``error`` is requests' wrapping of a failed name lookup (urllib3's retry error and its reason)."""
+    retry = error.args[0] if error.args else None
+    return isinstance(getattr(retry, "reason", None), urllib3.exceptions.NameResolutionError)
 
 
 #: ``series_struct`` replies read so far, by (JSOC URL, lower-case series name).
