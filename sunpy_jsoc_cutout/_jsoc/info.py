@@ -45,10 +45,11 @@ __all__ = [
 ]
 
 
-#: HTTP statuses of a jsoc_info reply worth asking again for (the server's trouble, not the request's).
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-#: Longest pause before one retry, in seconds.
-_RETRY_CAP = 60.0
+#: HTTP statuses worth asking again for, of jsoc_info replies and file downloads alike (the
+#: server's trouble, not the request's).
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Longest pause before one retry (of a jsoc_info call or a file download), in seconds.
+RETRY_CAP = 60.0
 
 
 def transient(error: Exception) -> bool:
@@ -58,7 +59,7 @@ def transient(error: Exception) -> bool:
     delays the message).
     """
     if isinstance(error, requests.HTTPError):
-        return error.response is not None and error.response.status_code in _RETRY_STATUS
+        return error.response is not None and error.response.status_code in RETRY_STATUS
     if _unresolved(error):
         return False
     return isinstance(error, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError))
@@ -107,7 +108,7 @@ class JSOCInfo:
                     msg = f"Could not read JSOC metadata from {self.url} ({err}); "
                     msg += "check the network or the JSOC URL setting."
                     raise JSOCInfoError(msg) from err
-                pause = min(wait * 2**attempt, _RETRY_CAP)
+                pause = min(wait * 2**attempt, RETRY_CAP)
                 log.info("jsoc_info failed (%s); trying again in %.0f s (%d of %d)", err, pause, attempt + 1, retries)
                 time.sleep(pause)
         raise AssertionError("unreachable")

@@ -38,6 +38,7 @@ import parfive
 
 from sunpy import log
 
+from sunpy_jsoc_cutout._jsoc.info import RETRY_CAP, RETRY_STATUS
 from sunpy_jsoc_cutout.exceptions import CorruptFileError, DiskSpaceError, DownloadWriteError, PathTemplateError
 from .file_moves import (
     PathFor,
@@ -57,10 +58,6 @@ CLAIM_POLL = 0.25
 
 #: Downloads of one file, verification failures included.
 ATTEMPTS = 2
-#: HTTP statuses worth asking again for (the server's trouble, not the request's).
-_RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
-#: Longest wait before one retry of a file, in seconds.
-_RETRY_CAP = 60.0
 
 
 def retryable(exception: BaseException) -> bool:
@@ -74,7 +71,7 @@ def retryable(exception: BaseException) -> bool:
     response = getattr(exception, "response", exception)  # parfive's MultiPartDownloadError wraps it
     status = getattr(response, "status", None)
     if isinstance(status, int):
-        return status in _RETRY_STATUS
+        return status in RETRY_STATUS
     return isinstance(exception, (aiohttp.ClientError, asyncio.TimeoutError, ConnectionError, EOFError))
 
 
@@ -241,7 +238,7 @@ class FileBatches:
         if not retryable(exception) or work.retries >= self.session.retries:
             self._error(work, exception)
             return
-        wait = min(self.session.retry_wait * 2**work.retries, _RETRY_CAP)
+        wait = min(self.session.retry_wait * 2**work.retries, RETRY_CAP)
         work.retries += 1
         log.info(
             "Download of %s failed (%s); trying again in %.0f s (%d of %d)",
