@@ -23,17 +23,19 @@ import stat
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sunpy import log
 
 from sunpy_jsoc_cutout.exceptions import LedgerError
-from .ledger_claims import ClaimsMixin
+from .ledger_claims import _HOST, ClaimsMixin, Intent, owner_id
 from .ledger_schema import (
     _FILE_COLUMNS,
     _REQUEST_COLUMNS,
     _UNUSABLE,
+    ADDED_COLUMNS,
     REQUEST_KEY_FIELDS,
     STATUSES,
     FileEntry,
@@ -53,6 +55,7 @@ __all__ = [
     "FileEntry",
     "Ledger",
     "RequestEntry",
+    "SubmissionTurn",
     "ledger_params",
     "plan_from_params",
     "request_key",
@@ -104,6 +107,41 @@ def _drop_address(connection, requestid: str) -> None:
         connection.execute("UPDATE requests SET params = ? WHERE requestid = ?", (_canonical_json(params), requestid))
 
 
+def _add_missing_columns(connection: sqlite3.Connection) -> None:
+    """Give a ledger written by an earlier version the columns added since (`ADDED_COLUMNS`)."""
+    for table, column, declaration in ADDED_COLUMNS:
+        present = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+@dataclass(frozen=True)
+class SubmissionTurn:
+    """
+    What `Ledger.take_intent` found: whether this process may submit a request now.
+
+    Attributes
+    ----------
+    granted : `bool`
+        This process now holds the submission intent and may submit.
+    previous : `float` or `None`
+        When granted: the start (unix time) of an unfinished submission of an earlier run (a
+        killed process, or this one) that was taken over; JSOC may hold that request already.
+    holder : `Intent` or `None`
+        Not granted: the intent of another process that is submitting the request now.
+    request : `RequestEntry` or `None`
+        Not granted: the request (submitted or complete) the ledger already holds for the key.
+    """
+
+    granted: bool
+    previous: float | None = None
+    holder: Intent | None = None
+    request: RequestEntry | None = None
+
+
+_INTENT_COLUMNS = "key, owner, host, pid, started"
+
+
 class Ledger(ClaimsMixin):
     """
     The on-disk record of a job's export requests and downloaded files.
@@ -136,6 +174,7 @@ class Ledger(ClaimsMixin):
                 # WAL lets readers and one writer work at once; it is a property of the file.
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(_SCHEMA)
+                _add_missing_columns(connection)
             self._forget_addresses()
         except sqlite3.DatabaseError as err:
             raise _ledger_error(self.path, _SQLITE_REASONS.get(str(err), f"SQLite says {str(err)!r}")) from err
@@ -204,16 +243,46 @@ class Ledger(ClaimsMixin):
 
     # Submissions in flight --------------------------------------------------------------------
 
-    def add_intent(self, key: str) -> None:
+    def take_intent(self, key: str) -> SubmissionTurn:
         """
-        Note that a request with this `request_key` is about to be submitted.
+        Take the turn to submit the request of this `request_key`, unless another process has it.
+
+        One ``BEGIN IMMEDIATE`` transaction looks for a submitted or complete request with the key
+        and for the submission intent of another process that still runs; if there is neither,
+        this process's intent is written (replacing one left by a killed run). So of two
+        processes that plan the same request, one submits it and the other adopts it, even when
+        both ask at the same moment (JSOC's own checks are not atomic across its CGI processes).
 
         A process killed after JSOC accepted the request but before `add_request` leaves the
-        intent behind; the next run then knows that a pending request JSOC names for the same
-        address may be its own.
+        intent behind; the next run then knows (`SubmissionTurn.previous`) that a pending request
+        JSOC names for the same address may be its own.
         """
         with self._connect(write=True) as connection:
-            connection.execute("INSERT OR REPLACE INTO intents (key, started) VALUES (?, ?)", (key, time.time()))
+            row = connection.execute(
+                f"SELECT {_REQUEST_COLUMNS} FROM requests WHERE key = ? AND status IN ('submitted', 'complete') "
+                "ORDER BY submitted DESC, rowid DESC LIMIT 1",
+                (key,),
+            ).fetchone()
+            if row is not None:
+                return SubmissionTurn(False, request=_request_entry(row))
+            row = connection.execute(f"SELECT {_INTENT_COLUMNS} FROM intents WHERE key = ?", (key,)).fetchone()
+            intent = None if row is None else Intent(*row)
+            if intent is not None and intent.live:
+                return SubmissionTurn(False, holder=intent)
+            self._write_intent(connection, key)
+        return SubmissionTurn(True, previous=None if intent is None else intent.started)
+
+    def add_intent(self, key: str) -> None:
+        """Note that this process is about to submit the request of this key (see `take_intent`)."""
+        with self._connect(write=True) as connection:
+            self._write_intent(connection, key)
+
+    @staticmethod
+    def _write_intent(connection: sqlite3.Connection, key: str) -> None:
+        connection.execute(
+            f"INSERT OR REPLACE INTO intents ({_INTENT_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+            (key, owner_id(), _HOST, os.getpid(), time.time()),
+        )
 
     def intent(self, key: str) -> float | None:
         """When an unfinished submission with this key started (unix time), or `None`."""
@@ -222,9 +291,9 @@ class Ledger(ClaimsMixin):
         return None if row is None else float(row[0])
 
     def clear_intent(self, key: str) -> None:
-        """Forget the submission intent of this key (it was recorded or refused)."""
+        """Forget this process's submission intent of this key (it was recorded or refused)."""
         with self._connect(write=True) as connection:
-            connection.execute("DELETE FROM intents WHERE key = ?", (key,))
+            connection.execute("DELETE FROM intents WHERE key = ? AND owner = ?", (key, owner_id()))
 
     def get(self, requestid: str) -> RequestEntry | None:
         """The entry of a request ID, or `None` if the ledger does not know it."""

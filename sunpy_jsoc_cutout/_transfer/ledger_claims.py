@@ -1,5 +1,5 @@
 """
-Claims: the ledger as the lock of processes that download the same files.
+Claims and intents: the ledger as the lock of processes that submit and download the same things.
 
 Before a process downloads a file it claims it (`ClaimsMixin.claim`, one ``BEGIN IMMEDIATE``
 transaction, so two processes never both win). A file claimed by another process that still runs
@@ -7,6 +7,11 @@ is not downloaded again: the process waits until it is done (and takes it from t
 until the claim is released or stale, and then claims it itself. A claim is stale when its
 process is gone (same host: its process ID no longer runs) or, for a process on another host,
 after `CLAIM_TIMEOUT` seconds. Finishing a file (``mark_done``) or releasing the claim removes it.
+
+A submission intent (`Intent`, see `~._transfer.ledger.Ledger.take_intent`) is the same kind of
+lock on submitting one request: its owner, host and process ID say whether the process that is
+about to submit is still running. An intent from another host is abandoned after `INTENT_TIMEOUT`
+seconds (a submission takes one HTTP call).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-__all__ = ["CLAIM_TIMEOUT", "Claim", "ClaimsMixin", "owner_id"]
+__all__ = ["CLAIM_TIMEOUT", "INTENT_TIMEOUT", "Claim", "ClaimsMixin", "Intent", "owner_id"]
 
 #: Seconds after which a claim made on another host counts as abandoned.
 CLAIM_TIMEOUT = 1800.0
+#: Seconds after which a submission intent made on another host counts as abandoned.
+INTENT_TIMEOUT = 600.0
 
 _HOST = socket.gethostname()
 _TOKEN: dict[int, str] = {}
@@ -38,8 +45,36 @@ def owner_id() -> str:
     return f"{_HOST}:{pid}:{_TOKEN[pid]}"
 
 
+class _Owned:
+    """What a claim and an intent share: the process that wrote it (``owner``, ``host``, ``pid``, ``started``)."""
+
+    owner: str
+    host: str
+    pid: int
+    started: float
+
+    @property
+    def mine(self) -> bool:
+        """Whether this process wrote it."""
+        return self.owner == owner_id()
+
+    def _gone(self, timeout: float) -> bool:
+        """Whether the writing process no longer runs (another host: ``timeout`` s after ``started``)."""
+        if not self.host or self.pid <= 0:
+            return True  # written by a version that did not record its owner
+        if self.host == _HOST:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+            return False
+        return time.time() - self.started > timeout
+
+
 @dataclass(frozen=True)
-class Claim:
+class Claim(_Owned):
     """Who claimed a file of a request, and when (unix time)."""
 
     requestid: str
@@ -50,24 +85,25 @@ class Claim:
     started: float
 
     @property
-    def mine(self) -> bool:
-        """Whether this process made the claim."""
-        return self.owner == owner_id()
-
-    @property
     def stale(self) -> bool:
         """Whether the claiming process is gone (see the module notes)."""
-        if self.mine:
-            return False
-        if self.host == _HOST:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                return True
-            except PermissionError:
-                return False
-            return False
-        return time.time() - self.started > CLAIM_TIMEOUT
+        return not self.mine and self._gone(CLAIM_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Intent(_Owned):
+    """A process that is about to submit (or is submitting) the request of a `request_key`."""
+
+    key: str
+    owner: str
+    host: str
+    pid: int
+    started: float
+
+    @property
+    def live(self) -> bool:
+        """Whether another process holds it and still runs (an intent of this process is not live)."""
+        return not self.mine and not self._gone(INTENT_TIMEOUT)
 
 
 _COLUMNS = "requestid, filename, owner, host, pid, started"

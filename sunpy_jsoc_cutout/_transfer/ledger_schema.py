@@ -4,8 +4,8 @@ The ledger's tables and entries: the request key, `RequestEntry`, `FileEntry` an
 A request's parameters are stored as `ledger_params` writes them and read back into a plan with
 `plan_from_params`; the fields that identify a request are listed once, in `REQUEST_KEY_FIELDS`.
 
-The ``claims`` table is the lock of two processes downloading into one folder (see
-`~._transfer.ledger_claims.ClaimsMixin`).
+The ``claims`` table is the lock of two processes downloading into one folder, the ``intents``
+table the lock of two processes submitting the same request (see `~._transfer.ledger_claims`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
 
 __all__ = [
+    "ADDED_COLUMNS",
     "REQUEST_KEY_FIELDS",
     "SCHEMA",
     "STATUSES",
@@ -48,6 +49,14 @@ _PLAN_KEY_FIELDS = tuple(name for name in REQUEST_KEY_FIELDS if name != "notify"
 #: The statuses a request can have in the ledger.
 STATUSES = frozenset({"submitted", "complete", "failed", "expired", "cancelled"})
 
+#: Columns added to tables after their first release: ``(table, column, declaration)``. A ledger
+#: written by an earlier version gets them when it is opened; their defaults mean "unknown".
+ADDED_COLUMNS = (
+    ("intents", "owner", "TEXT NOT NULL DEFAULT ''"),
+    ("intents", "host", "TEXT NOT NULL DEFAULT ''"),
+    ("intents", "pid", "INTEGER NOT NULL DEFAULT 0"),
+)
+
 #: Statuses of requests that `Ledger.request_for` never returns (they must be asked again).
 _UNUSABLE = ("failed", "cancelled")
 
@@ -64,7 +73,10 @@ CREATE TABLE IF NOT EXISTS requests (
 CREATE INDEX IF NOT EXISTS requests_key ON requests (key);
 CREATE TABLE IF NOT EXISTS intents (
     key TEXT PRIMARY KEY,
-    started REAL NOT NULL
+    started REAL NOT NULL,
+    owner TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '',
+    pid INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS files (
     requestid TEXT NOT NULL,

@@ -14,7 +14,12 @@ adopted; if it is another of ours, it is polled to its end first; if the ledger 
 submission intent of this very plan (a run killed between JSOC accepting and the ledger write), it
 is adopted; otherwise (a request made by another program for the same address) it is waited out
 with growing pauses (JSOC forgets pending rows after 60 minutes) or, with ``cancel_foreign=True``,
-cancelled through ``manage-request.sh``. The intent is cleared on every reply, refusals included.
+cancelled through ``manage-request.sh``. The intent is cleared on every reply, refusals included
+(after an accepted request is in the ledger, never before).
+
+The intent is also the lock of two processes that plan the same request with one ledger
+(`Ledger.take_intent`): while another running process holds it, this one waits with growing pauses
+and then adopts the request that process recorded, instead of submitting it a second time.
 
 Nothing is taken on trust: a request ID the ledger holds for another plan (JSOC's duplicate rule
 answers with an earlier request's ID when record lists and options hash alike) is refused, and the
@@ -210,7 +215,6 @@ class ExportRunner:
     def _submit(self, job: _Job, held: list):
         """Adopt or submit ``job``; returns None (then wait for it) or its final outcome."""
         entry = self.ledger.request_for(job.key)
-        job.previous_intent = self.ledger.intent(job.key)
         adopted = None if entry is None else self._adopt(job, entry)
         if adopted is True:
             return None if job.reply is None else self._ready(job, job.reply)
@@ -218,13 +222,34 @@ class ExportRunner:
             return adopted
         errors = 0
         interval = None
+        first = True
         while not self._timed_out(job):
-            self.ledger.add_intent(job.key)
+            turn = self.ledger.take_intent(job.key)
+            if turn.request is not None:  # another process submitted it meanwhile
+                adopted = self._adopt(job, turn.request)
+                if adopted is True:
+                    return None if job.reply is None else self._ready(job, job.reply)
+                if adopted is not None:
+                    return adopted
+                continue  # it had expired or JSOC forgot it: now marked so, and no longer offered
+            if turn.holder is not None:
+                job.pause = self._interval(job.pause, None)
+                log.info(
+                    "Another process (%s, pid %s) is submitting %s; waiting %.0f s to adopt its request",
+                    turn.holder.host,
+                    turn.holder.pid,
+                    job.plan.ds,
+                    job.pause,
+                )
+                yield from self._pause(job.pause, held)
+                continue
+            if first:
+                job.previous_intent, first = turn.previous, False
             try:
                 reply = self.api.exp_request(job.plan, self.notify)
             except JSOCHTTPError as err:
                 errors += 1
-                if errors > self.retries:
+                if errors > self.retries:  # the intent stays: JSOC may have accepted one of them
                     return self._fail(job, None, str(err), "transport")
                 interval = self._interval(interval, None)
                 log.info("exp_request failed (%s); trying again in %.0f s", err, interval)
@@ -237,11 +262,13 @@ class ExportRunner:
                 if outcome == "retry":
                     continue
                 return outcome
-            return self._accepted(job, reply, status)
+            try:
+                return self._accepted(job, reply, status)
+            finally:  # only once the request is in the ledger, so another process always sees one of them
+                self.ledger.clear_intent(job.key)
         return self._fail(job, None, f"No export could be submitted within {self.timeout:.0f} s.", "timeout")
 
     def _accepted(self, job: _Job, reply: dict, status: int | None):
-        self.ledger.clear_intent(job.key)
         requestid = str(reply.get("requestid") or "")
         job.requestid = requestid if REQUEST_ID_RE.fullmatch(requestid) else None
         if job.requestid and status in (0, 1, 2):

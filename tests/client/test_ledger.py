@@ -1,8 +1,10 @@
 """
-The download ledger: request keys, request and file bookkeeping, reopening, two processes at once.
+The download ledger: request keys, request and file bookkeeping, reopening, two processes at once
+(claims on files, turns to submit a request).
 """
 
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -258,3 +260,65 @@ def test_claims_lock_a_file_to_one_live_process(tmp_path):
     ledger.mark_done("JSOC_1", "a.fits", str(tmp_path / "a.fits"), 1, "0" * 64)
     with ledger._connect() as connection:
         assert connection.execute("SELECT COUNT(*) FROM claims").fetchone()[0] == 0
+
+
+# submission intents --------------------------------------------------------------------------------
+
+_SUBMITTER = textwrap.dedent(
+    """
+    import sys, time
+    from sunpy_jsoc_cutout._transfer.ledger import Ledger
+    turn = Ledger(sys.argv[1]).take_intent(sys.argv[2])
+    print(turn.granted, flush=True)
+    time.sleep(float(sys.argv[3]))
+    """
+)
+
+
+def hold_intent(path, key, seconds=60):
+    """A child process that takes the turn to submit ``key`` and then keeps running."""
+    child = subprocess.Popen([sys.executable, "-c", _SUBMITTER, str(path), key, str(seconds)], stdout=subprocess.PIPE)
+    assert child.stdout.readline().strip() == b"True"
+    return child
+
+
+def test_one_live_process_at_a_time_may_submit_a_request(tmp_path):
+    path = tmp_path / "shared.sqlite"
+    ledger = Ledger(path)
+    key = request_key(PARAMS)
+    holder = hold_intent(path, key)
+    try:
+        held_since = ledger.intent(key)
+        turn = ledger.take_intent(key)
+        assert not turn.granted
+        assert turn.holder.pid == holder.pid
+        assert turn.request is None
+        ledger.clear_intent(key)  # another process's intent is not ours to clear
+        assert not ledger.take_intent(key).granted
+    finally:
+        holder.kill()
+        holder.wait()
+    # a killed submitter's intent is taken over, and its start is handed on (JSOC may hold its request)
+    turn = ledger.take_intent(key)
+    assert turn.granted
+    assert turn.previous == held_since
+    assert ledger.take_intent(key).granted  # taking it again is harmless
+    # once a request of the key is recorded, nobody gets the turn: it is there to adopt
+    ledger.add_request(key, "JSOC_1", PARAMS)
+    ledger.clear_intent(key)
+    turn = ledger.take_intent(key)
+    assert (turn.granted, turn.request.requestid) == (False, "JSOC_1")
+    ledger.set_status("JSOC_1", "expired")  # an expired or failed one is not: it is asked again
+    assert ledger.take_intent(key).granted
+
+
+def test_an_intent_written_before_intents_had_owners_is_taken_over(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as connection:  # the intents table as version 0.1 wrote it
+        connection.execute("CREATE TABLE intents (key TEXT PRIMARY KEY, started REAL NOT NULL)")
+        connection.execute("INSERT INTO intents VALUES ('k', 1234.5)")
+    connection.close()
+    ledger = Ledger(path)
+    turn = ledger.take_intent("k")
+    assert turn.granted
+    assert turn.previous == 1234.5

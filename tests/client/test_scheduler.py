@@ -13,6 +13,7 @@ from dataclasses import replace
 import drms
 import pytest
 import requests
+from test_ledger import hold_intent  # a sibling test module: a child process holding a submission turn
 
 from sunpy_jsoc_cutout import jobs
 from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI
@@ -197,17 +198,21 @@ def test_our_own_pending_request_is_adopted(harness, emulator):
 
 
 class RacingLedger(Ledger):
-    """Another process records its request just after our look-up (the look-up misses it once)."""
+    """
+    Another program acts just after this client was given its turn to submit (``racer(key)``
+    returns False while it waits for a later key): for example an earlier version of this client,
+    which did not take turns, submitting and recording the same request.
+    """
 
     def __init__(self, path, racer):
         super().__init__(path)
         self.racer = racer
 
-    def request_for(self, key):
-        if self.racer is not None and self.racer(key) is not False:
+    def take_intent(self, key):
+        turn = super().take_intent(key)
+        if self.racer is not None and turn.granted and self.racer(key) is not False:
             self.racer = None
-            return None
-        return super().request_for(key)
+        return turn
 
 
 def test_status_7_naming_our_own_request_is_adopted(harness, tmp_path):
@@ -403,3 +408,31 @@ def test_a_completed_request_is_checked_before_it_is_handed_over(harness):
     assert outcomes[1].kind == "mismatch"
     assert harness.ledger.get(refusals[0]).status == "failed"  # never complete
     assert harness.ledger.get(outcomes[0].requestid).status == "complete"
+
+
+def test_a_request_another_process_is_submitting_is_adopted_not_submitted_again(harness, emulator, tmp_path):
+    # Another process with the same ledger holds the turn to submit this plan.
+    key = request_key(ledger_params(plan(), harness.email))
+    other = hold_intent(harness.ledger.path, key)
+    paused = []
+
+    def sleep(seconds):
+        paused.append(seconds)
+        if len(paused) == 1:  # meanwhile the other process submits, records its request and ends
+            record(harness.ledger, harness.api.exp_request(plan(), harness.email)["requestid"], plan(), harness.email)
+            other.kill()
+            other.wait()
+        harness.sleep(seconds)
+
+    try:
+        runner = harness.runner()
+        runner.sleep = sleep
+        (outcome,) = runner.iter_ready([plan()])
+    finally:
+        other.kill()
+        other.wait()
+    assert outcome.ok
+    assert outcome.adopted
+    assert [e["jsoc_status"] for e in harness.log("exp_request")] == [2]  # the other process's, only
+    assert harness.ledger.get(outcome.requestid).status == "complete"
+    assert paused[0] >= 2  # a polite pause, not a tight loop
