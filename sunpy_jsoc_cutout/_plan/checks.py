@@ -23,6 +23,7 @@ from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
 from .coords import refuse_untracked_carrington
 from .frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
+from .map_checks import check_map_projection
 from .plans import carrington_drift_rate
 from .recordset import lev1_cadence
 from .series_rules import SeriesRules, rules_for
@@ -275,6 +276,8 @@ def _check_processing(block: CutoutQuery, rules: SeriesRules) -> None:
         _raise(f"Level1p5 (aia_scale) only applies to AIA series, not {rules.name}; drop it.")
     if block.resize is not None:
         _check_resize(block.resize, block, rules)
+    if block.map_projection is not None:
+        check_map_projection(block, block_time_range(block))
     if block.register and rules.is_aia:
         warn_user(
             "Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
