@@ -51,12 +51,15 @@ def _assert_same_points(lon, lat, wlon, wlat, where):
 # ---------------------------------------------------------------- geometry
 
 
-@pytest.mark.parametrize("clat", [0.0, 20.0, -35.0])
-@pytest.mark.parametrize("p", [p for p in PROJECTIONS if p.wcs not in ("CAS",)], ids=lambda p: p.arg)
+#: Every WCS projection at three centre latitudes; carree only at 0 (test_carree_is_shifted_not_oblique).
+WCS_CASES = [
+    (p, clat) for p in PROJECTIONS if p.wcs != "CAS" for clat in (0.0, 20.0, -35.0) if p.arg != "carree" or not clat
+]
+
+
+@pytest.mark.parametrize(("p", "clat"), WCS_CASES, ids=[f"{p.arg}-{clat:g}" for p, clat in WCS_CASES])
 def test_inverse_projection_is_wcslibs(p, clat):
     """maproj's plane2sphere is the WCS projection of its CTYPE (sineqa: SFL; carree: at latitude 0)."""
-    if p.arg == "carree" and clat:
-        pytest.skip("maproj only shifts a carree map by clat: test_carree_is_shifted_not_oblique")
     code = "SFL" if p.arg == "sineqa" else p.wcs
     lon, lat, status = _maproj_lonlat(p, 120.0, clat)
     jj, ii = np.mgrid[0:ROWS, 0:COLS]
@@ -67,22 +70,22 @@ def test_inverse_projection_is_wcslibs(p, clat):
 
 def test_carree_is_shifted_not_oblique():
     """L214-216: lon = clon + x, lat = clat + y; the WCS CAR with CRVAL2=clat would be oblique."""
-    lon, lat, status = _maproj_lonlat(projection("carree"), 120.0, 20.0)
+    lon, lat, _status = _maproj_lonlat(projection("carree"), 120.0, 20.0)
     x, y = map_plane(COLS, ROWS, SCALE)
     np.testing.assert_allclose(lon, 120.0 + np.degrees(x), atol=1e-12)
     np.testing.assert_allclose(lat, 20.0 + np.degrees(y), atol=1e-12)
     jj, ii = np.mgrid[0:ROWS, 0:COLS]
-    wlon, wlat = _wcs("CAR", 120.0, 20.0).wcs_pix2world(ii, jj, 0)
+    _wlon, wlat = _wcs("CAR", 120.0, 20.0).wcs_pix2world(ii, jj, 0)
     assert np.max(np.abs(lat - wlat)) > 1.0
 
 
 def test_sineqa_is_written_as_gls_which_wcslib_reads_as_a_shift():
     """maproj writes GLS (L1143) for its oblique Sanson-Flamsteed map; wcslib reads GLS the AIPS way."""
-    lon, lat, status = _maproj_lonlat(projection("sineqa"), 120.0, 20.0)
+    _lon, lat, status = _maproj_lonlat(projection("sineqa"), 120.0, 20.0)
     jj, ii = np.mgrid[0:ROWS, 0:COLS]
     with pytest.warns(Warning, match="celfix"):
         gls = WCS(_wcs("GLS", 120.0, 20.0).to_header())
-    wlon, wlat = gls.wcs_pix2world(ii, jj, 0)
+    _wlon, wlat = gls.wcs_pix2world(ii, jj, 0)
     assert np.max(np.abs(lat - wlat)[status == 0]) > 1.0
 
 
