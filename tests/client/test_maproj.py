@@ -160,10 +160,13 @@ def test_process_string_sent(jsoc, email, tmp_path):
 @pytest.mark.parametrize(
     ("attr", "step"),
     [
-        (jc.MapProjection("Postel", (7.5, 0), 0.1, 64), "Maproj,map=Postel,clon=7.5,clat=0,scale=0.1,cols=64,rows=64"),
         (
-            jc.MapProjection("ORTHOGRAPHIC", (100, -5.25), 0.036 * u.deg / u.pix, 100, 50, grid=10 * u.deg),
-            "Maproj,map=orthographic,grid=10,clon=100,clat=-5.25,scale=0.036,cols=100,rows=50",
+            jc.MapProjection("Postel", (62.5, 0), 0.1, 64),
+            "Maproj,map=Postel,clon=62.5,clat=0,scale=0.1,cols=64,rows=64",
+        ),
+        (
+            jc.MapProjection("ORTHOGRAPHIC", (70, -5.25), 0.036 * u.deg / u.pix, 100, 50, grid=10 * u.deg),
+            "Maproj,map=orthographic,grid=10,clon=70,clat=-5.25,scale=0.036,cols=100,rows=50",
         ),
     ],
 )
@@ -175,13 +178,13 @@ def test_maproj_arguments_in_the_plan(jsoc, attr, step):
 
 
 def test_planned_size_and_sizeratio_count_the_map(jsoc):
-    mapped = Fido.search(TIME, EUV, WAVE, BOX, jc.MapProjection("cea", (LON, LAT), SCALE, 400, 300))["jsoccutout"]
+    mapped = Fido.search(TIME, EUV, WAVE, BOX, jc.MapProjection("cea", (LON, LAT), 0.03, 400, 300))["jsoccutout"]
     plain = Fido.search(TIME, EUV, WAVE, BOX)["jsoccutout"]
     assert float(mapped.plans[0].sizeratio) == pytest.approx(400 * 300 / FULL_FRAME**2, rel=1e-5)
     assert float(mapped.plans[0].sizeratio) != pytest.approx(float(plain.plans[0].sizeratio))
     size = u.Quantity(mapped["Size"]).to_value(u.byte)
     assert 400 * 300 * 4 < size[0] <= 400 * 300 * 4 + HEADER_BYTES + 2880  # float32 pixels in FITS blocks + header
-    rebinned = Fido.search(TIME, EUV, WAVE, BOX, jc.MapProjection("cea", (LON, LAT), SCALE, 400, 300), jc.Rebin(0.5))
+    rebinned = Fido.search(TIME, EUV, WAVE, BOX, jc.MapProjection("cea", (LON, LAT), 0.03, 400, 300), jc.Rebin(0.5))
     assert float(rebinned["jsoccutout"].plans[0].sizeratio) == pytest.approx(200 * 150 / FULL_FRAME**2, rel=1e-5)
 
 
@@ -202,6 +205,19 @@ def test_refused_combinations_send_nothing(jsoc, query, message):
     assert isinstance(error, CutoutQueryError)
     assert re.search(message, str(error)), str(error)
     assert len(jsoc.request_log) == 0, "a refused query reached the server"
+
+
+def test_map_centre_outside_the_box_is_refused(jsoc):
+    # maproj maps the cut-out im_patch made: a map centred 30 deg west of the box would be empty
+    error = search_error(TIME, EUV, WAVE, BOX, jc.MapProjection("Postel", (LON + 30, LAT), SCALE, COLS, ROWS))
+    assert isinstance(error, CutoutQueryError)
+    assert re.search(r"map centre .* outside the box .*the map would be empty", str(error)), str(error)
+    assert len(jsoc.request_log) == 0
+
+
+def test_map_larger_than_the_box_warns(jsoc):
+    with pytest.warns(SunpyUserWarning, match=r"of the map's border falls outside the box \(800\" x 800\"\)"):
+        Fido.search(TIME, EUV, WAVE, BOX, jc.MapProjection("Postel", (LON, LAT), SCALE, 200, 200))
 
 
 def test_two_map_projections_in_one_block_collide(jsoc):
