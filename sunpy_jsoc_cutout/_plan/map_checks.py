@@ -12,7 +12,7 @@ latitude 0. ``CAS`` (Cassini) is no WCS projection at all (maproj's own comment,
 import numpy as np
 
 import astropy.units as u
-from astropy.coordinates import SkyCoord
+from astropy.coordinates import ConvertError, SkyCoord
 from astropy.time import Time
 from astropy.wcs import WCS
 
@@ -121,7 +121,10 @@ def _box_arcsec(block: CutoutQuery, cdelt: float, frame: Helioprojective) -> tup
     if box.center is not None:
         centre = box.center
         if not isinstance(centre.frame, Helioprojective):
-            centre = centre.transform_to(frame)
+            try:
+                centre = centre.transform_to(frame)
+            except (ValueError, TypeError, ConvertError):  # e.g. no obstime: the plan will say so
+                return None
         x, y = float(centre.Tx.to_value(u.arcsec)), float(centre.Ty.to_value(u.arcsec))
     elif box.locunits == "arcsec":
         x, y = (float(v) for v in box.position.to_value(u.arcsec))

@@ -207,9 +207,17 @@ def test_refused_combinations_send_nothing(jsoc, query, message):
     assert len(jsoc.request_log) == 0, "a refused query reached the server"
 
 
-def test_map_centre_outside_the_box_is_refused(jsoc):
+STONYHURST_BOX = jc.Box(
+    SkyCoord(-18 * u.deg, -12 * u.deg, frame=frames.HeliographicStonyhurst(obstime=T0)), 600 * u.arcsec
+)
+
+
+@pytest.mark.parametrize("box", [BOX, STONYHURST_BOX], ids=["arcsec", "stonyhurst"])
+def test_map_centre_outside_the_box_is_refused(jsoc, box):
     # maproj maps the cut-out im_patch made: a map centred 30 deg west of the box would be empty
-    error = search_error(TIME, EUV, WAVE, BOX, jc.MapProjection("Postel", (LON + 30, LAT), SCALE, COLS, ROWS))
+    assert Fido.search(TIME, EUV, WAVE, box, jc.MapProjection("Postel", (LON, LAT), SCALE, 20))  # inside: fine
+    jsoc.request_log.clear()
+    error = search_error(TIME, EUV, WAVE, box, jc.MapProjection("Postel", (LON + 30, LAT), SCALE, COLS, ROWS))
     assert isinstance(error, CutoutQueryError)
     assert re.search(r"map centre .* outside the box .*the map would be empty", str(error)), str(error)
     assert len(jsoc.request_log) == 0
