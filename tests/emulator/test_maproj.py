@@ -240,3 +240,21 @@ def test_grid_and_far_side(emulator, email, tmp_path):
     assert np.isposinf(data).any()  # grid beyond the limb (the map reaches 105 deg from disk centre)
     assert np.isnan(data[:, -1]).all()  # the far side is missing
     assert np.isfinite(data[:, 0]).any()
+
+
+def test_map_position_angle_turns_the_map_as_crota2_says(emulator, email, tmp_path):
+    """``map_pa`` (not on the page) turns the map; maproj writes it as CROTA2 (L1477-1486)."""
+    client = drms.Client(server=emulator.server_config, email=email)
+    _, full, _ = _export(client, HMI, tmp_path / "full")
+    hgc = SkyCoord(0 * u.arcsec, 0 * u.arcsec, frame=full.coordinate_frame).transform_to(
+        frames.HeliographicCarrington(observer=full.observer_coordinate, obstime=full.date)
+    )
+    clon, clat = round(float(hgc.lon.to_value(u.deg)), 3), round(float(hgc.lat.to_value(u.deg)), 3)
+    args = {"map": "Postel", "clon": clon, "clat": clat, "scale": 0.5, "cols": 60, "rows": 60, "map_pa": 30}
+    _, smap, header = _export(client, HMI, tmp_path / "map", {"Maproj": args})
+    assert header["CROTA2"] == 30.0
+    assert "PC1_1" not in header  # only set where the series has PCi_j (hmi.M_720s has not)
+    turned_back = smap.wcs.deepcopy()
+    c, sn = math.cos(math.radians(-30)), math.sin(math.radians(-30))
+    turned_back.wcs.pc = [[c, -sn], [sn, c]]  # CROTA2 = -30: the other way round
+    assert _nrms(smap, full, smap.wcs) < 0.5 * _nrms(smap, full, turned_back)
