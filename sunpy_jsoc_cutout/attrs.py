@@ -34,6 +34,7 @@ from ._query.options import (
     Tracking,
     Wavelengths,
 )
+from ._query.projection import MapProjection
 
 __all__ = [
     "ActiveRegion",
@@ -44,6 +45,7 @@ __all__ = [
     "FilenameFormat",
     "FullHeaders",
     "Level1p5",
+    "MapProjection",
     "Method",
     "Rebin",
     "RecordLimit",

@@ -23,7 +23,8 @@ from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
 from .coords import refuse_untracked_carrington
 from .frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
-from .plans import carrington_drift_rate
+from .map_checks import check_map_in_box, check_map_projection
+from .plans import carrington_drift_rate, reference_time
 from .recordset import lev1_cadence
 from .series_rules import SeriesRules, rules_for
 
@@ -275,11 +276,26 @@ def _check_processing(block: CutoutQuery, rules: SeriesRules) -> None:
         _raise(f"Level1p5 (aia_scale) only applies to AIA series, not {rules.name}; drop it.")
     if block.resize is not None:
         _check_resize(block.resize, block, rules)
+    if block.map_projection is not None:
+        check_map_projection(block, block_time_range(block))
+        when = _reference_time_or_none(block)
+        if when is not None:
+            check_map_in_box(block, block.resize_scale or rules.cdelt, when)
     if block.register and rules.is_aia:
         warn_user(
             "Register(True) interpolates the AIA images, so SolarSoft's aia_respike can no longer re-spike "
             "them; leave registration off if you need re-spiked data (e.g. for flares)."
         )
+
+
+def _reference_time_or_none(block: CutoutQuery) -> Time | None:
+    """The block's reference time (`~sunpy_jsoc_cutout._plan.plans.reference_time`), None if not known yet."""
+    if not block.boxes:
+        return None
+    try:
+        return reference_time(block, block.boxes[0])
+    except CutoutQueryError:
+        return None
 
 
 def _check_resize(resize: Resize, block: CutoutQuery, rules: SeriesRules) -> None:

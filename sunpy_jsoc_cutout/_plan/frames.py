@@ -27,6 +27,7 @@ __all__ = [
     "box_pixels",
     "cutout_pixels",
     "estimate_bytes",
+    "map_pixels",
     "select_lev1_frames",
     "skip_reasons",
     "tracked_centre",
@@ -114,6 +115,13 @@ def cutout_pixels(location, cdelt: np.ndarray, rsun_arcsec: np.ndarray | float, 
     if rebin:
         pixels = np.floor(nx * rebin) * np.floor(ny * rebin)
     return pixels
+
+
+def map_pixels(cols: int, rows: int, rebin: float | None, count: int) -> np.ndarray:
+    """Pixels of each of ``count`` maps of ``cols`` x ``rows`` (after rebinning by ``rebin`` when given)."""
+    if rebin:
+        cols, rows = int(np.floor(cols * rebin)), int(np.floor(rows * rebin))
+    return np.full(count, float(cols) * rows)
 
 
 def estimate_bytes(pixels: np.ndarray, bytes_per_pixel: int = 4) -> np.ndarray:

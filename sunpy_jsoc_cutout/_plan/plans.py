@@ -208,6 +208,18 @@ def _process_of(
             cadence=cadence.im_patch if cadence else None,
         )
     )
+    projection = block.map_projection
+    if projection is not None:
+        args = _process.maproj_args(
+            projection.name,
+            projection.lon,
+            projection.lat,
+            projection.scale,
+            projection.cols,
+            projection.rows,
+            grid=projection.grid,
+        )
+        steps.append(Step.of("Maproj", args))
     rebin = block.rebin
     if rebin is not None:
         steps.append(Step.of("rebin", _process.rebin_args(rebin.scale, rebin.method, rebin.fwhm, rebin.nvector)))
@@ -263,7 +275,13 @@ def plan_block(
         segments=block.segments,
     )
     process = _process_of(block, rules, location, t_ref, start, stop, cadence)
-    ratio = _process.size_ratio(location, rules, rebin_scale=block.rebin_scale, resize_scale=block.resize_scale)
+    ratio = _process.size_ratio(
+        location,
+        rules,
+        rebin_scale=block.rebin_scale,
+        resize_scale=block.resize_scale,
+        map_pixels=block.map_projection.pixels if block.map_projection is not None else None,
+    )
     plans = [
         ExportPlan(
             rules.name,

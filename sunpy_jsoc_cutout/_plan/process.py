@@ -5,7 +5,8 @@ its ``sizeratio`` (pure).
 Grammar (``jsoc_export_manage.c`` ``ParseFields``): ``n=<limit>|step,k=v,...|step,...``; the
 limit is 0 for none, ``n>0`` the first n records, ``n<0`` the last ``|n|``. Steps run in the
 export page's order (``processing.js`` ``ProcessingInit``): ``aia_scale_*``, ``resize``,
-``im_patch``, ``rebin``. resize's arguments follow ``ResizeCheck``:
+``im_patch``, ``Maproj``, ``rebin``. Maproj's arguments follow ``MaprojCheck``:
+``map[,grid],clon,clat,scale,cols,rows``. resize's arguments follow ``ResizeCheck``:
 ``regrid,do_stretchmarks,center_to,rescale[,scale_to][,c=1]``. im_patch's arguments follow the
 page's order (``processing.js`` ``ImPatchCheck``):
 ``t_start,t_stop,t,r,c,cadence,locunits,boxunits,t_ref,car_rot,x,y,width,height``; ``h=1``
@@ -32,6 +33,7 @@ __all__ = [
     "aia_scale_step",
     "build_process",
     "im_patch_args",
+    "maproj_args",
     "rebin_args",
     "resize_args",
     "size_ratio",
@@ -133,6 +135,37 @@ def resize_args(
         args.update(rescale=1, scale_to=number(scale, 6))
     if crop:
         args["c"] = 1
+    return args
+
+
+def maproj_args(
+    projection: str,
+    lon: float,
+    lat: float,
+    scale: float,
+    cols: int,
+    rows: int,
+    grid: float | None = None,
+) -> dict[str, Any]:
+    """
+    ``Maproj`` arguments in the export page's order (``processing.js`` ``MaprojCheck``, L1398-1541).
+
+    ``map`` first, ``grid`` only when given, then ``clon,clat,scale,cols,rows`` (degrees,
+    degrees per pixel, pixels). The page adds ``A=1`` only with ``HmiB2ptr``, which this client
+    does not send.
+
+    Examples
+    --------
+    >>> from sunpy_jsoc_cutout._plan.process import Step, maproj_args
+    >>> Step.of("Maproj", maproj_args("cyleqa", 120.0, -15.0, 0.03, 400, 300)).render()
+    'Maproj,map=cyleqa,clon=120,clat=-15,scale=0.03,cols=400,rows=300'
+    >>> Step.of("Maproj", maproj_args("Postel", 7.5, 0, 0.1, 64, 64, grid=10)).render()
+    'Maproj,map=Postel,grid=10,clon=7.5,clat=0,scale=0.1,cols=64,rows=64'
+    """
+    args: dict[str, Any] = {"map": projection}
+    if grid is not None:
+        args["grid"] = number(grid, 6)
+    args.update(clon=number(lon, 6), clat=number(lat, 6), scale=number(scale, 8), cols=int(cols), rows=int(rows))
     return args
 
 
@@ -258,6 +291,7 @@ def size_ratio(
     *,
     rebin_scale: float | None = None,
     resize_scale: float | None = None,
+    map_pixels: int | None = None,
 ) -> float:
     """
     Output pixels over input pixels, for JSOC's ``sizeratio`` (size limits only).
@@ -268,7 +302,9 @@ def size_ratio(
     runs before im_patch, the image keeping its size) an arcsec box counts pixels of that scale.
     The location is the one sent: a box sized in degrees
     has already become its arcsec equivalent (`~sunpy_jsoc_cutout._plan.boxgeometry.sent_location`),
-    and ``boxunits=degrees`` is refused.
+    and ``boxunits=degrees`` is refused. A ``Maproj`` step (after im_patch) makes ``map_pixels``
+    pixels whatever the box: that is the output (the page multiplies im_patch's ratio by
+    ``cols*rows`` over the full image, charging the map as a fraction of the cut-out).
     """
     scale = {"pixels": 1.0, "arcsec": 1.0 / (resize_scale or rules.cdelt)}
     if location.boxunits not in scale:
@@ -276,6 +312,8 @@ def size_ratio(
         raise CutoutQueryError(msg)
     per_unit = scale[location.boxunits]
     pixels = (1 + location.width * per_unit) * (1 + location.height * per_unit)
+    if map_pixels is not None:
+        pixels = float(map_pixels)
     ratio = pixels / (rules.shape[0] * rules.shape[1])
     if rebin_scale is not None:
         ratio *= rebin_scale**2

@@ -139,6 +139,10 @@ def derive_rows(
     # a Resize to a plate scale runs before im_patch: the box is cut from pixels of that scale
     cdelt = kw["CDELT1"] if block.resize_scale is None else np.full(len(quality), block.resize_scale)
     pixels = _frames.cutout_pixels(location, cdelt, rsun, block.rebin_scale)
+    if block.map_projection is not None:  # Maproj (after im_patch) writes cols x rows whatever the box
+        pixels = _frames.map_pixels(
+            block.map_projection.cols, block.map_projection.rows, block.rebin_scale, len(quality)
+        )
     nx = _frames.box_pixels(location.boxunits, location.width, cdelt, rsun)
     ny = _frames.box_pixels(location.boxunits, location.height, cdelt, rsun)
     # jsoc_info answers NoDataDirectory both for a record without an image and for one whose storage

@@ -37,6 +37,28 @@ def _no_illegal_text(value: str, what: str) -> str:
     return value
 
 
+def scalar_value(value, units, bad_quantity: str, bad_type: str) -> float:
+    """
+    A number from a scalar Quantity (in the first of ``units`` it converts to) or a bare number.
+
+    Raises
+    ------
+    CutoutQueryError
+        ``bad_quantity`` for a Quantity in none of ``units`` or not scalar, ``bad_type`` for
+        anything that is neither a Quantity nor a number (`bool` included).
+    """
+    if isinstance(value, u.Quantity):
+        for unit in units if value.isscalar else ():
+            try:
+                return float(value.to_value(unit))
+            except u.UnitConversionError:
+                continue
+        raise CutoutQueryError(bad_quantity)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise CutoutQueryError(bad_type)
+    return float(value)
+
+
 def _time_or(value, keyword: str, name: str):
     if value is None or value == keyword:
         return value
@@ -299,22 +321,12 @@ class Resize(DataAttr):
 
     @staticmethod
     def _arcsec_per_pixel(scale) -> float:
-        if isinstance(scale, u.Quantity):
-            value = None
-            for unit in (u.arcsec / u.pix, u.arcsec):
-                try:
-                    value = scale.to_value(unit)
-                    break
-                except u.UnitConversionError:
-                    continue
-            if value is None or not scale.isscalar:
-                msg = f"The resize scale must be an angle per pixel such as 1.2*u.arcsec/u.pix; got {scale!r}."
-                raise CutoutQueryError(msg)
-        elif isinstance(scale, bool) or not isinstance(scale, int | float):
-            msg = f"The resize scale must be a plate scale such as 1.2*u.arcsec/u.pix (or 1.2); got {scale!r}."
-            raise CutoutQueryError(msg)
-        else:
-            value = float(scale)
+        value = scalar_value(
+            scale,
+            (u.arcsec / u.pix, u.arcsec),
+            f"The resize scale must be an angle per pixel such as 1.2*u.arcsec/u.pix; got {scale!r}.",
+            f"The resize scale must be a plate scale such as 1.2*u.arcsec/u.pix (or 1.2); got {scale!r}.",
+        )
         if not (value > 0 and value < float("inf")):
             msg = f"The resize scale must be a positive plate scale in arcsec per pixel such as 1.2; got {scale!r}."
             raise CutoutQueryError(msg)

@@ -13,6 +13,7 @@ from astropy.time import Time
 from .box import ActiveRegion, Box
 from .export import ExportProtocol
 from .options import Level1p5, Rebin, Resize, Tracking
+from .projection import MapProjection
 
 __all__ = ["CutoutQuery", "KeywordCondition"]
 
@@ -82,6 +83,8 @@ class CutoutQuery:
         ``a.jsoc_cutout.Rebin``; `None` for no ``rebin`` step.
     resize : `~sunpy_jsoc_cutout.attrs.Resize` or None
         ``a.jsoc_cutout.Resize``; `None` for no ``resize`` step.
+    map_projection : `~sunpy_jsoc_cutout.attrs.MapProjection` or None
+        ``a.jsoc_cutout.MapProjection``; `None` for no ``Maproj`` step.
 
     Examples
     --------
@@ -116,6 +119,7 @@ class CutoutQuery:
     level1p5: Level1p5 | None = None
     rebin: Rebin | None = None
     resize: Resize | None = None
+    map_projection: MapProjection | None = None
 
     @property
     def waves(self) -> list[int]:

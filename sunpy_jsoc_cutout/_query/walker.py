@@ -29,6 +29,7 @@ from .options import (
     Tracking,
     Wavelengths,
 )
+from .projection import MapProjection
 from .query import CutoutQuery
 
 __all__ = ["walker"]
@@ -87,6 +88,7 @@ for _cls, _key in [
     (Level1p5, "level1p5"),
     (Rebin, "rebin"),
     (Resize, "resize"),
+    (MapProjection, "map_projection"),
     (ExportProtocol, "protocol"),
 ]:
     walker.add_applier(_cls)(lambda wlk, attr, block, _key=_key: block.__setitem__(_key, attr))

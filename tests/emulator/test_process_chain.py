@@ -90,7 +90,11 @@ def test_resize_then_rebin_on_hmi(client, emulator, tmp_path):
 @pytest.mark.parametrize(
     ("process", "message"),
     [
-        ({"Maproj": {"map": "carree"}}, "Processing step 'Maproj' not supported by emulator yet."),
+        ({"HmiB2ptr": {"l": 1}}, "Processing step 'HmiB2ptr' not supported by emulator yet."),
+        (
+            {"Maproj": {"map": "carree", "cols": 10}},
+            "maproj: Error: auto scaling from image resolution not implemented",
+        ),
         ({"aia_scale_aialev1": {"wide": "abc"}}, "invalid value 'abc' for argument wide"),
         ({"resize": {"center_to": 5}}, "jsoc_resize: invalid arguments center_to=5"),
     ],
@@ -104,5 +108,5 @@ def test_failing_steps_fail_the_export_with_status_4(client, process, message):
 
 def test_registry_holds_the_resampling_steps(client):
     client.export(AIA, method="url", protocol="fits", process={"rebin": {"scale": 0.5}}).wait(sleep=0)
-    for name in ("aia_scale_orig", "aia_scale_aialev1", "aia_scale_other", "resize", "rebin"):
+    for name in ("aia_scale_orig", "aia_scale_aialev1", "aia_scale_other", "resize", "rebin", "Maproj"):
         assert STEP_REGISTRY[name] is not None

@@ -46,10 +46,10 @@ from .im_patch_args import ImPatchArgs, ImPatchArgumentError, parse_im_patch_arg
 from .patch_extract import Cutout, extract_patch
 from .patch_geometry import BoxShape, box_shape, rsun_pixels
 from .patch_tracking import PatchTarget, TargetError, limb_times, resolve_target, tracked_centre
+from .step_items import data_statistics, updated_calver
 
 __all__ = ["im_patch"]
 
-_CALVER_BIT28 = 1 << 28
 _REF_WINDOW = 7680.0  # the last t_ref search window of im_patch.c (+-15 s doubling below 10000 s)
 
 
@@ -162,36 +162,6 @@ def _input_records(run: _Run, spec, items: list[ExportItem]):
     return cat.query(query)
 
 
-def _statistics(data: np.ndarray) -> dict:
-    good = data[np.isfinite(data)].astype(np.float64)
-    out: dict[str, int | float] = {
-        "TOTVALS": int(data.size),
-        "DATAVALS": int(good.size),
-        "MISSVALS": int(data.size - good.size),
-    }
-    if good.size:
-        out.update(
-            DATAMIN=float(good.min()),
-            DATAMAX=float(good.max()),
-            DATAMEAN=float(good.mean()),
-            DATAMEDN=float(np.median(good)),
-            DATARMS=float(good.std()),
-        )
-    return out
-
-
-def _updated_calver(header: Mapping) -> dict:
-    """``update_CALVERxx`` (im_patch.c): bit 28 set in CALVER64 where the input has it, else in
-    CALVER32 (a missing value counts as 0); nothing when the input has neither (as for
-    ``aia.lev1_euv_12s``)."""
-    for name, sign_bit in (("CALVER64", 1 << 63), ("CALVER32", 1 << 31)):
-        if name in header:
-            value = int(header[name] or 0)
-            value = 0 if value < 0 or value & sign_bit else value
-            return {name: value | _CALVER_BIT28}
-    return {}
-
-
 def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: str) -> dict:
     args, target = run.args, run.resolved_target
     out = dict(header)
@@ -222,7 +192,7 @@ def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: 
         DATE=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         HGQUERY=query,
         CRLN_OBS=jsoc_crln_obs(header),
-        **_updated_calver(header),
+        **updated_calver(header),
         COMMENT=[*_as_list(header.get("COMMENT")), "Patches"],
         HISTORY=[*_as_list(header.get("HISTORY")), source, *cut.history],
     )
@@ -230,7 +200,7 @@ def _output_header(run: _Run, header: Mapping, cut: Cutout, source: str, query: 
     px, py = (nx + 1) // 2 - cut.crpix1, (ny + 1) // 2 - cut.crpix2
     out["XCEN"] = (px * math.cos(rot) - py * math.sin(rot)) * cdelt
     out["YCEN"] = (py * math.cos(rot) + px * math.sin(rot)) * cdelt
-    out.update(_statistics(cut.data))
+    out.update(data_statistics(cut.data))
     return out
 
 

@@ -14,8 +14,9 @@ The steps themselves are run by :mod:`.registry`. ``im_patch`` is JSOC's cut-out
 (:mod:`.im_patch`: tracked, registered or cropped boxes written to ``<series>_mod`` records with
 float32 data, files named from the ``_mod`` segment, e.g. ``image.fits``). ``no_op`` does
 nothing. ``aia_scale_orig``, ``aia_scale_aialev1``, ``aia_scale_other`` and ``resize``
-(:mod:`.aia_scale`) and ``rebin`` (:mod:`.rebin`) resample the pixels into ``<series>_mod``.
-The other JSOC steps (``Maproj``, ``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and
+(:mod:`.aia_scale`) and ``rebin`` (:mod:`.rebin`) resample the pixels into ``<series>_mod``;
+``Maproj`` (:mod:`.maproj`) remaps them to a map projection there.
+The other JSOC steps (``HmiB2ptr``, ``hg_patch``) are known but not emulated yet and
 fail the request; a step JSOC does not know fails with JSOC's ``Invalid process field value:
 <process>.``
 """

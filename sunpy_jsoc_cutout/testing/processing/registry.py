@@ -5,7 +5,7 @@ does not implement). Each step takes the list of `~.datatypes.ExportItem` (one p
 and returns the next list, so steps chain like JSOC's (each step's output record set is the next
 step's input).
 
-This module imports every step module it registers (``im_patch``, ``aia_scale``, ``rebin``);
+This module imports every step module it registers (``im_patch``, ``aia_scale``, ``rebin``, ``maproj``);
 the steps import only the data types of :mod:`.datatypes`, never this module.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from . import aia_scale, im_patch, rebin
+from . import aia_scale, im_patch, maproj, rebin
 from .datatypes import ExportItem, ProcessError, StepContext, StepFunc
 from .process import JSOC_STEPS, ProcessChain
 
@@ -27,7 +27,7 @@ def _no_op(items: list[ExportItem], args: Mapping[str, str], context: StepContex
 STEP_REGISTRY: dict[str, StepFunc | None] = dict.fromkeys(JSOC_STEPS)
 STEP_REGISTRY.update(no_op=_no_op, im_patch=im_patch.im_patch, rebin=rebin.rebin_step)
 STEP_REGISTRY.update(dict.fromkeys(aia_scale.AIA_SCALE_STEPS, aia_scale.aia_scale_step))
-STEP_REGISTRY.update(resize=aia_scale.resize_step)
+STEP_REGISTRY.update(resize=aia_scale.resize_step, Maproj=maproj.maproj_step)
 
 
 def register_step(name: str, func: StepFunc | None) -> None:

@@ -21,7 +21,9 @@ from sunpy_jsoc_cutout.testing.sun.fitsfiles import crop_header, reduce_header
 from sunpy_jsoc_cutout.testing.sun.render import render
 from .datatypes import ExportItem, ProcessError, StepContext
 
-__all__ = ["arg_float", "arg_int", "image_items", "item_pixels", "mod_item"]
+__all__ = ["arg_float", "arg_int", "data_statistics", "image_items", "item_pixels", "mod_item", "updated_calver"]
+
+_CALVER_BIT28 = 1 << 28
 
 
 def item_pixels(item: ExportItem, context: StepContext) -> tuple[dict, np.ndarray]:
@@ -121,3 +123,34 @@ def arg_int(args: Mapping[str, str], key: str, default: int, program: str) -> in
         return int(float(value))
     except ValueError:
         raise ProcessError(f"{program}: invalid value '{value}' for argument {key}.") from None
+
+
+def data_statistics(data: np.ndarray) -> dict:
+    """The statistics keywords of JSOC's ``set_statistics`` (``TOTVALS``, ``DATAVALS``, ``DATAMIN``...)."""
+    good = data[np.isfinite(data)].astype(np.float64)
+    out: dict[str, int | float] = {
+        "TOTVALS": int(data.size),
+        "DATAVALS": int(good.size),
+        "MISSVALS": int(data.size - good.size),
+    }
+    if good.size:
+        out.update(
+            DATAMIN=float(good.min()),
+            DATAMAX=float(good.max()),
+            DATAMEAN=float(good.mean()),
+            DATAMEDN=float(np.median(good)),
+            DATARMS=float(good.std()),
+        )
+    return out
+
+
+def updated_calver(header: Mapping) -> dict:
+    """``update_CALVERxx`` (im_patch.c, export_as_maproj.c): bit 28 set in CALVER64 where the
+    input has it, else in CALVER32 (a missing value counts as 0); nothing when the input has
+    neither (as for ``aia.lev1_euv_12s``)."""
+    for name, sign_bit in (("CALVER64", 1 << 63), ("CALVER32", 1 << 31)):
+        if name in header:
+            value = int(header[name] or 0)
+            value = 0 if value < 0 or value & sign_bit else value
+            return {name: value | _CALVER_BIT28}
+    return {}
