@@ -81,6 +81,7 @@ if not OFFLINE:
         "drms": ("https://docs.sunpy.org/projects/drms/en/stable/", None),
         "parfive": ("https://parfive.readthedocs.io/en/stable/", None),
         "matplotlib": ("https://matplotlib.org/stable/", None),
+        "ndcube": ("https://docs.sunpy.org/projects/ndcube/en/stable/", None),
     }
 
 # -- Nitpicky mode: every cross-reference must resolve ----------------------------------------
