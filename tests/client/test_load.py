@@ -3,6 +3,7 @@
 import random
 import shutil
 import sys
+from pathlib import Path
 
 import numpy as np
 import parfive
@@ -116,10 +117,29 @@ def test_a_folder_is_searched_with_its_subfolders(fetched):
     }
 
 
-def test_a_renamed_file_keeps_its_series_from_the_header(fetched, tmp_path):
-    _, hmi_files, _, _ = fetched
+def _without_source(path, target):
+    with fits.open(path) as hdus:
+        image = next(h for h in hdus if h.is_image and h.header.get("NAXIS") == 2)
+        header = image.header.copy()
+        del header["SOURCE"]
+        fits.PrimaryHDU(image.data, header).writeto(target)
+    return target
+
+
+def test_the_series_comes_from_source_else_the_file_name_else_the_telescope(fetched, tmp_path):
+    aia_files, hmi_files, _, _ = fetched
+    assert fits.getheader(hmi_files[0])["SOURCE"].startswith("hmi.M_720s[")  # set by im_patch
     renamed = [shutil.copy(f, tmp_path / f"cutout_{i}.fits") for i, f in enumerate(hmi_files)]
     assert list(sunpy_jsoc_cutout.load(renamed)) == [("hmi.M_720s", 6173)]
+    (tmp_path / "named").mkdir()
+    (tmp_path / "bare").mkdir()
+    named = [_without_source(f, tmp_path / "named" / Path(f).name) for f in aia_files]  # JSOC's file names
+    assert list(sunpy_jsoc_cutout.load(named)) == [("aia.lev1_euv_12s", 171), ("aia.lev1_euv_12s", 193)]
+    bare = [_without_source(f, tmp_path / "bare" / f"aia_{i}.fits") for i, f in enumerate(aia_files)]
+    assert {key: len(seq.maps) for key, seq in sunpy_jsoc_cutout.load(bare).items()} == {
+        ("SDO/AIA", 171): 3,
+        ("SDO/AIA", 193): 3,
+    }
 
 
 # ---------------------------------------------------------------- NDCube
