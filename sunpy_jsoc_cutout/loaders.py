@@ -24,7 +24,7 @@ A file's group is read from the file itself:
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 import astropy.units as u
 from astropy.io import fits
@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     import sunpy.map
 
 __all__ = ["GroupKey", "load", "to_ndcube"]
+
+#: What ``load`` takes: a path (file or folder), or an iterable of paths such as the
+#: ``parfive.Results`` of ``Fido.fetch``.
+FilesLike = str | os.PathLike | Iterable[str | os.PathLike]
 
 #: File name endings taken from a folder (JSOC's FITS exports end in ``.fits``).
 FITS_SUFFIXES = (".fits", ".fts", ".fit", ".fits.gz")
@@ -64,7 +68,7 @@ class GroupKey(NamedTuple):
     """Wavelength in Å (``None`` for a map without one)."""
 
 
-def _paths(files: Any) -> list[Path]:
+def _paths(files: object) -> list[Path]:
     """The file paths of ``files``: a path (file or folder) or an iterable of paths."""
     if isinstance(files, str | os.PathLike):
         items: Iterable = [files]
@@ -167,7 +171,15 @@ def _reference_time(smap):
     return smap.reference_date or smap.date
 
 
-def load(files: Any, *, as_ndcube: bool = False) -> "dict[GroupKey, Any]":
+@overload
+def load(files: FilesLike, *, as_ndcube: Literal[False] = False) -> "dict[GroupKey, sunpy.map.MapSequence]": ...
+
+
+@overload
+def load(files: FilesLike, *, as_ndcube: Literal[True]) -> "dict[GroupKey, ndcube.NDCube]": ...
+
+
+def load(files: FilesLike, *, as_ndcube: bool = False) -> "dict[GroupKey, Any]":
     """
     Open cutouts as time-ordered map sequences, one per series and wavelength.
 
