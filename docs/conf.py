@@ -5,6 +5,7 @@
 # projects then stay unresolved and are not reported; references inside this package are still
 # checked (nitpicky). Set SPHINX_OFFLINE=0 on a machine with internet access for the full check.
 import datetime
+import doctest
 import os
 from pathlib import Path
 
@@ -43,6 +44,7 @@ extensions = [
     "sphinx_automodapi.automodapi",
     "sphinx_automodapi.smart_resolver",
     "sphinx_changelog",
+    "matplotlib.sphinxext.plot_directive",
 ]
 # Gallery examples live in docs/examples/ (sphinx-gallery), once there are any.
 HAS_GALLERY = (HERE / "examples" / "README.txt").exists()
@@ -81,6 +83,7 @@ if not OFFLINE:
         "drms": ("https://docs.sunpy.org/projects/drms/en/stable/", None),
         "parfive": ("https://parfive.readthedocs.io/en/stable/", None),
         "matplotlib": ("https://matplotlib.org/stable/", None),
+        "ndcube": ("https://docs.sunpy.org/projects/ndcube/en/stable/", None),
     }
 
 # -- Nitpicky mode: every cross-reference must resolve ----------------------------------------
@@ -97,6 +100,17 @@ nitpick_ignore_regex = []
 if OFFLINE:
     # Without intersphinx, only references into this package can be resolved.
     nitpick_ignore_regex.append((r"py:.*", r"^(?!sunpy_jsoc_cutout\b).*"))
+
+# -- matplotlib's plot directive -------------------------------------------------------------
+# The tutorial is one doctest session run against the emulator: its blocks are plot directives
+# sharing one context (":context:"), so the figure at its end is drawn from the files it fetched.
+# Shown as code blocks, without links to the figure's source and formats.
+# pytest-doctestplus's "# doctest: +IGNORE_OUTPUT" must parse when the directive runs the code.
+doctest.register_optionflag("IGNORE_OUTPUT")
+plot_include_source = True
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 110)]
 
 # -- Options for HTML output -------------------------------------------------------------------
 html_theme = "sunpy"

@@ -42,6 +42,7 @@ from ._plan.recordset import RecordSet
 from ._plan.series_rules import rules_for
 from ._transfer.deliver import Delivery
 from ._transfer.download import extend_results
+from ._transfer.fido_download import skip_empty_download
 from ._transfer.interrupt import InterruptGuard, restore_after_download
 from ._transfer.ledger import Ledger
 from ._transfer.paths import path_template, target_path
@@ -228,6 +229,8 @@ def fetch(
     parfive.Results
         The files, and an error entry (with an http URL) for every failed export or download.
     """
+    if downloader is not None:
+        skip_empty_download(downloader)  # Fido calls its download() after this; nothing is queued on it
     if not len(table) or not getattr(table, "plans", None):
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()

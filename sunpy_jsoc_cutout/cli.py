@@ -332,7 +332,11 @@ def _query_options(parser: argparse.ArgumentParser) -> None:
         "--crop", action=argparse.BooleanOptionalAction, default=None, help="NaN outside the solar limb (c=1)"
     )
     proc.add_argument("--method", choices=("url", "url-tar"), help="one file per record (url) or one tar file")
-    proc.add_argument("--protocol", choices=("fits", "as-is", "jpg", "mpg", "mp4"), help="export protocol")
+    proc.add_argument(
+        "--protocol",
+        choices=("fits", "jpg", "mpg", "mp4"),
+        help="export protocol (not as-is: its cutout files carry no keywords)",
+    )
     proc.add_argument("--filename-format", metavar="FMT", help="JSOC file name format, e.g. '{T_REC:A}.{WAVELNTH}'")
     proc.add_argument(
         "--notify",

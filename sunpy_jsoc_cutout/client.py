@@ -104,7 +104,7 @@ class JSOCCutoutClient(BaseClient):
         return {
             a.jsoc.Series: registered_series(),
             jc.Method: [("url", "One file per record"), ("url-tar", "One tar file per request")],
-            jc.ExportProtocol: [("fits", "FITS with full headers"), ("as-is", "Files as stored")]
+            jc.ExportProtocol: [("fits", "FITS with full headers")]
             + [(p, f"{p} images made by JSOC") for p in ("jpg", "mpg", "mp4")],
         }
 

@@ -19,6 +19,7 @@ __all__ = [
     "JSOCHTTPError",
     "JSOCInfoError",
     "LedgerError",
+    "LoadError",
     "MissingNotifyError",
     "PathTemplateError",
     "PendingExportError",
@@ -181,4 +182,12 @@ class CorruptFileError(JSOCCutoutError, ValueError):
     match, a FITS structure that does not fill the file, or a tar file whose structure is broken
     or that lacks files JSOC listed. It is the exception of the file's error entry; the file is
     never kept under its final name.
+    """
+
+
+class LoadError(JSOCCutoutError, ValueError):
+    """
+    Files given to `sunpy_jsoc_cutout.loaders.load` cannot be opened as time sequences of maps: there is
+    none, one is missing or is not a FITS map (e.g. an ``as-is`` export without keywords), or
+    the cutouts of one series and wavelength differ in shape. The message says what to do.
     """

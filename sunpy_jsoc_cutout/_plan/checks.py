@@ -331,11 +331,6 @@ def _check_export(block: CutoutQuery) -> None:
     name = block.protocol.name
     if block.full_headers and name != "fits":
         _raise(f"FullHeaders writes FITS headers, but the protocol is {name}; use protocol 'fits' or drop FullHeaders.")
-    if name == "as-is":
-        warn_user(
-            "Protocol 'as-is' exports carry no record keywords in the files (JSOC puts them in "
-            "<requestid>.keywords.txt); use 'fits' to get full headers."
-        )
 
 
 def check_block(block: CutoutQuery, series_info: dict | None = None) -> list[SeriesRules]:

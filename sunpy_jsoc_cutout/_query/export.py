@@ -8,7 +8,25 @@ from sunpy.net.attr import DataAttr, SimpleAttr
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
 from .options import _no_illegal_text
 
-__all__ = ["ExportProtocol", "FilenameFormat", "Method", "RecordLimit", "Requestor"]
+__all__ = ["AS_IS_REFUSED", "ExportProtocol", "FilenameFormat", "Method", "RecordLimit", "Requestor"]
+
+#: Why the client does not send ``protocol=as-is``. JSOC exports a processed request from the
+#: output records of its last step (lm-jps/drms 3727293, ``base/export/apps/jsoc_export_manage.c``:
+#: the protocol step runs on ``exprecspec``, the last step's output, L4224, L4515, L4602-4607), and
+#: ``as-is`` runs ``jsoc_export_as_is``, which links the stored segment files, with the keywords
+#: written separately by ``show_info -ait ... > <requestid>.keywords.txt`` (``GenProtoExpCmd``,
+#: L3422-3434; the export page's protocol tip says the same, lm-jps/proj
+#: ``export/webapps/exportdata.html``). DRMS stores a segment file without the record's keywords
+#: (``im_patch`` writes them into the file only with ``h=1``, which JSOC's ``jsoc.export_procs``
+#: table need not pass on), so the cutouts would arrive without WCS, time or wavelength and
+#: ``sunpy.map.Map`` could not open them as maps. The emulator serves as-is the same way.
+AS_IS_REFUSED = (
+    "The protocol 'as-is' is not offered: JSOC's as-is export delivers im_patch's stored files without "
+    "the record keywords (no WCS, time or wavelength; JSOC writes them to a separate "
+    "<requestid>.keywords.txt), so sunpy.map.Map cannot open the cutouts as maps, and it saves little "
+    "since im_patch writes new files anyway. Use the protocol 'fits' (the default): the same cutouts "
+    "with full headers."
+)
 
 
 class Method(SimpleAttr):
@@ -34,8 +52,11 @@ _SCALINGS = ("MINMAX", "LOG", "SQRT", "MINMAXGIVEN", "mag")
 
 class ExportProtocol(DataAttr):
     """
-    The export protocol: ``"fits"`` (default for processed exports), ``"as-is"``, ``"jpg"``,
-    ``"mpg"`` or ``"mp4"``, with the image options of the JSOC export page.
+    The export protocol: ``"fits"`` (default), ``"jpg"``, ``"mpg"`` or ``"mp4"``, with the
+    image options of the JSOC export page.
+
+    ``"as-is"`` is refused (`AS_IS_REFUSED` says why): JSOC's as-is files of a cutout carry no
+    record keywords, so they do not open as maps.
 
     Parameters
     ----------
@@ -69,8 +90,10 @@ class ExportProtocol(DataAttr):
     ):
         super().__init__()
         self.name = str(name).lower()
-        if self.name not in ("fits", "as-is", "jpg", "mpg", "mp4"):
-            msg = f"The protocol must be one of fits, as-is, jpg, mpg, mp4; got {name!r}."
+        if self.name in ("as-is", "su-as-is"):
+            raise CutoutQueryError(AS_IS_REFUSED)
+        if self.name not in ("fits", "jpg", "mpg", "mp4"):
+            msg = f"The protocol must be one of fits, jpg, mpg, mp4; got {name!r}."
             raise CutoutQueryError(msg)
         options = {"CT": color_table, "scaling": scaling, "size": size, "min": min, "max": max}
         given = [k for k, v in options.items() if v is not None]

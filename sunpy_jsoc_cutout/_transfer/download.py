@@ -122,7 +122,8 @@ def download_request(
         Files per parfive run (default 1): each batch is renamed and recorded before the next
         starts, so that a killed run loses at most the files of one batch.
     on_batch : callable, optional
-        Called as ``on_batch(files_done, files_total)`` after each batch (for a progress bar).
+        Called as ``on_batch(files_done, files_total)`` after each batch (for a progress bar);
+        for a ``url-tar`` export once, when its tar is unpacked.
 
     Returns
     -------
@@ -155,7 +156,10 @@ def download_request(
             return FileBatches(session, ledger, requestid).run(files, path_for, max(1, int(batch or 1)), on_batch)
         if tar_dir is None:
             tar_dir = Path(path_for(*rows[0])).parent if rows else Path.cwd()
-        return download_tar(session, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
+        results = download_tar(session, ledger, requestid, files[0], rows, path_for, Path(tar_dir), keep_tar, report)
+        if on_batch is not None:
+            on_batch(len(results), len(rows))  # the tar's files arrive all at once
+        return results
     finally:
         if own:
             session.close()

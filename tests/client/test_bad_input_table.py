@@ -200,7 +200,7 @@ ATTRS = [
     case("tracking-stop-junk", attr(lambda: jc.Tracking(stop="xx")), Q, "a time or 'west_limb'"),
     case("method-empty", attr(lambda: jc.Method("")), Q, "must be 'url' or 'url-tar'"),
     case("method-url-direct", attr(lambda: jc.Method("url_direct")), Q, "must be 'url' or 'url-tar'"),
-    case("protocol-empty", attr(lambda: jc.ExportProtocol("")), Q, "one of fits, as-is, jpg"),
+    case("protocol-empty", attr(lambda: jc.ExportProtocol("")), Q, "one of fits, jpg, mpg"),
     case("protocol-scaling", attr(lambda: jc.ExportProtocol("jpg", scaling="CUBIC")), Q, "one of MINMAX, LOG"),
     case("protocol-size-0", attr(lambda: jc.ExportProtocol("jpg", size=0)), Q, "of at least 1"),
     case("fnfmt-empty", attr(lambda: jc.FilenameFormat("")), Q, "non-empty string"),

@@ -47,7 +47,7 @@ BAD_QUERIES = [
     ((TIME, EUV, BOX, a.Wavelength(100 * u.AA, 200 * u.AA)), "single wavelength"),
     ((TIME, LEV1, BOX, a.Sample(60 * u.s)), "needs a wavelength"),
     ((TIME, LEV1, BOX, a.Wavelength(171 * u.AA), a.Sample(1 * u.s)), "longer than 1 s"),
-    ((TIME, EUV, BOX, jc.FullHeaders(True), a.jsoc.Protocol("as-is")), "use protocol 'fits'"),
+    ((TIME, EUV, BOX, a.jsoc.Protocol("as-is")), "'as-is' is not offered"),
     ((TIME, EUV, BOX, jc.FullHeaders(True), jc.ExportProtocol("jpg")), "use protocol 'fits'"),
     ((TIME, EUV, BOX, jc.Tracking(start="east_limb", stop="west_limb")), "drop a.Time"),
     ((TIME, BOTH, PIXBOX), "not pixels"),

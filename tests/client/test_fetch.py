@@ -167,3 +167,22 @@ def test_every_listed_row_arrives_when_the_last_slot_is_past_the_time_range(jsoc
     assert not files.errors
     assert len(files) == 4
     assert not result["jsoccutout"].client.last_report.missing
+
+
+@pytest.mark.parametrize("method", ["url", "url-tar"])
+def test_fido_draws_no_empty_progress_bar_after_ours(jsoc, email, tmp_path, monkeypatch, capsys, method):
+    # Before: after the client's bars, Fido's own downloader (nothing queued on it) drew
+    # "Files Downloaded: 0file [00:00, ?file/s]", and a url-tar export's bar stayed at "0file".
+    monkeypatch.delenv("PARFIVE_HIDE_PROGRESS", raising=False)  # tests/client/conftest.py hides the bars
+    box = jc.Box([-517.2, -246] * u.arcsec, 345.6 * u.arcsec)
+    time = a.Time("2014-02-05 08:00", "2014-02-05 08:00:20")
+    result = Fido.search(
+        time, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), box, jc.Method(method), a.jsoc.Notify(email)
+    )
+    files = Fido.fetch(result, path=tmp_path / "{file}")
+    assert len(files) == 3
+    assert not files.errors
+    drawn = capsys.readouterr().err
+    assert "Staging JSOC exports" in drawn  # the client's bars are shown
+    assert re.search(r"Files of JSOC_\d+_\d+: 100%.* 3/3 ", drawn), drawn[-500:]
+    assert "Files Downloaded" not in drawn  # parfive's main bar, drawn only by Fido's downloader

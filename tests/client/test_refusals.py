@@ -204,3 +204,17 @@ def test_wavelength_the_series_does_not_have_is_refused_before_any_request(jsoc,
     # Before: 8 metadata calls, then "no good record within 2 hours of the reference time".
     refused(jsoc, TIME, series, wave, BOX, match=message)
     assert len(jsoc.request_log) == 0
+
+
+# --- issue 13: protocol as-is -----------------------------------------------------------------------
+
+
+def test_as_is_is_refused_before_anything_is_sent(jsoc, email):
+    # Before: as-is was exported (with a warning) and its cutouts, keyword-less stored files, did not
+    # open as maps. sunpy's a.jsoc.Protocol is refused by the search, the client's attr when made.
+    error = refused(jsoc, SHORT, EUV, W171, BOX, a.jsoc.Protocol("as-is"), a.jsoc.Notify(email), match="'as-is'")
+    assert "keywords.txt" in str(error)
+    assert "Use the protocol 'fits'" in str(error)
+    with pytest.raises(CutoutQueryError, match=r"not offered.*sunpy\.map\.Map cannot open"):
+        jc.ExportProtocol("As-Is")
+    assert len(jsoc.request_log) == 0

@@ -54,7 +54,8 @@ BAD = [
     (lambda: jc.Tracking(start="2014-02-05 10:00", stop="2014-02-05 09:00"), "must come after start"),
     (lambda: jc.Method("url_quick"), "cannot carry processing"),
     (lambda: jc.Method("ftp"), "'url' or 'url-tar'"),
-    (lambda: jc.ExportProtocol("png"), "fits, as-is, jpg, mpg, mp4"),
+    (lambda: jc.ExportProtocol("png"), "fits, jpg, mpg, mp4"),
+    (lambda: jc.ExportProtocol("as-is"), "'as-is' is not offered"),
     (lambda: jc.ExportProtocol("fits", scaling="LOG"), "only apply to jpg, mpg and mp4"),
     (lambda: jc.FilenameFormat("{T_REC:A"), "balanced"),
     (lambda: jc.FilenameFormat("a;b{segment}"), "contains ';'"),
@@ -83,7 +84,7 @@ BAD = [
     (lambda: check(TIME, EUV, BOX, a.Wavelength(171 * u.AA), jc.Wavelengths(193 * u.AA)), "not both"),
     (lambda: check(TIME, EUV, BOX, a.Wavelength(100 * u.AA, 200 * u.AA)), "single wavelength"),
     (lambda: check(TIME, a.jsoc.Series("aia.lev1"), BOX, a.Sample(60 * u.s)), "needs a wavelength"),
-    (lambda: check(TIME, EUV, BOX, jc.FullHeaders(True), a.jsoc.Protocol("as-is")), "use protocol 'fits'"),
+    (lambda: check(TIME, EUV, BOX, a.jsoc.Protocol("as-is")), "'as-is' is not offered"),
     (lambda: check(TIME, EUV, BOX, jc.FullHeaders(True), jc.ExportProtocol("jpg")), "use protocol 'fits'"),
     (lambda: check(TIME, EUV, BOX, jc.Tracking(start="east_limb", stop="west_limb")), "drop a.Time"),
     (
@@ -138,7 +139,6 @@ def test_register_on_hmi_does_not_warn():
     check_block(block)  # filterwarnings=error would fail on any warning
 
 
-def test_as_is_warns_about_missing_keywords():
-    block = walker.create(TIME & EUV & BOX & a.jsoc.Protocol("as-is"))[0]
-    with pytest.warns(SunpyUserWarning, match="keywords.txt"):
-        check_block(block)
+def test_as_is_is_refused_by_the_walker():
+    with pytest.raises(CutoutQueryError, match=r"keywords\.txt"):
+        walker.create(TIME & EUV & BOX & a.jsoc.Protocol("as-is"))
