@@ -50,7 +50,7 @@ class Cutouts:
     """
     What the demo's fetch delivered.
 
-    Attributes
+    Parameters
     ----------
     plan : list of str
         The export plan ``Fido.search`` printed (`~sunpy_jsoc_cutout.response.JSOCCutoutResponse.plan_lines`).

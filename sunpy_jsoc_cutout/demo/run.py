@@ -22,7 +22,7 @@ class DemoResult:
     """
     What the demo made, and where.
 
-    Attributes
+    Parameters
     ----------
     out_dir : `pathlib.Path`
         The download directory (absolute).
