@@ -131,4 +131,6 @@ if HAS_GALLERY:
         "remove_config_comments": True,
         "doc_module": ("sunpy_jsoc_cutout",),
         "only_warn_on_example_error": True,
+        # MapSequence.plot() animations are embedded as JavaScript players (no ffmpeg needed).
+        "matplotlib_animations": (True, "jshtml"),
     }

@@ -449,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="jsoc_cutout_demo", help="download directory (default: %(default)s)")
     demo.add_argument("--image-size", type=int, default=1024, help="emulator image size (default: %(default)s)")
     demo.add_argument("--time-model", choices=("fast", "realistic"), default="fast", help="emulator time model")
+    demo.add_argument("--mp4", action="store_true", help="also write cutouts.mp4 (needs imageio-ffmpeg)")
     demo.set_defaults(handler=_cmd_demo)
     return parser
 
@@ -870,7 +871,8 @@ def _cmd_emulator(args, parser) -> int:
 def _cmd_demo(args, parser) -> int:
     from sunpy_jsoc_cutout.demo import main as demo  # noqa: PLC0415
 
-    return demo(["--out", args.out, "--image-size", str(args.image_size), "--time-model", args.time_model])
+    argv = ["--out", args.out, "--image-size", str(args.image_size), "--time-model", args.time_model]
+    return demo([*argv, "--mp4"] if args.mp4 else argv)
 
 
 # ----------------------------------------------------------------------------- main

@@ -382,6 +382,8 @@ def test_demo_delegates(monkeypatch, capsys):
     status, _, _ = run(capsys, "demo", "--out", "somewhere", "--image-size", "256")
     assert status == 0
     assert seen == [["--out", "somewhere", "--image-size", "256", "--time-model", "fast"]]
+    run(capsys, "demo", "--mp4")
+    assert seen[-1] == ["--out", "jsoc_cutout_demo", "--image-size", "1024", "--time-model", "fast", "--mp4"]
 
 
 # ------------------------------------------------------------------------- child processes
