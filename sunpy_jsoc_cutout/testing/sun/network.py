@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .texture import wave_sums
+
 __all__ = ["NetworkFields", "network"]
 
 _MM = 1.0 / 696.0  # one megametre in solar radii
@@ -89,24 +91,8 @@ def _fields(
     fade out (anti-aliasing)."""
     kvec, phases = waves
     lam = 2.0 * np.pi / np.linalg.norm(kvec, axis=1)
-    weights = np.clip((lam / pixel_size - 2.0) / 1.0, 0.0, 1.0)
-    x, y, z = xyz
-    totals = [np.zeros(x.shape, dtype=np.float32) for _ in signs]
-    phase = np.empty(x.shape, dtype=np.float32)
-    for i, (k, ph0, wgt) in enumerate(zip(kvec.astype(np.float32), phases.astype(np.float32), weights, strict=True)):
-        if wgt == 0.0:
-            continue
-        np.multiply(x, k[0], out=phase)
-        phase += k[1] * y
-        phase += k[2] * z
-        phase += ph0
-        np.cos(phase, out=phase)
-        for total, row in zip(totals, signs, strict=True):
-            total += np.float32(wgt * row[i]) * phase
-    norm = np.float32(np.sqrt(2.0 / len(phases)))
-    for total in totals:
-        total *= norm
-    return totals
+    weights = np.clip(lam / pixel_size - 2.0, 0.0, 1.0) * np.sqrt(2.0 / len(phases))
+    return wave_sums(xyz, kvec, phases, signs[:, : len(phases)] * weights[None, :])
 
 
 def _ridge(field: np.ndarray, spread: np.ndarray) -> np.ndarray:
