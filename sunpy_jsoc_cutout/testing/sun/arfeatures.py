@@ -10,7 +10,7 @@ region is exactly where `sunpy.coordinates` puts the region's position, which th
 tests measure. Features, with the footpoints of the bipole at ``s = +-2.2`` (a NOAA area is the spots' area: the
 plage and loops span several times its radius):
 
-* ``aia``: a bright core, coronal loops (the circles through the two footpoints, on which the
+* ``aia``: a bright core in a diffuse halo, coronal loops (the circles through the two footpoints, on which the
   bipolar angle is constant, as a buried dipole's field lines look from above: a fan of
   strands converging on the footpoints) and bright plage (moss) speckle around the footpoints;
 * ``continuum``: a sunspot at each footpoint (umbra, penumbra with radial filaments) and a
@@ -126,10 +126,10 @@ def _seed(reg: RegionSpec) -> int:
 @functools.lru_cache(maxsize=256)
 def _look(seed: int) -> _Look:
     rng = np.random.default_rng(seed)
-    n_strands = 14
+    n_strands = 11
     angles = np.pi * (0.22 + 0.72 * rng.uniform(size=n_strands))
     weights = rng.uniform(0.4, 1.0, size=n_strands)
-    n_speckle = 12
+    n_speckle = 8
     direction = rng.uniform(0.0, np.pi, size=n_speckle)
     k = 2.0 * np.pi / rng.uniform(0.4, 0.8, size=n_speckle)
     speckle_k = np.stack([k * np.cos(direction), k * np.sin(direction)], axis=1)
@@ -159,7 +159,7 @@ def _speckle(s: np.ndarray, t: np.ndarray, look: _Look, pix: float) -> np.ndarra
 
 
 def _aia(s: np.ndarray, t: np.ndarray, look: _Look, pix: float) -> np.ndarray:
-    core = 1.5 * _gauss(s, t, 0.0, 0.0, 0.8, pix)
+    core = 1.5 * _gauss(s, t, 0.0, 0.0, 0.8, pix) + 0.5 * np.exp(-0.5 * ((s / 3.0) ** 2 + (t / 2.2) ** 2))
     # bipolar angle: the angle footpoint-point-footpoint, constant on each loop
     ax, bx = _FOOT - s, -_FOOT - s
     angle = np.arctan2(np.abs(2.0 * _FOOT * t), ax * bx + t * t)
@@ -216,9 +216,9 @@ def _local_frame(geom: ObserverGeometry, reg: RegionSpec) -> tuple[float, float,
         return None
     step = 0.05
     coslat = max(np.cos(np.deg2rad(reg.lat)), 1e-3)
-    east = [geom.carrington_to_pixel(reg.carr_lon + sgn * step / coslat, reg.lat)[:2] for sgn in (1.0, -1.0)]
-    north = [geom.carrington_to_pixel(reg.carr_lon, reg.lat + sgn * step)[:2] for sgn in (1.0, -1.0)]
-    jac = np.column_stack([np.subtract(*east), np.subtract(*north)]) / (2.0 * np.deg2rad(step))
+    west = [np.array(geom.carrington_to_pixel(reg.carr_lon + sgn * step / coslat, reg.lat)[:2]) for sgn in (1, -1)]
+    north = [np.array(geom.carrington_to_pixel(reg.carr_lon, reg.lat + sgn * step)[:2]) for sgn in (1, -1)]
+    jac = np.column_stack([west[0] - west[1], north[0] - north[1]]) / (2.0 * np.deg2rad(step))
     tilt = np.deg2rad(0.5 * abs(reg.lat))  # Joy's law: the leading part nearer the equator
     hemi = 1.0 if reg.lat >= 0 else -1.0
     axes = np.array([[np.cos(tilt), hemi * np.sin(tilt)], [-hemi * np.sin(tilt), np.cos(tilt)]])

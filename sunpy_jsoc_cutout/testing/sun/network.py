@@ -15,7 +15,7 @@ fixed constant, so the Sun is the same in every process and every image:
 * a *large-scale* field (wavelengths 150-300 Mm): enhanced and quiet network patches.
 
 Sizes are on the Sun, not in pixels, so every image size shows the same network; what a pixel
-cannot resolve is averaged, not aliased: waves shorter than about two pixels fade out, and the
+cannot resolve is averaged, not aliased: waves shorter than 2.5-4 pixels fade out, and the
 ridge is widened by the spread of ``f`` across a pixel (the exact pixel average of a Gaussian
 ridge of a locally linear field), which keeps the mean brightness of a patch independent of
 the image size.
@@ -48,9 +48,9 @@ def _waves(n: int, lam_min: float, lam_max: float, rng: np.random.Generator) -> 
 def _wave_sets() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
     rng = np.random.default_rng(_SEED)
     return (
-        _waves(16, 40.0 * _MM, 65.0 * _MM, rng),  # cells
-        _waves(16, 7.0 * _MM, 16.0 * _MM, rng),  # fragments
-        _waves(8, 150.0 * _MM, 300.0 * _MM, rng),  # large-scale patches
+        _waves(12, 40.0 * _MM, 65.0 * _MM, rng),  # cells
+        _waves(12, 7.0 * _MM, 16.0 * _MM, rng),  # fragments
+        _waves(4, 150.0 * _MM, 300.0 * _MM, rng),  # large-scale patches
     )
 
 
@@ -87,11 +87,11 @@ class NetworkFields(NamedTuple):
 def _fields(
     xyz: tuple[np.ndarray, ...], waves: tuple[np.ndarray, np.ndarray], signs: np.ndarray, pixel_size: float
 ) -> list[np.ndarray]:
-    """Unit-variance sums of the waves, one per row of ``signs``; waves shorter than ~2 pixels
-    fade out (anti-aliasing)."""
+    """Unit-variance sums of the waves, one per row of ``signs``; waves fade out between 4 and
+    2.5 pixels (anti-aliasing with a margin: resampled images must not alias them either)."""
     kvec, phases = waves
     lam = 2.0 * np.pi / np.linalg.norm(kvec, axis=1)
-    weights = np.clip(lam / pixel_size - 2.0, 0.0, 1.0) * np.sqrt(2.0 / len(phases))
+    weights = np.clip((lam / pixel_size - 2.5) / 1.5, 0.0, 1.0) * np.sqrt(2.0 / len(phases))
     return wave_sums(xyz, kvec, phases, signs[:, : len(phases)] * weights[None, :])
 
 
@@ -133,7 +133,7 @@ def network(xyz: tuple[np.ndarray, np.ndarray, np.ndarray], mu: np.ndarray, pixe
     # the union of the zero sets of two uncorrelated fields: closed cells, not a labyrinth
     lanes = np.float32(1.0) - (np.float32(1.0) - _ridge(cell_a, spread)) * (np.float32(1.0) - _ridge(cell_b, spread))
     np.clip(bright, np.float32(-1.5), np.float32(2.5), out=bright)
-    brightness = lanes * (np.float32(0.6) + np.float32(0.4) * bright) * (np.float32(1.0) + np.float32(0.3) * patches)
+    brightness = lanes * (np.float32(0.7) + np.float32(0.3) * bright) * (np.float32(1.0) + np.float32(0.3) * patches)
     np.maximum(brightness, np.float32(0.0), out=brightness)
     np.tanh(np.float32(1.5) * polarity, out=polarity)
     return NetworkFields(brightness, polarity)

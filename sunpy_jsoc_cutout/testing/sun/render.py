@@ -1,9 +1,12 @@
 """Deterministic synthetic Sun images, computed in closed form from a FITS header.
 
-`render` draws what an SDO image described by ``header`` would show: a limb-darkened disk
-(intensity level by ``WAVELNTH`` for AIA), active regions at the emulated NOAA regions, a
-surface texture fixed in the Carrington frame at 2-5 AIA-pixel scales, and (AIA) a faint
-corona decaying with height above the limb. The geometry is the header's own WCS (``CRPIX``,
+`render` draws what an SDO image described by ``header`` would show: a disk limb-brightened
+in the AIA EUV channels and limb-darkened in continuum and the UV (intensity level by
+``WAVELNTH`` for AIA), the quiet-Sun network (:mod:`.network`, bright in AIA, mixed-polarity in
+magnetograms), active regions at the emulated NOAA regions (:mod:`.arfeatures`: loops and moss,
+sunspots, bipoles), a fine surface texture at 2-5 AIA-pixel scales (:mod:`.texture`), all
+sized on the Sun and fixed in the Carrington frame, and (AIA) a faint corona decaying with
+height above the limb. The geometry is the header's own WCS (``CRPIX``,
 ``CDELT``, ``CROTA2``/``PCi_j``, ``CRVAL``, TAN projection) and observer (``DSUN_OBS``,
 ``CRLT_OBS`` and the true Carrington longitude: the internal ``_CRLN_TRUE`` of catalogue
 headers, else ``CRLN_OBS`` with JSOC's calibration-bit-28 convention), evaluated in closed form
@@ -67,7 +70,7 @@ _AIA_LOOKS = {
     1700: (0.6, False),
     4500: (0.0, False),
 }
-_NETWORK_MEAN = 0.33  # mean of network().brightness (at 1024 px)
+_NETWORK_MEAN = 0.25  # mean of network().brightness (at 1024 px)
 _NETWORK_FIELD = 120.0  # gauss of bright network in magnetograms
 _HMI_IC_LEVEL = 62_000.0  # DN/s at disk centre
 _CHUNK_PIXELS = 1 << 16
@@ -121,14 +124,6 @@ def _aia_look(wavelength: float) -> tuple[float, bool]:
 
 @overload
 def _limb_darkening(mu: float, coeff: float) -> float: ...
-def _aia_look(wavelength: float) -> tuple[float, bool]:
-    """Network contrast and limb brightening of an AIA channel (171's for an unknown one)."""
-    try:
-        return _AIA_LOOKS.get(round(float(wavelength)), _AIA_LOOKS[171])
-    except (TypeError, ValueError):
-        return _AIA_LOOKS[171]
-
-
 @overload
 def _limb_darkening(mu: np.ndarray, coeff: float) -> np.ndarray: ...
 def _limb_darkening(mu: np.ndarray | float, coeff: float) -> np.ndarray | float:
