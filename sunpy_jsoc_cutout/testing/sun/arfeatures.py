@@ -150,8 +150,8 @@ def _gauss(s: np.ndarray, t: np.ndarray, s0: float, t0: float, width: float, pix
 
 def _speckle(s: np.ndarray, t: np.ndarray, look: _Look, pix: float) -> np.ndarray:
     """Point-symmetric zero-mean speckle of unit variance (waves under ~2 pixels fade out)."""
-    total = np.zeros(s.shape)
-    for (kx, ky), sign in zip(look.speckle_k, look.speckle_sign, strict=True):
+    total = np.zeros(s.shape, dtype=s.dtype)
+    for (kx, ky), sign in zip(look.speckle_k.tolist(), look.speckle_sign.tolist(), strict=True):
         wgt = float(np.clip((2.0 * np.pi / np.hypot(kx, ky) / pix - 2.0), 0.0, 1.0))
         if wgt:
             total += (sign * wgt) * np.cos(kx * s + ky * t)
@@ -167,8 +167,8 @@ def _aia(s: np.ndarray, t: np.ndarray, look: _Look, pix: float) -> np.ndarray:
     # many of them and they blend into a smooth fan
     r1r2 = np.hypot(ax, t) * np.hypot(bx, t)
     width = np.sqrt(0.045**2 + (0.5 * pix * 2.0 * _FOOT / np.maximum(r1r2, 1e-6)) ** 2)
-    loops = np.zeros(s.shape)
-    for a0, wgt in zip(look.strand_angles, look.strand_weights, strict=True):
+    loops = np.zeros(s.shape, dtype=s.dtype)
+    for a0, wgt in zip(look.strand_angles.tolist(), look.strand_weights.tolist(), strict=True):
         loops += wgt * np.exp((angle - a0) ** 2 * (-0.5 / width**2))
     loops *= 0.045 / width
     loops *= 1.6 * np.exp(-0.5 * ((s / 3.6) ** 2 + (t / 2.5) ** 2))
@@ -187,7 +187,7 @@ def _spot(q_s: np.ndarray, q_t: np.ndarray, pix: float) -> np.ndarray:
 
 def _continuum(s: np.ndarray, t: np.ndarray, look: _Look, pix: float) -> np.ndarray:
     dark = _spot(s - _FOOT, t, pix) + _spot(-s - _FOOT, -t, pix)
-    for ps, pt in look.pores:
+    for ps, pt in look.pores.tolist():
         dark += 0.35 * (_gauss(s, t, ps, pt, 0.08, pix) + _gauss(s, t, -ps, -pt, 0.08, pix))
     # the group as a whole is faintly darker: one connected feature, not separate spots
     dark += 0.06 * np.exp(-0.5 * ((s / 2.8) ** 2 + (t / 0.8) ** 2))
@@ -267,13 +267,15 @@ def paint_regions(
         inverse = np.linalg.inv(matrix)
         dx = np.arange(c0, c1, dtype=np.float64) - x
         dy = np.arange(r0, r1, dtype=np.float64)[:, None] - y
-        s = inverse[0, 0] * dx + inverse[0, 1] * dy
-        t = inverse[1, 0] * dx + inverse[1, 1] * dy
+        s = (inverse[0, 0] * dx + inverse[0, 1] * dy).astype(np.float32)
+        t = (inverse[1, 0] * dx + inverse[1, 1] * dy).astype(np.float32)
         # a smooth window that reaches zero at the edges of the local frame
         window = np.clip(1.0 - (s / _EXTENT[0]) ** 2, 0.0, None) ** 2
         window *= np.clip(1.0 - (t / _EXTENT[1]) ** 2, 0.0, None) ** 2
-        pix = 1.0 / np.sqrt(abs(np.linalg.det(matrix)))  # one pixel in region sizes
-        values = pattern(s, t, _look(_seed(reg)), pix) * window
+        inside = window > 0.0
+        pix = float(1.0 / np.sqrt(abs(np.linalg.det(matrix))))  # one pixel in region sizes
+        values = np.zeros(s.shape, dtype=np.float32)
+        values[inside] = pattern(s[inside], t[inside], _look(_seed(reg)), pix) * window[inside]
         hemi = 1.0 if reg.lat >= 0 else -1.0
         # coronal brightness grows more slowly than the region's flux
         amp = unit * (

@@ -29,7 +29,7 @@ import numpy as np
 
 from .texture import wave_sums
 
-__all__ = ["NetworkFields", "network"]
+__all__ = ["FINEST_WAVELENGTH", "NetworkFields", "network"]
 
 _MM = 1.0 / 696.0  # one megametre in solar radii
 _RIDGE = 0.25  # ridge half-width in units of the cell field's standard deviation
@@ -64,6 +64,8 @@ def _hadamard(n: int) -> np.ndarray:
 
 
 _CELLS, _FRAGMENTS, _PATCHES = _wave_sets()
+#: The shortest wavelength of the network's waves (solar radii).
+FINEST_WAVELENGTH = float(min(2.0 * np.pi / np.linalg.norm(k, axis=1).max() for k, _ in (_CELLS, _FRAGMENTS, _PATCHES)))
 _SIGNS = _hadamard(16)[[1, 6]]  # two orthogonal rows (neither is all ones)
 # rms gradient of a unit-variance cell field along the surface (2 of the 3 components)
 _CELL_GRADIENT = float(np.sqrt(np.mean(np.sum(_CELLS[0] ** 2, axis=1)) * 2.0 / 3.0))

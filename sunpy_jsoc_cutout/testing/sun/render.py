@@ -33,8 +33,8 @@ from astropy.time import Time
 from sunpy import log
 
 from .arfeatures import RegionSpec, paint_regions, region_specs, regions_at
-from .network import network
-from .sungeometry import HeaderGeometryError, ObserverGeometry, observer_geometry
+from .network import FINEST_WAVELENGTH, NetworkFields, network
+from .sungeometry import HeaderGeometryError, ObserverGeometry, SurfaceSample, observer_geometry
 from .texture import texture
 
 __all__ = ["KINDS", "HeaderGeometryError", "RegionSpec", "UnknownKind", "aia_level", "clear_cache", "render"]
@@ -151,18 +151,50 @@ class _Surface(NamedTuple):
     polarity: np.ndarray
 
 
-def _surface(sample, geom: ObserverGeometry) -> _Surface:
+def _lattice_step(geom: ObserverGeometry) -> int:
+    """Every second pixel suffices for the network once its finest waves span 12 pixels or more."""
+    return 2 if FINEST_WAVELENGTH >= 12.0 * geom.pixel_size else 1
+
+
+def _network(geom: ObserverGeometry, rows: slice, cols: slice, sample) -> NetworkFields:
+    """The network of the pixels ``[rows, cols]``; at high resolution evaluated on the lattice of
+    even global pixel indices and interpolated bilinearly, which depends only on the global pixel
+    position (a block equals the same slice of a full image exactly)."""
+    step = _lattice_step(geom)
+    if step == 1:
+        return network(sample.xyz, sample.mu, geom.pixel_size)
+    r0, c0 = rows.start - rows.start % step, cols.start - cols.start % step
+    r1, c1 = rows.stop + step, cols.stop + step  # up to the node beyond the last pixel
+    nodes = geom.sample(slice(r0, r1, step), slice(c0, c1, step))
+    net = network(nodes.xyz, nodes.mu, geom.pixel_size)
+    fr = ((np.arange(rows.start, rows.stop) - r0) / step).astype(np.float32)[:, None]
+    fc = ((np.arange(cols.start, cols.stop) - c0) / step).astype(np.float32)
+    ir, ic = fr.astype(np.intp), fc.astype(np.intp)
+    fr -= ir
+    fc -= ic
+
+    def interpolate(values: np.ndarray) -> np.ndarray:
+        top = values[ir, ic] * (np.float32(1.0) - fc) + values[ir, ic + 1] * fc
+        bottom = values[ir + 1, ic] * (np.float32(1.0) - fc) + values[ir + 1, ic + 1] * fc
+        return top * (np.float32(1.0) - fr) + bottom * fr
+
+    return NetworkFields(interpolate(net.brightness), interpolate(net.polarity))
+
+
+def _surface(sample, geom: ObserverGeometry, rows: slice, cols: slice, with_network: bool = True) -> _Surface:
     """Texture and network over the columns that hold any on-disk pixel of the block."""
     out = [np.zeros(sample.mu.shape, dtype=np.float32) for _ in range(3)]
-    cols = np.flatnonzero(sample.on_disk.any(axis=0))
-    if cols.size:
-        c0, c1 = cols[0], cols[-1] + 1
+    on = np.flatnonzero(sample.on_disk.any(axis=0))
+    if on.size:
+        c0, c1 = on[0], on[-1] + 1
         xyz = tuple(c[:, c0:c1] for c in sample.xyz)
         mu = sample.mu[:, c0:c1]
         out[0][:, c0:c1] = texture(xyz, mu, geom.pixel_size)
-        net = network(xyz, mu, geom.pixel_size)
-        out[1][:, c0:c1] = net.brightness
-        out[2][:, c0:c1] = net.polarity
+        if with_network:
+            part = SurfaceSample(sample.on_disk[:, c0:c1], mu, sample.rho[:, c0:c1], xyz, sample.xi, sample.eta)
+            net = _network(geom, rows, slice(cols.start + c0, cols.start + c1), part)
+            out[1][:, c0:c1] = net.brightness
+            out[2][:, c0:c1] = net.polarity
     return _Surface(*out)
 
 
@@ -170,7 +202,7 @@ def _aia_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice
     level = aia_level(header.get("WAVELNTH", 171))
     contrast, brightening = _aia_look(header.get("WAVELNTH", 171))
     sample = geom.sample(rows, cols)
-    surface = _surface(sample, geom)
+    surface = _surface(sample, geom, rows, cols)
     img = _limb_brightening(sample.mu) if brightening else _limb_darkening(sample.mu, 0.45).astype(np.float32)
     img *= 1.0 + 0.6 * surface.texture
     # the network blurs out towards the limb, where lines of sight cross many cells
@@ -196,7 +228,9 @@ def _aia_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice
 
 def _continuum_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, regions) -> np.ndarray:
     sample = geom.sample(rows, cols)
-    img = _limb_darkening(sample.mu, 0.6) * (1.0 + 0.15 * _surface(sample, geom).texture)
+    img = _limb_darkening(sample.mu, 0.6) * (
+        1.0 + 0.15 * _surface(sample, geom, rows, cols, with_network=False).texture
+    )
     paint_regions(img, geom, regions, "continuum", rows, cols, centre_factor=lambda mu: _limb_darkening(mu, 0.6))
     np.maximum(img, 0.0, out=img)
     img *= _HMI_IC_LEVEL
@@ -206,7 +240,7 @@ def _continuum_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols:
 
 def _magnetogram_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, regions) -> np.ndarray:
     sample = geom.sample(rows, cols)
-    surface = _surface(sample, geom)
+    surface = _surface(sample, geom, rows, cols)
     img = 40.0 * surface.texture.astype(np.float64)
     img += (_NETWORK_FIELD * sample.mu) * surface.network * surface.polarity
     paint_regions(img, geom, regions, "magnetogram", rows, cols, centre_factor=lambda mu: mu)
