@@ -107,7 +107,11 @@ def _region_image(path, kind: str) -> tuple[np.ndarray, fits.Header]:
     with fits.open(path) as hdus:
         header = hdus[1].header
         data = hdus[1].data.astype(float)
-    background = render(header, kind, active_regions=[])
+    # the same quiet Sun: seen from the true Carrington longitude (aia.lev1_euv_12s has no
+    # CALVER keyword, so its CRLN_OBS keeps JSOC's offset and would misplace the network)
+    observer = sunpy.map.Map(path).observer_coordinate
+    true_l0 = observer.transform_to(frames.HeliographicCarrington(observer="self", obstime=observer.obstime)).lon
+    background = render(dict(header, _CRLN_TRUE=true_l0.to_value(u.deg)), kind, active_regions=[])
     return np.nan_to_num(data - background), header
 
 

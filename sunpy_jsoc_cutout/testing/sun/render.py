@@ -1,9 +1,12 @@
 """Deterministic synthetic Sun images, computed in closed form from a FITS header.
 
-`render` draws what an SDO image described by ``header`` would show: a limb-darkened disk
-(intensity level by ``WAVELNTH`` for AIA), active regions at the emulated NOAA regions, a
-surface texture fixed in the Carrington frame at 2-5 AIA-pixel scales, and (AIA) a faint
-corona decaying with height above the limb. The geometry is the header's own WCS (``CRPIX``,
+`render` draws what an SDO image described by ``header`` would show: a disk limb-brightened
+in the AIA EUV channels and limb-darkened in continuum and the UV (intensity level by
+``WAVELNTH`` for AIA), the quiet-Sun network (:mod:`.network`, bright in AIA, mixed-polarity in
+magnetograms), active regions at the emulated NOAA regions (:mod:`.arfeatures`: loops and moss,
+sunspots, bipoles), a fine surface texture at 2-5 AIA-pixel scales (:mod:`.texture`), all
+sized on the Sun and fixed in the Carrington frame, and (AIA) a faint corona decaying with
+height above the limb. The geometry is the header's own WCS (``CRPIX``,
 ``CDELT``, ``CROTA2``/``PCi_j``, ``CRVAL``, TAN projection) and observer (``DSUN_OBS``,
 ``CRLT_OBS`` and the true Carrington longitude: the internal ``_CRLN_TRUE`` of catalogue
 headers, else ``CRLN_OBS`` with JSOC's calibration-bit-28 convention), evaluated in closed form
@@ -21,7 +24,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
-from typing import overload
+from typing import NamedTuple, overload
 
 import numpy as np
 
@@ -29,8 +32,9 @@ from astropy.time import Time
 
 from sunpy import log
 
-from .arfeatures import Blob, RegionSpec, blobs_for, paint_blobs, region_specs, regions_at
-from .sungeometry import HeaderGeometryError, ObserverGeometry, observer_geometry
+from .arfeatures import RegionSpec, paint_regions, region_specs, regions_at
+from .network import FINEST_WAVELENGTH, NetworkFields, network
+from .sungeometry import HeaderGeometryError, ObserverGeometry, SurfaceSample, observer_geometry
 from .texture import texture
 
 __all__ = ["KINDS", "HeaderGeometryError", "RegionSpec", "UnknownKind", "aia_level", "clear_cache", "render"]
@@ -52,6 +56,22 @@ _AIA_LEVELS = {
     4500: 9000.0,
 }
 _UV_LEVELS = (_AIA_LEVELS[1600], _AIA_LEVELS[1700], _AIA_LEVELS[4500])  # no corona above the limb
+# Network contrast of each AIA channel (the quiet Sun is 1 - c + c * network / mean) and
+# whether it is limb-brightened (optically thin coronal and transition-region lines).
+_AIA_LOOKS = {
+    94: (0.2, True),
+    131: (0.35, True),
+    171: (0.25, True),
+    193: (0.2, True),
+    211: (0.35, True),
+    304: (0.65, True),
+    335: (0.3, True),
+    1600: (0.7, False),
+    1700: (0.6, False),
+    4500: (0.0, False),
+}
+_NETWORK_MEAN = 0.25  # mean of network().brightness (at 1024 px)
+_NETWORK_FIELD = 120.0  # gauss of bright network in magnetograms
 _HMI_IC_LEVEL = 62_000.0  # DN/s at disk centre
 _CHUNK_PIXELS = 1 << 16
 _CACHE_BYTES = 320 * 1024 * 1024
@@ -94,6 +114,14 @@ def aia_level(wavelength: float) -> float:
         return 1000.0
 
 
+def _aia_look(wavelength: float) -> tuple[float, bool]:
+    """Network contrast and limb brightening of an AIA channel (171's for an unknown one)."""
+    try:
+        return _AIA_LOOKS.get(round(float(wavelength)), _AIA_LOOKS[171])
+    except (TypeError, ValueError):
+        return _AIA_LOOKS[171]
+
+
 @overload
 def _limb_darkening(mu: float, coeff: float) -> float: ...
 @overload
@@ -102,22 +130,89 @@ def _limb_darkening(mu: np.ndarray | float, coeff: float) -> np.ndarray | float:
     return 1.0 - coeff * (1.0 - mu)
 
 
-def _textured(sample, geom: ObserverGeometry) -> np.ndarray:
-    """Texture over the columns that hold any on-disk pixel of the block (zero elsewhere)."""
-    tex = np.zeros(sample.mu.shape, dtype=np.float32)
-    cols = np.flatnonzero(sample.on_disk.any(axis=0))
-    if cols.size:
-        c0, c1 = cols[0], cols[-1] + 1
+def _limb_brightening(mu: np.ndarray) -> np.ndarray:
+    """Optically thin EUV emission: brighter towards the limb (about twice disk centre at the
+    limb itself), as the line of sight crosses more of the emitting layer."""
+    norm = np.float32(1.0 / (0.75 + 0.25 / np.sqrt(1.04)))
+    out = np.asarray(mu, dtype=np.float32) ** 2
+    out += np.float32(0.04)
+    np.sqrt(out, out=out)
+    np.divide(np.float32(0.25), out, out=out)
+    out += np.float32(0.75)
+    out *= norm
+    return out
+
+
+class _Surface(NamedTuple):
+    """The surface fields of a block (zero off the disk)."""
+
+    texture: np.ndarray
+    network: np.ndarray
+    polarity: np.ndarray
+
+
+def _lattice_step(geom: ObserverGeometry) -> int:
+    """Every second pixel suffices for the network once its finest waves span 12 pixels or more."""
+    return 2 if FINEST_WAVELENGTH >= 12.0 * geom.pixel_size else 1
+
+
+def _network(geom: ObserverGeometry, rows: slice, cols: slice, sample) -> NetworkFields:
+    """The network of the pixels ``[rows, cols]``; at high resolution evaluated on the lattice of
+    even global pixel indices and interpolated bilinearly, which depends only on the global pixel
+    position (a block equals the same slice of a full image exactly)."""
+    step = _lattice_step(geom)
+    if step == 1:
+        return network(sample.xyz, sample.mu, geom.pixel_size)
+    r0, c0 = rows.start - rows.start % step, cols.start - cols.start % step
+    r1, c1 = rows.stop + step, cols.stop + step  # up to the node beyond the last pixel
+    nodes = geom.sample(slice(r0, r1, step), slice(c0, c1, step))
+    net = network(nodes.xyz, nodes.mu, geom.pixel_size)
+    fr = ((np.arange(rows.start, rows.stop) - r0) / step).astype(np.float32)[:, None]
+    fc = ((np.arange(cols.start, cols.stop) - c0) / step).astype(np.float32)
+    ir, ic = fr.astype(np.intp), fc.astype(np.intp)
+    fr -= ir
+    fc -= ic
+
+    def interpolate(values: np.ndarray) -> np.ndarray:
+        top = values[ir, ic] * (np.float32(1.0) - fc) + values[ir, ic + 1] * fc
+        bottom = values[ir + 1, ic] * (np.float32(1.0) - fc) + values[ir + 1, ic + 1] * fc
+        return top * (np.float32(1.0) - fr) + bottom * fr
+
+    return NetworkFields(interpolate(net.brightness), interpolate(net.polarity))
+
+
+def _surface(sample, geom: ObserverGeometry, rows: slice, cols: slice, with_network: bool = True) -> _Surface:
+    """Texture and network over the columns that hold any on-disk pixel of the block."""
+    out = [np.zeros(sample.mu.shape, dtype=np.float32) for _ in range(3)]
+    on = np.flatnonzero(sample.on_disk.any(axis=0))
+    if on.size:
+        c0, c1 = on[0], on[-1] + 1
         xyz = tuple(c[:, c0:c1] for c in sample.xyz)
-        tex[:, c0:c1] = texture(xyz, sample.mu[:, c0:c1], geom.pixel_size)
-    return tex
+        mu = sample.mu[:, c0:c1]
+        out[0][:, c0:c1] = texture(xyz, mu, geom.pixel_size)
+        if with_network:
+            part = SurfaceSample(sample.on_disk[:, c0:c1], mu, sample.rho[:, c0:c1], xyz, sample.xi, sample.eta)
+            net = _network(geom, rows, slice(cols.start + c0, cols.start + c1), part)
+            out[1][:, c0:c1] = net.brightness
+            out[2][:, c0:c1] = net.polarity
+    return _Surface(*out)
 
 
-def _aia_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, blobs) -> np.ndarray:
+def _aia_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, regions) -> np.ndarray:
     level = aia_level(header.get("WAVELNTH", 171))
+    contrast, brightening = _aia_look(header.get("WAVELNTH", 171))
     sample = geom.sample(rows, cols)
-    img = _limb_darkening(sample.mu, 0.45)
-    img *= 1.0 + 0.5 * _textured(sample, geom)
+    surface = _surface(sample, geom, rows, cols)
+    img = _limb_brightening(sample.mu) if brightening else _limb_darkening(sample.mu, 0.45).astype(np.float32)
+    img *= 1.0 + 0.6 * surface.texture
+    # the network blurs out towards the limb, where lines of sight cross many cells
+    network = surface.network * np.float32(1.0 / _NETWORK_MEAN) - np.float32(1.0)
+    fade = np.clip(sample.mu.astype(np.float32) * np.float32(1.0 / 0.6), 0.0, 1.0)
+    fade *= fade
+    network *= fade
+    network *= np.float32(contrast)
+    network += np.float32(1.0)
+    img *= network
     corona = sample.rho.astype(np.float32)
     corona -= np.float32(1.0)
     corona *= np.float32(-1.0 / 0.08)  # scale height 0.08 solar radii
@@ -125,25 +220,30 @@ def _aia_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice
     np.exp(corona, out=corona)
     corona *= np.float32(0.02 if level in _UV_LEVELS else 0.45)
     np.copyto(img, corona, where=~sample.on_disk)
-    paint_blobs(img, geom, blobs, rows, cols)
-    img *= level
-    return img
+    out = img.astype(np.float64)
+    paint_regions(out, geom, regions, "aia", rows, cols)
+    out *= level
+    return out
 
 
-def _continuum_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, blobs) -> np.ndarray:
+def _continuum_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, regions) -> np.ndarray:
     sample = geom.sample(rows, cols)
-    img = _limb_darkening(sample.mu, 0.6) * (1.0 + 0.15 * _textured(sample, geom))
-    paint_blobs(img, geom, blobs, rows, cols, centre_factor=lambda mu: _limb_darkening(mu, 0.6))
+    img = _limb_darkening(sample.mu, 0.6) * (
+        1.0 + 0.15 * _surface(sample, geom, rows, cols, with_network=False).texture
+    )
+    paint_regions(img, geom, regions, "continuum", rows, cols, centre_factor=lambda mu: _limb_darkening(mu, 0.6))
     np.maximum(img, 0.0, out=img)
     img *= _HMI_IC_LEVEL
     img[~sample.on_disk] = np.nan
     return img
 
 
-def _magnetogram_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, blobs) -> np.ndarray:
+def _magnetogram_block(header: Mapping, geom: ObserverGeometry, rows: slice, cols: slice, regions) -> np.ndarray:
     sample = geom.sample(rows, cols)
-    img = 40.0 * _textured(sample, geom).astype(np.float64)
-    paint_blobs(img, geom, blobs, rows, cols, centre_factor=lambda mu: mu)
+    surface = _surface(sample, geom, rows, cols)
+    img = 40.0 * surface.texture.astype(np.float64)
+    img += (_NETWORK_FIELD * sample.mu) * surface.network * surface.polarity
+    paint_regions(img, geom, regions, "magnetogram", rows, cols, centre_factor=lambda mu: mu)
     img[~sample.on_disk] = np.nan
     return img
 
@@ -244,7 +344,7 @@ def _region_slices(shape: tuple[int, int], region) -> tuple[slice, slice]:
     return out[0], out[1]
 
 
-def _draw(header: Mapping, kind: str, rows: slice, cols: slice, blobs: Iterable[Blob]) -> np.ndarray:
+def _draw(header: Mapping, kind: str, rows: slice, cols: slice, regions: tuple[RegionSpec, ...]) -> np.ndarray:
     geom = observer_geometry(header)
     painter = _BLOCK_PAINTERS[kind]
     width = cols.stop - cols.start
@@ -252,7 +352,7 @@ def _draw(header: Mapping, kind: str, rows: slice, cols: slice, blobs: Iterable[
     step = max(1, _CHUNK_PIXELS // width)
     for r0 in range(rows.start, rows.stop, step):
         block = slice(r0, min(r0 + step, rows.stop))
-        out[block.start - rows.start : block.stop - rows.start] = painter(header, geom, block, cols, blobs)
+        out[block.start - rows.start : block.stop - rows.start] = painter(header, geom, block, cols, regions)
     return out
 
 
@@ -321,7 +421,7 @@ def render(
         if full is not None:
             return full[rows, cols]
         log.debug("Rendering %s pixels [%d:%d, %d:%d] of %s", kind, rows.start, rows.stop, cols.start, cols.stop, shape)
-        data = _draw(header, kind, rows, cols, blobs_for(kind, regions))
+        data = _draw(header, kind, rows, cols, regions)
         data.setflags(write=False)
         _CACHE.put(key, data)
     return data

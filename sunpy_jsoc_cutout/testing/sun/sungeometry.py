@@ -106,15 +106,16 @@ class ObserverGeometry:
     pixel_size: float
 
     def sample(self, rows: slice, cols: slice) -> SurfaceSample:
-        """Compute the surface geometry of the pixels ``[rows, cols]`` (0-based array indices).
+        """Compute the surface geometry of the pixels ``[rows, cols]`` (0-based array indices;
+        a slice's step, if any, samples every step-th pixel).
 
         Quantities linear in the pixel coordinates (``xi``, ``eta``, ``w . centre`` and
         ``M w`` for the rotation ``M``) are each built with one broadcast addition of a row and
         a column vector; the surface point is then ``q = s w - centre``, so its Carrington
         coordinates are ``s (M w) - M centre``.
         """
-        p1 = np.arange(cols.start, cols.stop, dtype=np.float64) + (1.0 - self.crpix[0])
-        p2 = np.arange(rows.start, rows.stop, dtype=np.float64)[:, None] + (1.0 - self.crpix[1])
+        p1 = np.arange(cols.start, cols.stop, cols.step or 1, dtype=np.float64) + (1.0 - self.crpix[0])
+        p2 = np.arange(rows.start, rows.stop, rows.step or 1, dtype=np.float64)[:, None] + (1.0 - self.crpix[1])
 
         def linear(c0: float, cx: float, ce: float) -> np.ndarray:
             """``c0 + cx * xi + ce * eta`` for every pixel."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["N_WAVES", "WAVELENGTHS", "texture"]
+__all__ = ["N_WAVES", "WAVELENGTHS", "texture", "wave_sums"]
 
 #: Number of plane waves.
 N_WAVES = 9
@@ -67,20 +67,31 @@ def texture(xyz: tuple[np.ndarray, np.ndarray, np.ndarray], mu: np.ndarray, pixe
         float32 values of zero mean and amplitude at most 1.
     """
     weights = _wave_weights(pixel_size)
+    (total,) = wave_sums(xyz, _KVEC, _PHASE, (weights / N_WAVES)[None, :])
+    total *= np.clip(np.asarray(mu, dtype=np.float32) / np.float32(0.3), 0.0, 1.0)
+    return total
+
+
+def wave_sums(
+    xyz: tuple[np.ndarray, ...], kvec: np.ndarray, phases: np.ndarray, coefficients: np.ndarray
+) -> list[np.ndarray]:
+    """Sums ``sum_i coefficients[j, i] * cos(kvec[i] . P + phases[i])``, one per row ``j``.
+
+    Each cosine is evaluated once (float32) and added to every sum; waves whose coefficients
+    are all zero are skipped.
+    """
     x, y, z = (np.asarray(c, dtype=np.float32) for c in xyz)
-    total = np.zeros(x.shape, dtype=np.float32)
-    if not weights.any():
-        return total
+    coefficients = np.asarray(coefficients, dtype=np.float32)
+    totals = [np.zeros(x.shape, dtype=np.float32) for _ in coefficients]
     phase = np.empty(x.shape, dtype=np.float32)
-    for k, ph0, wgt in zip(_KVEC.astype(np.float32), _PHASE.astype(np.float32), weights, strict=True):
-        if wgt == 0.0:
+    for i, (k, ph0) in enumerate(zip(kvec.astype(np.float32), phases.astype(np.float32), strict=True)):
+        if not coefficients[:, i].any():
             continue
         np.multiply(x, k[0], out=phase)
         phase += k[1] * y
         phase += k[2] * z
         phase += ph0
         np.cos(phase, out=phase)
-        phase *= np.float32(wgt / N_WAVES)
-        total += phase
-    total *= np.clip(np.asarray(mu, dtype=np.float32) / np.float32(0.3), 0.0, 1.0)
-    return total
+        for total, coeff in zip(totals, coefficients[:, i], strict=True):
+            total += coeff * phase
+    return totals
