@@ -95,7 +95,7 @@ def _header_keys(path: Path) -> dict[str, str] | None:
             for hdu in hdus:
                 if "T_REC" in hdu.header:
                     return {key: str(hdu.header[key]).strip() for key in HEADER_KEYS if key in hdu.header}
-    except (OSError, ValueError, TypeError, IndexError):
+    except (OSError, ValueError, TypeError, IndexError, fits.VerifyError):
         return None
     return None
 
@@ -142,19 +142,25 @@ def check_overwrite(ledger: Ledger, requestid: str, record: str, final: Path, in
             f"{old.describe()} (the ledger {ledger.path} recorded it, sha256 {(owner[0].sha256 or '')[:12]}...). {_ADVICE}"
         )
         raise FileOverwriteError(message, str(final))
-    before, after = _header_keys(final), _header_keys(incoming)
-    if before is None or after is None:
-        return
-    differ = {key: (before[key], after[key]) for key in before.keys() & after.keys() if before[key] != after[key]}
+    differ = _header_differences(final, incoming)
     if differ:
-        shown = ", ".join(
-            f"{key}={old!r} there, {value!r} in the new file" for key, (old, value) in sorted(differ.items())
-        )
         message = (
             f"Not writing {final.name} ({new.describe()}) to {final}: the FITS file there, which this ledger did "
-            f"not write, holds other data ({shown}). {_ADVICE}"
+            f"not write, holds other data ({differ}). {_ADVICE}"
         )
         raise FileOverwriteError(message, str(final))
+
+
+def _header_differences(final: Path, incoming: Path) -> str:
+    """The `HEADER_KEYS` whose values differ between two FITS files, as text (empty if none, or not FITS)."""
+    before, after = _header_keys(final), _header_keys(incoming)
+    if before is None or after is None:
+        return ""
+    return ", ".join(
+        f"{key}={before[key]!r} there, {after[key]!r} in the new file"
+        for key in sorted(before.keys() & after.keys())
+        if before[key] != after[key]
+    )
 
 
 def replaced_by_other(ledger: Ledger, requestid: str, record: str, final: Path, sha256: str) -> bool:
@@ -164,9 +170,11 @@ def replaced_by_other(ledger: Ledger, requestid: str, record: str, final: Path, 
 
     Cheap when the ledger knows a single file at ``final``; hashes the file only otherwise.
     """
+    entries = ledger.done_at(final)
+    if len(entries) < 2:  # the ledger put only the file being reused there
+        return False
     me = content_of(ledger, requestid, record)
-    others = [(e, p) for e, p in ledger.done_at(final) if not me.same_as(_content(e, p))]
-    if not others:
+    if all(me.same_as(_content(entry, params)) for entry, params in entries):
         return False
     try:
         return file_hash(final) != sha256
