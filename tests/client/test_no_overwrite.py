@@ -16,6 +16,7 @@ import astropy.units as u
 
 import sunpy.net.attrs as a
 from sunpy.net import Fido
+from sunpy.util.parfive_helpers import Downloader
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
@@ -58,6 +59,18 @@ def test_two_results_with_one_path_are_refused_before_any_export(jsoc, email, tm
     assert "its own folder" in message
     assert _exp_requests(jsoc) == []
     assert not list((tmp_path / "out").glob("*.fits"))
+
+
+def test_refused_fetch_leaves_nothing_on_a_downloader_of_ones_own(jsoc, email, tmp_path):
+    downloader = Downloader(progress=False)
+    east, west = _search(email, EAST), _search(email, WEST)
+    with pytest.raises(PathCollisionError):
+        Fido.fetch(east, west, path=tmp_path / "{file}", downloader=downloader)
+    assert len(downloader.download()) == 0  # the first block, kept before the refusal, is dropped
+    assert _exp_requests(jsoc) == []
+    files = Fido.fetch(east, path=tmp_path / "{file}", downloader=downloader)  # the same downloader again
+    assert len(files) == 1
+    assert not files.errors
 
 
 def test_or_query_blocks_with_one_path_are_refused(jsoc, email, tmp_path):
