@@ -144,11 +144,15 @@ class Delivery:
         """Every failed download goes to the report; an export JSOC deleted meanwhile is marked expired."""
         failed = self._failed(results)
         refused = [e for e in results.errors if isinstance(e.exception, FileOverwriteError)]
-        for error in [*failed, *refused]:
+        for error in failed:
             where = error.filepath_partial
             where = where(None, error.url) if callable(where) else where
-            what = "not written" if isinstance(error.exception, FileOverwriteError) else "download failed"
-            self.report.missing_file(outcome.requestid, "", Path(str(where)).name, f"{what}: {error.exception}")
+            self.report.missing_file(
+                outcome.requestid, "", Path(str(where)).name, f"download failed: {error.exception}"
+            )
+        for error in refused:
+            name = Path(error.exception.path).name
+            self.report.missing_file(outcome.requestid, "", name, f"not written: {error.exception}")
         if failed and not self.session.disk_full:
             message = self._expired(outcome)
             if message is not None:

@@ -9,6 +9,7 @@ different records or processing that would take one path are refused before any 
 """
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -134,6 +135,9 @@ def test_later_fetch_of_other_processing_keeps_the_earlier_file(jsoc, email, tmp
     assert error.exception.path == first
     assert file_hash(first) == before
     assert "0 of 1 planned files arrived" in str(report)
+    (missing,) = report.missing
+    assert missing.filename == Path(first).name
+    assert missing.reason.startswith("not written: Not writing")
     # the first result fetched again is still accepted, from the ledger
     again, _ = _fetch_one(_search(email, EAST), path)
     assert list(again) == [first]
