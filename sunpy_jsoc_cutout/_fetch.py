@@ -43,6 +43,7 @@ from ._plan.series_rules import rules_for
 from ._transfer.deliver import Delivery
 from ._transfer.download import extend_results
 from ._transfer.fido_download import skip_empty_download
+from ._transfer.fido_fetch import FidoFetch
 from ._transfer.interrupt import InterruptGuard, restore_after_download
 from ._transfer.ledger import Ledger
 from ._transfer.paths import path_template, target_path
@@ -199,9 +200,13 @@ def fetch(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], object] = time.sleep,
     **kwargs,
-) -> parfive.Results:
+) -> parfive.Results | None:
     """
     Stage the exports of ``table`` one at a time and download their files.
+
+    Called by ``Fido.fetch`` (a ``downloader`` and ``wait=False``), the fetch is checked at once and
+    kept on the downloader (`~._transfer.fido_fetch.FidoFetch`): it runs when Fido starts the
+    downloader, after the paths of every block of the fetch were checked against each other.
 
     Parameters
     ----------
@@ -226,37 +231,58 @@ def fetch(
 
     Returns
     -------
-    parfive.Results
-        The files, and an error entry (with an http URL) for every failed export or download.
+    parfive.Results or None
+        The files, and an error entry (with an http URL) for every failed export or download;
+        `None` from ``Fido.fetch`` (the files are in what the downloader's ``download()`` returns).
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.PathCollisionError
+        From ``Fido.fetch``: a planned file would take the path of a different file of another
+        block of the same fetch (nothing is sent).
     """
     if downloader is not None:
         skip_empty_download(downloader)  # Fido calls its download() after this; nothing is queued on it
     if not len(table) or not getattr(table, "plans", None):
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
-    notify = require_notify(table.notify)
-    batch = check_fetch_settings()
-    if downloader is not None and not downloader.config.progress:
-        progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
-    template = path_template(path)
-    target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
-    report = client.last_report = _report_skipped(table)
-    root = _download_root(template, table)
-    if not isinstance(ledger, Ledger):
-        ledger = Ledger(ledger or ledger_path())
-    plans, rows_of = _plan_rows(table, report)
+    fido = FidoFetch.of(downloader) if downloader is not None and kwargs.get("wait") is False else None
+    try:
+        notify = require_notify(table.notify)
+        batch = check_fetch_settings()
+        if downloader is not None and not downloader.config.progress:
+            progress = False  # Fido.fetch(progress=False) reaches clients only through its downloader
+        template = path_template(path)
+        target_path(template, "check.fits", table[0])  # a bad template fails before anything is sent
+        root = _download_root(template, table)
+        if not isinstance(ledger, Ledger):
+            ledger = Ledger(ledger or ledger_path())
+    except Exception:
+        if fido is not None:
+            fido.drop()  # a refused block of a Fido.fetch: none of its blocks is staged
+        raise
     if downloader is not None:
         restore_after_download(downloader)  # Fido downloads its own queue with it after this fetch
-    job = _Job(plans, rows_of, template, root, report, ledger, notify)
-    out = _stage_and_download(
-        job,
-        {"batch": batch, "progress": progress, "keep_tar": keep_tar},
-        {"cancel_foreign": cancel_foreign, "clock": clock, "sleep": sleep, "check": job.check},
-        overwrite,
-    )
-    report.arrived(len(out))
-    report.log()
-    return out
+
+    def run() -> parfive.Results:
+        report = client.last_report = _report_skipped(table)
+        plans, rows_of = _plan_rows(table, report)
+        job = _Job(plans, rows_of, template, root, report, ledger, notify)
+        out = _stage_and_download(
+            job,
+            {"batch": batch, "progress": progress, "keep_tar": keep_tar},
+            {"cancel_foreign": cancel_foreign, "clock": clock, "sleep": sleep, "check": job.check},
+            overwrite,
+        )
+        report.arrived(len(out))
+        report.log()
+        return out
+
+    if fido is None:
+        return run()
+    # Fido.fetch: staged when Fido starts its downloader, after every block was checked against the others
+    fido.add(template, table, run)
+    return None
 
 
 def _download_root(template: str, table) -> Path:

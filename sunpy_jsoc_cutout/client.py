@@ -158,7 +158,7 @@ class JSOCCutoutClient(BaseClient):
         cancel_foreign: bool = False,
         ledger: str | os.PathLike | None = None,
         **kwargs,
-    ) -> parfive.Results:
+    ) -> parfive.Results | None:
         """
         Stage the export requests of ``query_results`` one at a time and download their files.
 
@@ -170,6 +170,13 @@ class JSOCCutoutClient(BaseClient):
         A failed, refused or expired export does not stop the others: it is logged, kept in
         `last_report` and added to the returned results' ``errors``, so that
         ``Fido.fetch(files)`` retries what failed.
+
+        Within ``Fido.fetch`` (which passes its downloader and ``wait=False``) every block is
+        checked at once and staged when Fido starts its downloader, so that blocks whose files
+        would take one path are refused before anything is sent
+        (`~sunpy_jsoc_cutout.exceptions.PathCollisionError`). A file is never moved over a file
+        of another record or processing that an earlier fetch delivered: that file gets an error
+        entry with `~sunpy_jsoc_cutout.exceptions.FileOverwriteError` instead.
 
         Parameters
         ----------
@@ -200,9 +207,10 @@ class JSOCCutoutClient(BaseClient):
 
         Returns
         -------
-        `parfive.Results`
+        `parfive.Results` or None
             The paths of the files, with an error entry (an http URL and the exception) for
-            every export or download that failed.
+            every export or download that failed; `None` within ``Fido.fetch``, whose
+            downloader returns them.
 
         Raises
         ------
@@ -210,6 +218,8 @@ class JSOCCutoutClient(BaseClient):
             If the query had no ``a.jsoc.Notify`` address.
         sunpy_jsoc_cutout.exceptions.PathTemplateError
             If ``path`` names a key the results do not have.
+        sunpy_jsoc_cutout.exceptions.PathCollisionError
+            If files of two blocks of one ``Fido.fetch`` would take one path.
         sunpy_jsoc_cutout.exceptions.DiskSpaceError
             If the download folder lacks the space the export is estimated to need.
         sunpy_jsoc_cutout.exceptions.ConfigurationError

@@ -14,6 +14,7 @@ __all__ = [
     "DownloadWriteError",
     "ExportMismatchError",
     "ExportTimeoutError",
+    "FileOverwriteError",
     "JSOCCutoutError",
     "JSOCExportError",
     "JSOCHTTPError",
@@ -21,6 +22,7 @@ __all__ = [
     "LedgerError",
     "LoadError",
     "MissingNotifyError",
+    "PathCollisionError",
     "PathTemplateError",
     "PendingExportError",
     "SeriesNotFoundError",
@@ -149,6 +151,36 @@ class PathTemplateError(JSOCCutoutError, ValueError):
     """
     A download ``path`` template names a key the search result does not have, or is malformed.
     """
+
+
+class PathCollisionError(PathTemplateError):
+    """
+    Different files of one ``Fido.fetch`` (the rows of several search results, or of an OR
+    query's blocks) would be written to the same path, so one would overwrite the other.
+
+    Raised before any export is submitted; the message names the colliding rows and what to
+    change (a ``path`` template with a field that tells them apart, or a folder per result).
+    """
+
+
+class FileOverwriteError(JSOCCutoutError, FileExistsError):
+    """
+    A downloaded file was not moved to its path because the file already there holds another
+    record's data, or the same record processed differently (the ledger's entry of that file, or
+    its FITS header, says so).
+
+    It is the exception of the refused file's error entry; the file already there is left intact.
+    The message names both records and what to do (another ``path`` template or folder).
+
+    Attributes
+    ----------
+    path : str
+        The path that was not overwritten.
+    """
+
+    def __init__(self, message: str, path: str = ""):
+        super().__init__(message)
+        self.path = path
 
 
 class ConfigurationError(JSOCCutoutError, ValueError):

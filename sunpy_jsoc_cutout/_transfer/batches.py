@@ -16,7 +16,9 @@ For each file:
 4. a transport fault (`retryable`) is tried again after a growing pause, a few times;
 5. it is verified (`~._transfer.verify`); a file that fails is downloaded once more, then reported
    (`~sunpy_jsoc_cutout.exceptions.CorruptFileError`) and never kept;
-6. it is hashed, renamed to its final name and marked done (`promote`).
+6. it is hashed, renamed to its final name and marked done (`promote`), unless the final name
+   holds another record's file (`~._transfer.overwrite`): then it is an error entry with
+   `~sunpy_jsoc_cutout.exceptions.FileOverwriteError` and that file stays.
 
 A signal (Ctrl-C, SIGTERM) cancels the running batch; the files it finished are still renamed and
 recorded before `~._transfer.interrupt.FetchInterrupted` is raised. Failed downloads stay in the
@@ -39,7 +41,13 @@ import parfive
 from sunpy import log
 
 from sunpy_jsoc_cutout._jsoc.info import RETRY_CAP, RETRY_STATUS
-from sunpy_jsoc_cutout.exceptions import CorruptFileError, DiskSpaceError, DownloadWriteError, PathTemplateError
+from sunpy_jsoc_cutout.exceptions import (
+    CorruptFileError,
+    DiskSpaceError,
+    DownloadWriteError,
+    FileOverwriteError,
+    PathTemplateError,
+)
 from .file_moves import (
     PathFor,
     QueuedFile,
@@ -276,6 +284,9 @@ class FileBatches:
         item = QueuedFile(self.requestid, work.record, work.filename, work.url, work.final, work.part)
         try:
             self.out.append(path=str(promote(item, self.ledger)), url=work.url)
+        except FileOverwriteError as err:
+            log.warning("%s", err)
+            self._error(work, err)
         except OSError as err:
             self._error(work, write_error(err, work.final))
 

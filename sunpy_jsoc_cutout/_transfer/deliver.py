@@ -22,7 +22,7 @@ from sunpy import log
 
 from sunpy_jsoc_cutout._jsoc.export import ReadyExport, reply_status
 from sunpy_jsoc_cutout.config import base_url
-from sunpy_jsoc_cutout.exceptions import JSOCExportError, UnsafeArchiveError
+from sunpy_jsoc_cutout.exceptions import FileOverwriteError, JSOCExportError, UnsafeArchiveError
 from .download import download_request
 from .report import JobReport
 
@@ -91,7 +91,12 @@ class Delivery:
 
     @staticmethod
     def _failed(results: parfive.Results) -> list:
-        return [error for error in results.errors if not isinstance(error.exception, UnsafeArchiveError)]
+        """The failed downloads (a refused tar or a refused overwrite is no download failure)."""
+        return [
+            error
+            for error in results.errors
+            if not isinstance(error.exception, (UnsafeArchiveError, FileOverwriteError))
+        ]
 
     def _download(self, outcome: ReadyExport, path_for) -> parfive.Results:
         """One completed export's files; an unsafe tar becomes an error entry, not an exception."""
@@ -138,12 +143,16 @@ class Delivery:
     def _count_failures(self, outcome: ReadyExport, results: parfive.Results) -> None:
         """Every failed download goes to the report; an export JSOC deleted meanwhile is marked expired."""
         failed = self._failed(results)
+        refused = [e for e in results.errors if isinstance(e.exception, FileOverwriteError)]
         for error in failed:
             where = error.filepath_partial
             where = where(None, error.url) if callable(where) else where
             self.report.missing_file(
                 outcome.requestid, "", Path(str(where)).name, f"download failed: {error.exception}"
             )
+        for error in refused:
+            name = Path(error.exception.path).name
+            self.report.missing_file(outcome.requestid, "", name, f"not written: {error.exception}")
         if failed and not self.session.disk_full:
             message = self._expired(outcome)
             if message is not None:

@@ -8,6 +8,11 @@ name and only then marked done in the ledger (`promote`), so a file under its fi
 always whole and the ledger only calls a file done once it is. A file the ledger holds complete,
 in this request or in an earlier request of the same plan (an export that expired and was staged
 again), is used where it is or copied to its new final path (`reuse_done_file`), not downloaded.
+
+A file never replaces a file of another record (or the same record processed differently) at its
+final path: `promote` and the copy of `reuse_done_file` ask `~._transfer.overwrite.check_overwrite`
+first, which raises `~sunpy_jsoc_cutout.exceptions.FileOverwriteError`; the caller makes it the
+file's error entry.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sunpy import log
 
 from sunpy_jsoc_cutout._jsoc.export_files import file_hash
 from .ledger import Ledger
+from .overwrite import check_overwrite, replaced_by_other
 from .writer import partial_path
 
 __all__ = [
@@ -63,6 +69,9 @@ def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) 
         return False
     known = Path(entry.path).expanduser().absolute()
     if known == final:
+        if replaced_by_other(ledger, requestid, entry.record, final, entry.sha256):
+            log.info("%s now holds another file than %s of request %s", final, filename, entry.requestid)
+            return False
         if entry.requestid != requestid:
             ledger.mark_done(requestid, filename, str(final), int(entry.size), entry.sha256)
         return True
@@ -70,6 +79,7 @@ def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) 
         if file_hash(known) != entry.sha256:
             log.info("%s changed since it was downloaded; downloading %s again", known, filename)
             return False
+        check_overwrite(ledger, requestid, entry.record, final, known)
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = partial_path(final)
         try:
@@ -77,7 +87,7 @@ def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) 
             staging.replace(final)
         finally:
             staging.unlink(missing_ok=True)
-    except OSError as err:
+    except OSError as err:  # a FileOverwriteError too: the download is then refused the same way
         log.info("Could not copy %s to %s (%s); downloading it again", known, final, err)
         return False
     ledger.mark_done(requestid, filename, str(final), int(entry.size), entry.sha256)
@@ -86,7 +96,16 @@ def reuse_done_file(ledger: Ledger, requestid: str, filename: str, final: Path) 
 
 
 def promote(item: QueuedFile, ledger: Ledger) -> Path:
-    """Hash a complete partial file, rename it to its final name and mark it done."""
+    """
+    Hash a complete partial file, rename it to its final name and mark it done.
+
+    Raises
+    ------
+    sunpy_jsoc_cutout.exceptions.FileOverwriteError
+        If the final path holds another record's file (`~._transfer.overwrite.check_overwrite`);
+        nothing is moved.
+    """
+    check_overwrite(ledger, item.requestid, item.record, item.final, item.partial)
     size = item.partial.stat().st_size
     digest = file_hash(item.partial)
     item.final.parent.mkdir(parents=True, exist_ok=True)

@@ -401,6 +401,23 @@ class Ledger(ClaimsMixin):
                 return entry
         return None
 
+    def done_at(self, path: str | os.PathLike) -> list[tuple[FileEntry, dict | None]]:
+        """
+        Every done entry recorded at ``path`` (as `mark_done` wrote it), newest added first, each
+        with the parameters of its request (`None` for a request the ledger does not know).
+
+        Several entries mean several files were moved to that path over time: the one whose sha256
+        is the file's on disk is the one there now (see `~._transfer.overwrite`).
+        """
+        columns = ", ".join("f." + c for c in _FILE_COLUMNS.split(", "))
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT {columns}, r.params FROM files f LEFT JOIN requests r ON r.requestid = f.requestid "
+                "WHERE f.path = ? AND f.done = 1 ORDER BY f.seq DESC",
+                (str(path),),
+            ).fetchall()
+        return [(_file_entry(row[:-1]), None if row[-1] is None else json.loads(row[-1])) for row in rows]
+
     def done_file(self, requestid: str, filename: str) -> FileEntry | None:
         """
         The entry of a file that is done and still on disk with its recorded size, else `None`.

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS files (
     seq INTEGER NOT NULL,
     PRIMARY KEY (requestid, filename)
 );
+CREATE INDEX IF NOT EXISTS files_path ON files (path);
 CREATE TABLE IF NOT EXISTS claims (
     requestid TEXT NOT NULL,
     filename TEXT NOT NULL,

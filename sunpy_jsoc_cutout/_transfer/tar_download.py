@@ -7,7 +7,9 @@ The tar is verified before anything is extracted (`~._transfer.verify.verify_tar
 the FITS checks of its members); a tar that fails is downloaded once
 more, then reported. An unsafe tar raises `~sunpy_jsoc_cutout.exceptions.UnsafeArchiveError`
 (nothing is extracted). A full disk or an unwritable folder while unpacking gives an error entry
-for each data file not yet in place. Every error entry of a tar's files names the tar's
+for each data file not yet in place, and a member whose final path holds another record's file
+is not moved there (`~._transfer.overwrite`: an error entry with
+`~sunpy_jsoc_cutout.exceptions.FileOverwriteError`). Every error entry of a tar's files names the tar's
 ``.unverified`` path (`~._transfer.writer.unverified_path`): a retry of them by another downloader
 (``Fido.fetch(files)``) fetches the tar there, never a tar under a data file's final name, and
 the next fetch through the client verifies that tar and unpacks it instead of downloading it.
@@ -23,7 +25,7 @@ import parfive
 
 from sunpy import log
 
-from sunpy_jsoc_cutout.exceptions import CorruptFileError, DiskSpaceError
+from sunpy_jsoc_cutout.exceptions import CorruptFileError, DiskSpaceError, FileOverwriteError
 from .batches import FileBatches
 from .file_moves import QueuedFile, promote, reuse_done_file
 from .session import fixed_path
@@ -79,6 +81,10 @@ def _unpack(session, ledger, requestid, tar_path, scratch, rows, finals, done, t
         if path is None and name in members:
             try:
                 path = promote(QueuedFile(requestid, record, name, tar_url, finals[name], members[name]), ledger)
+            except FileOverwriteError as err:
+                log.warning("%s", err)
+                _fail(session, out, unverified_path(tar_path), tar_url, err)
+                continue
             except OSError as err:
                 _fail(session, out, unverified_path(tar_path), tar_url, write_error(err, finals[name]))
                 continue
