@@ -298,10 +298,14 @@ def test_maps_arrive_with_the_projection_wcs_and_match_reproject(jsoc, email, tm
         assert centre.lat.to_value(u.deg) == pytest.approx(lat, abs=1e-6)
         # the same surface as the plain cut-out, by an independent reprojection
         assert np.isfinite(smap.data).mean() > 0.99, name
-        assert _median_relative(smap, cutout) < 0.01, name
+        # The synthetic Sun has network structure at 2-4 px, where maproj's cubic convolution and
+        # reproject's bicubic spline differ by about 2 % (measured 1.8-2.3 %, an RMS of 0.17-0.18 of
+        # the image's spread); the same map moved by 2 px is off by 0.83-0.89 of it, so the sharp
+        # check is the comparison with the shifted WCS.
+        assert _median_relative(smap, cutout) < 0.03, name
         true = _nrms(smap, cutout, smap.wcs)
         for dx, dy in ((2, 0), (-2, 0), (0, 2), (0, -2)):
-            assert true < 0.5 * _nrms(smap, cutout, _shifted(smap.wcs, dx, dy)), (name, dx, dy)
+            assert true < 0.35 * _nrms(smap, cutout, _shifted(smap.wcs, dx, dy)), (name, dx, dy)
 
 
 def test_off_equator_carree_header_is_jsocs_but_the_map_is_shifted(jsoc, email, tmp_path):
