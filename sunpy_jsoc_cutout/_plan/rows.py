@@ -82,9 +82,33 @@ def _float(value: Any) -> float:
         return float("nan")
 
 
+def floats_of(values: Sequence[Any]) -> np.ndarray:
+    """
+    Floats of a listed keyword (absent or unparsable values as NaN): numpy parses the whole
+    column at once; a column holding ``MISSING`` or other text is read value by value.
+    """
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.array([_float(v) for v in values], dtype=float)
+
+
+def ints_of(values: Sequence[Any], default: int, bits: int = 32) -> np.ndarray:
+    """`~.jsoc_text.int_keyword` of every value, each distinct string read once (``QUALITY``, ``CAMERA``...)."""
+    seen: dict[Any, int] = {}
+    out = np.empty(len(values), dtype=np.int64)
+    for k, value in enumerate(values):
+        number = seen.get(value)
+        if number is None:
+            number = int_keyword(value, default, bits=bits)
+            seen[value] = number = default if number is None else number
+        out[k] = number
+    return out
+
+
 def quality_of(values: Sequence[Any]) -> np.ndarray:
     """Signed ``QUALITY`` per record (a missing one reads as `QUALITY_MISSING`)."""
-    return np.array([int_keyword(q, QUALITY_MISSING) for q in values], dtype=np.int64)
+    return ints_of(values, QUALITY_MISSING)
 
 
 def calver_of(columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
@@ -95,14 +119,30 @@ def calver_of(columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
     out = np.full(n, -1, dtype=np.int64)
     for key, bits in (("CALVER32", 32), ("CALVER64", 64)):  # the later one wins where it is usable
         if key in columns and len(columns[key]):
-            values = np.array([int_keyword(v, -1, bits=bits) for v in columns[key]], dtype=np.int64)
+            values = ints_of(columns[key], -1, bits=bits)
             out = np.where(values >= 0, values, out)
+    return out
+
+
+def absent_of(values: Sequence[Any] | np.ndarray) -> np.ndarray:
+    """`~.jsoc_text.is_absent` of every value, each distinct value judged once."""
+    seen: dict[Any, bool] = {}
+    out = np.empty(len(values), dtype=bool)
+    for k, value in enumerate(values):
+        absent = seen.get(value)
+        if absent is None:
+            absent = seen[value] = is_absent(value)
+        out[k] = absent
     return out
 
 
 def times_or(values: Sequence[Any], fallback: Sequence[Any]) -> Time:
     """JSOC times, absent ones (``MISSING``, the -4712 default) replaced by ``fallback``'s strings."""
-    return parse_drms_times([f if is_absent(v) else v for v, f in zip(values, fallback, strict=True)])
+    texts = np.asarray(values, dtype=object)
+    absent = absent_of(texts)
+    if absent.any():
+        texts = np.where(absent, np.asarray(fallback, dtype=object), texts)
+    return parse_drms_times(texts)
 
 
 def pick_reference(columns: Mapping[str, list], t_ref: Time) -> dict[str, Any]:
@@ -132,7 +172,7 @@ def derive_rows(
     """A request's row columns from the listed keywords of the records it will export."""
     quality = quality_of(cols["QUALITY"])
     t_rec = parse_drms_times(cols["T_REC"])
-    kw = {k: np.array([_float(v) for v in cols[k]]) for k in _FLOAT_KEYS if k in cols}
+    kw = {k: floats_of(cols[k]) for k in _FLOAT_KEYS if k in cols}
     kw["CALVER"] = calver_of(cols, len(quality))
     rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
     rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
@@ -166,7 +206,7 @@ def derive_rows(
     }
     for key in ("FSN", "CAMERA"):
         if key in cols:
-            columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
+            columns[key] = ints_of(cols[key], -1)
     return {**columns, **_names.raw_keywords(dict(cols), block, rules, segment)}
 
 
