@@ -20,7 +20,7 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time, parse_drms_times
 from sunpy_jsoc_cutout._plan.names import file_names, format_fields, render_name, sprint_time
 from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans
 from sunpy_jsoc_cutout._plan.process import Process, Step
@@ -132,6 +132,21 @@ def test_names_of_many_rows_at_once_are_each_rows_name(fmt):
     ]
     assert list(names) == expected
     assert len(set(expected)) == len(expected) or fmt == "{T_REC:-3}"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["2014.02.05_08:00:35_TAI", "2014.02.05_08:00:47.57_TAI", " 2014.02.05_08:00:59_TAI "],
+        ["2014-02-05T08:00:01Z", "2014-02-05T08:00:13.57Z"],
+        ["2014.02.05_08:00:35_UTC", "2014.02.05_08:00:47_UTC"],
+        ["2014.02.05_08:00:35_UT"],
+        ["2014.02.05_08:00:35", "2014.02.05"],  # no zone, a date alone: read one by one
+    ],
+)
+def test_a_time_column_reads_as_each_of_its_times(column):
+    times = parse_drms_times(column)
+    assert list(times.isot) == [parse_drms_time(text).isot for text in column]
 
 
 def test_layout_starts_after_the_last_colon_and_the_name_ends_at_the_first():
