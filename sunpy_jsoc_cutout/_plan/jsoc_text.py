@@ -27,6 +27,7 @@ from astropy.time import Time
 __all__ = [
     "ABSENT_VALUES",
     "Verbatim",
+    "absent_mask",
     "drms_time",
     "drms_zone",
     "im_patch_time",
@@ -167,6 +168,16 @@ def is_absent(value: object) -> bool:
     return text in ABSENT_VALUES or text.startswith("-4712")
 
 
+def absent_mask(values: Iterable[object]) -> np.ndarray:
+    """`is_absent` of a whole column at once (numpy string operations)."""
+    objects = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
+    if not len(objects):
+        return np.zeros(0, dtype=bool)
+    texts = np.strings.strip(objects.astype(str))
+    absent = np.isin(texts, list(ABSENT_VALUES)) | np.strings.startswith(texts, "-4712")
+    return absent | (objects == None)  # noqa: E711 - element-wise, for the None values
+
+
 def int_keyword(value: object, default: int | None = None, *, bits: int = 32) -> int | None:
     """
     An integer keyword from JSOC's string, or ``default`` when it is absent.
@@ -186,7 +197,7 @@ def int_keyword(value: object, default: int | None = None, *, bits: int = 32) ->
     text = str(value).strip()
     try:
         number = int(text, 16) if text.lower().startswith("0x") else int(float(text)) if bits <= 32 else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         return default
     top = 1 << (bits - 1)
     return number - 2 * top if top <= number < 2 * top else number

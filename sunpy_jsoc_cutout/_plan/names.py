@@ -48,7 +48,7 @@ from astropy.time import Time
 
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
-from .jsoc_text import drms_zone, is_absent, is_drms_time, parse_drms_times
+from .jsoc_text import absent_mask, drms_zone, is_drms_time, parse_drms_times
 from .plans import default_filename_format
 from .series_rules import SeriesInfo, SeriesRules
 
@@ -268,7 +268,8 @@ def _keyword_values(texts: Sequence[Any], layout: str | None) -> list[str]:
     texts = [str(text) for text in texts]
     if not layout:
         return texts  # the JSD format, as jsoc_info lists it (L243-252)
-    times = [k for k, text in enumerate(texts) if is_drms_time(text) and not is_absent(text)]
+    absent = absent_mask(texts)
+    times = [k for k, text in enumerate(texts) if not absent[k] and is_drms_time(text)]
     timed = set(times)
     values = ["" if k in timed else _plain_value(text, layout) for k, text in enumerate(texts)]
     for k, value in zip(times, _time_values([texts[k].strip() for k in times], layout), strict=True):

@@ -20,7 +20,7 @@ from sunpy_jsoc_cutout._query.query import CutoutQuery
 from . import frames as _frames
 from . import names as _names
 from .coords import ImPatchLocation
-from .jsoc_text import int_keyword, is_absent, parse_drms_times
+from .jsoc_text import absent_mask, int_keyword, is_absent, parse_drms_times
 from .plans import ExportPlan
 from .process import Process
 from .series_rules import SeriesRules
@@ -95,6 +95,14 @@ def floats_of(values: Sequence[Any]) -> np.ndarray:
 
 def ints_of(values: Sequence[Any], default: int, bits: int = 32) -> np.ndarray:
     """`~.jsoc_text.int_keyword` of every value, each distinct string read once (``QUALITY``, ``CAMERA``...)."""
+    if bits < 64 and len(values) and not str(values[0]).strip().lower().startswith("0x"):
+        try:  # a column of decimal integers (FSN, CAMERA...): numpy reads it at once
+            numbers = np.asarray(values, dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            pass
+        else:
+            top = 1 << (bits - 1)
+            return np.where((numbers >= top) & (numbers < 2 * top), numbers - 2 * top, numbers)
     seen: dict[Any, int] = {}
     out = np.empty(len(values), dtype=np.int64)
     for k, value in enumerate(values):
@@ -124,22 +132,10 @@ def calver_of(columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
     return out
 
 
-def absent_of(values: Sequence[Any] | np.ndarray) -> np.ndarray:
-    """`~.jsoc_text.is_absent` of every value, each distinct value judged once."""
-    seen: dict[Any, bool] = {}
-    out = np.empty(len(values), dtype=bool)
-    for k, value in enumerate(values):
-        absent = seen.get(value)
-        if absent is None:
-            absent = seen[value] = is_absent(value)
-        out[k] = absent
-    return out
-
-
 def times_or(values: Sequence[Any], fallback: Sequence[Any]) -> Time:
     """JSOC times, absent ones (``MISSING``, the -4712 default) replaced by ``fallback``'s strings."""
     texts = np.asarray(values, dtype=object)
-    absent = absent_of(texts)
+    absent = absent_mask(texts)
     if absent.any():
         texts = np.where(absent, np.asarray(fallback, dtype=object), texts)
     return parse_drms_times(texts)
