@@ -26,7 +26,7 @@ from ._plan.coords import ImPatchLocation
 from ._plan.limit import limit_records
 from ._plan.noaa import check_region_epoch, resolve_active_region
 from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
-from ._plan.rows import ROW_KEYS, SearchedRequest, cover_rows, derive_rows
+from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys
 from ._plan.series_rules import SeriesRules
 from ._plan.split import JobCosts, split_job
 from ._query.box import ActiveRegion
@@ -49,7 +49,8 @@ def _searched(
     request = SearchedRequest(plan, location, rules=rules)
     time = plan.records.time
     cadence = time.cadence if rules.lev1 and time is not None else None
-    keys = _names.listed_keys(info.series(rules.name), ROW_KEYS, block, rules)  # and what file names need
+    # only the keywords these rows need, and what the file names need
+    keys = _names.listed_keys(info.series(rules.name), row_keys(location, block), block, rules)
     # aia.lev1/hmi.lev1: every record of the range is listed, and im_patch's cadence selection replayed
     listed = plan.records.without_cadence() if cadence else plan.records
     cols = list_records(info, listed, segment, page_size, keys)

@@ -29,12 +29,14 @@ __all__ = [
     "QUALITY_MISSING",
     "REFERENCE_KEYS",
     "ROW_KEYS",
+    "TRACKING_KEYS",
     "SearchedRequest",
     "calver_of",
     "cover_rows",
     "derive_rows",
     "pick_reference",
     "quality_of",
+    "row_keys",
     "times_or",
 ]
 
@@ -48,6 +50,9 @@ ROW_KEYS = (
     "*recnum*", "T_REC", "FSN", "CAMERA", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS",
     "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32",
 )  # fmt: skip
+#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`, the calibration
+#: version of ``get_new_CRLN_OBS``): an untracked box is cut at the same pixels in every record.
+TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "CALVER64", "CALVER32")
 #: A missing ``QUALITY`` reads as 0x80000000, the "no image" value (``drms.image_exists``).
 QUALITY_MISSING = -(1 << 31)
 _FLOAT_KEYS = (
@@ -73,6 +78,16 @@ class SearchedRequest:
     #: ``aia.lev1``/``hmi.lev1`` with a cadence: the rows of a piece ``(t_first, t_end)`` as im_patch
     #: will select them (its slot grid starts at each request's own first good record; `_plan.cadence`).
     replay: Replay | None = None
+
+
+def tracks(location: ImPatchLocation, block: CutoutQuery) -> bool:
+    """Whether the rows follow a Carrington point from record to record (`derive_rows`'s tracked centre)."""
+    return bool(block.tracking.enabled and location.carrington is not None)
+
+
+def row_keys(location: ImPatchLocation, block: CutoutQuery) -> tuple[str, ...]:
+    """The `ROW_KEYS` the rows of ``block`` need: without tracking, none of `TRACKING_KEYS`."""
+    return ROW_KEYS if tracks(location, block) else tuple(k for k in ROW_KEYS if k not in TRACKING_KEYS)
 
 
 def _float(value: Any) -> float:
@@ -183,7 +198,7 @@ def derive_rows(
     online = np.array([p != "NoDataDirectory" for p in cols.get(f"segment:{segment}", ["?"] * len(quality))])
     has_image = online | (quality >= 0) if "QUALITY" in cols else online
     centre = None
-    if block.tracking.enabled and location.carrington is not None:
+    if tracks(location, block) and location.carrington is not None:
         x, y, _ = _frames.tracked_centre(location.carrington, kw)
         centre = (x, y)
     elif location.locunits == "pixels":

@@ -261,3 +261,23 @@ def test_offline_records_are_planned_files_that_jsoc_stages(jsoc, email, tmp_pat
     files = Fido.fetch(result, path=tmp_path / "{file}")
     assert not files.errors
     assert len(files) == good.sum()
+
+
+@pytest.mark.parametrize(
+    ("box", "tracking", "asks_tracking_keys"),
+    [(GUIDE_BOX, True, True), (jc.Box([0, 0] * u.arcsec, 300 * u.arcsec), False, False)],
+)
+def test_rows_are_listed_with_only_the_keywords_they_need(jsoc, box, tracking, asks_tracking_keys):
+    before = len(jsoc.request_log)
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:10"), a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA), box, jc.Tracking(tracking),
+    )  # fmt: skip
+    assert len(result["jsoccutout"]) == 51
+    lists = [e["params"] for e in jsoc.request_log.since(before) if e["params"].get("op") == "rs_list"]
+    rows = [set(p["key"].split(",")) for p in lists if "*recnum*" in p["key"]]  # the rows, not the reference record
+    assert rows
+    for keys in rows:
+        assert {"T_REC", "QUALITY", "DSUN_OBS", "CDELT1"} <= keys
+        assert ({"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"} <= keys) is asks_tracking_keys
+        assert bool(keys & {"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"}) is asks_tracking_keys
