@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import erfa
 import numpy as np
 
 from astropy.time import Time
@@ -196,12 +197,9 @@ def sprint_times(times: Time, zone: str, precision: int = 0) -> list[str]:
         raise UnpredictableName(f"time zone {zone!r}")
     iso = zone == "ISO"
     suffix = "Z" if iso else zone if len(zone) == 1 else f"_{zone}"
-    if precision >= 0:
-        out = []
-        for text in np.atleast_1d(Time(t, precision=min(precision, 9)).iso):  # rounded into the minute (L1013-1020)
-            date, clock = text.split(" ")
-            out.append(f"{date}T{clock}Z" if iso else f"{date.replace('-', '.')}_{clock}{suffix}")
-        return out
+    if precision >= 0:  # rounded, carried into the minute (L1013-1020)
+        dash, mid, end = ("-", "T", "Z") if iso else (".", "_", suffix)
+        return [f"{date.replace('-', dash)}{mid}{clock}{end}" for date, clock in _iso_parts(t, min(precision, 9))]
     parts = t.ymdhms
     columns = [np.atleast_1d(parts[k]).astype(int) for k in ("year", "month", "day", "hour", "minute")]
     sep, keep = "-" if iso else ".", max(1, 6 + precision)
@@ -214,6 +212,22 @@ def sprint_times(times: Time, zone: str, precision: int = 0) -> list[str]:
         else:
             out.append(f"{date}{'T' if iso else '_'}{':'.join(fields[3:])}{suffix}")
     return out
+
+
+def _iso_parts(t: Time, precision: int) -> list[tuple[str, str]]:
+    """
+    ``(date, clock)`` of each time as astropy's ``Time(t, precision=precision).iso`` prints it
+    (the same ``erfa.d2dtf`` rounding and leap seconds), without its per-value Python machinery.
+    """
+    jd1, jd2 = np.atleast_1d(t.jd1), np.atleast_1d(t.jd2)
+    years, months, days, hmsf = erfa.d2dtf(t.scale.upper().encode("ascii"), precision, jd1, jd2)
+    fields = zip(years.tolist(), months.tolist(), days.tolist(), *(hmsf[k].tolist() for k in "hmsf"), strict=True)
+    if precision:
+        return [
+            (f"{y:04d}-{mo:02d}-{d:02d}", f"{h:02d}:{mi:02d}:{sec:02d}.{f:0{precision}d}")
+            for y, mo, d, h, mi, sec, f in fields
+        ]
+    return [(f"{y:04d}-{mo:02d}-{d:02d}", f"{h:02d}:{mi:02d}:{sec:02d}") for y, mo, d, h, mi, sec, _ in fields]
 
 
 def _time_value(text: str, layout: str) -> str:
