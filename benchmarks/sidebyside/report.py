@@ -50,7 +50,7 @@ def _w1(results: dict) -> Table:
             "drms by hand ÷ this",
             lambda r, f: _ratio(r.get("drms", {}).get("wall"), f["wall"] if f else r["lower_bound"]["total"]),
         ),
-        row("÷ observed staging bound", lambda r, f: _ratio(f["wall"], f["observed_bound"]) if f else "-"),
+        row("÷ emulator-charged bound", lambda r, f: _ratio(f["wall"], f["observed_bound"]) if f else "-"),
         row("staging (union), s", lambda r, f: _f(f["staging"]) if f else _f(r["lower_bound"]["staging"])),
         row("files", lambda r, f: str(f["files"]) if f else str(r["records"])),
         row("MB downloaded", lambda r, f: _f(f["bytes"] / 1e6, "{:.2f}") if f else "-"),
