@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": f"{platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})",
             "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-            "command": "python benchmarks/run_all.py " + " ".join(sys.argv[1:] if argv is None else argv),
+            "command": " ".join(["python benchmarks/run_all.py", *(sys.argv[1:] if argv is None else argv)]),
             "scale": args.scale,
             "image_size": args.image_size,
         }

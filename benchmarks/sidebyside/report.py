@@ -17,6 +17,11 @@ Table = tuple[str, list[str], list[list[str]]]
 CLIENTS = (("ours", "sunpy_jsoc_cutout"), ("stock", "sunpy JSOCClient"), ("drms", "drms by hand"))
 
 
+def _by_box(figures: dict) -> list[tuple[str, dict]]:
+    """``(box, figures)`` by box size (JSON keeps the keys as sorted text: "1000" before "500")."""
+    return sorted(figures.items(), key=lambda item: int(item[0]))
+
+
 def _f(value, fmt: str = "{:.1f}") -> str:
     return "-" if value is None else fmt.format(value)
 
@@ -28,7 +33,7 @@ def _ratio(a, b) -> str:
 def _w1(results: dict) -> Table:
     header = ["figure"]
     columns = []
-    for box, run in results["W1"].items():
+    for box, run in _by_box(results["W1"]):
         for key, label in CLIENTS:
             if key in run:
                 header.append(f"{box}² {label}")
@@ -120,7 +125,7 @@ def _w3(results: dict) -> Table:
         "campaign full disk GB",
     ]
     rows = []
-    for box, per in w3["cutout_bytes_per_record"].items():
+    for box, per in _by_box(w3["cutout_bytes_per_record"]):
         full = w3["full_disk_bytes_per_record"]
         n = w3["campaign_records"]
         rows.append(
@@ -156,7 +161,7 @@ def _w4(results: dict) -> Table:
 def _w5(results: dict) -> Table:
     header = ["run", "records", "client CPU s", "CPU ms per record", "of which search s"]
     rows = []
-    for box, run in results["W1"].items():
+    for box, run in _by_box(results["W1"]):
         for key, label in CLIENTS:
             fig = run.get(key)
             if fig:
@@ -184,7 +189,7 @@ def tables(results: dict) -> list[Table]:
 def _settings_line(results: dict) -> str:
     s = results["settings"]
     return (
-        f"Run {s['started']} on {s['machine']} (load average {s['load']}); `{s['command']}`; realistic time model / "
+        f"Run {s['started']} on {s['machine']} (load average {s['load']}); `{s['command'].strip()}`; realistic time model / "
         f"{s['scale']:g}, {s['image_size']}² images, download bandwidth scaled to JSOC-sized files."
     )
 
@@ -219,7 +224,7 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    boxes = list(results.get("W1", {}))
+    boxes = [box for box, _ in _by_box(results.get("W1", {}))]
     width = 0.2
     for k, (key, label) in enumerate((*CLIENTS, ("bound", "lower bound"))):
         values = [
