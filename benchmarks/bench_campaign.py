@@ -26,10 +26,10 @@ A box scaled to a smaller image makes files (500 / box)² times smaller than the
 ``--guide-bytes`` (realistic model) the bandwidth is divided by that factor so downloads last as
 long as they would for the guide's 1 MB files.
 """
-# ruff: noqa: T201, INP001 (a script printing figures, outside any package)
 
 import argparse
 import os
+import sys
 import tarfile
 import tempfile
 import time
@@ -50,6 +50,10 @@ from sunpy_jsoc_cutout.config import conf, use_jsoc
 from sunpy_jsoc_cutout.testing import JSOCEmulator
 from sunpy_jsoc_cutout.testing.exports.timemodel import FAST, REALISTIC
 from sunpy_jsoc_cutout.testing.sun.render import clear_cache
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sidebyside.clients import process_dict
+from sidebyside.figures import union_length
 
 EMAIL = "bench@example.com"
 FORMAT = "aia.lev1.{T_REC:A}.{WAVELNTH}.noproj.fits"
@@ -94,19 +98,6 @@ class DownloadTimes:
                 self._open.pop(0)[1] = clock.now()
 
         counter.download_started, counter.download_finished = on_start, on_finish
-
-
-def union_length(intervals) -> float:
-    """Total length of the union of ``(start, end)`` intervals."""
-    total, end = 0.0, None
-    for lo, hi in sorted(tuple(i) for i in intervals if i[1] is not None):
-        if end is None or lo > end:
-            total += hi - lo
-            end = hi
-        elif hi > end:
-            total += hi - end
-            end = hi
-    return total
 
 
 def overlap_length(first, second) -> float:
@@ -161,15 +152,6 @@ def _bytes(paths) -> int:
     return sum(Path(p).stat().st_size for p in paths)
 
 
-def _process_dict(process: str) -> dict:
-    """``"n=0|im_patch,k=v,..."`` as drms's ``process`` argument ``{"im_patch": {k: v}}``."""
-    steps = {}
-    for step in process.split("|")[1:]:
-        name, *options = step.split(",")
-        steps[name] = dict(option.split("=", 1) for option in options)
-    return steps
-
-
 def _wavelength_ds(plans, wave: int) -> tuple[str, str, str]:
     """One ``ds`` covering every planned request of ``wave`` (same series, filter and cadence)."""
     mine = [p for p in plans if p.wavelength == wave]
@@ -190,7 +172,7 @@ def run_drms(emu, downloads, out: Path, plans, poll: float) -> dict:
     for wave in WAVES:
         ds, process, _ = _wavelength_ds(plans, wave)
         request = client.export(
-            ds, method="url-tar", protocol="fits", filenamefmt=FORMAT, process=_process_dict(process), email=EMAIL
+            ds, method="url-tar", protocol="fits", filenamefmt=FORMAT, process=process_dict(process), email=EMAIL
         )
         request.wait(sleep=poll)
         (out / "tars").mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ importable). Prints wall times side by side; nothing is asserted.
 * render: `sunpy_jsoc_cutout.testing.sun.render.render` of one 4096² full-disk image from a record
   header of the catalogue (cache cleared first).
 """
-# ruff: noqa: T201, INP001 (a script printing figures, outside any package)
 
 import os
 import statistics

@@ -3,7 +3,6 @@
 Run with ``python benchmarks/bench_render.py`` from the repository root (the package must be
 importable). Prints wall times and file sizes; nothing is asserted.
 """
-# ruff: noqa: T201, INP001 (a script printing figures, outside any package)
 
 import tempfile
 import time

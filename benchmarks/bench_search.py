@@ -18,7 +18,6 @@ Columns: seconds, rows, rows/s, ``jsoc_info`` calls made (from ``emu.request_log
 of the largest ``rs_list`` reply of the search (fetched again after timing), and the ratios
 ``drms/ours`` and ``stock/ours`` (above 1: ours is faster).
 """
-# ruff: noqa: T201, INP001 (a script printing figures, outside any package)
 
 import argparse
 import os

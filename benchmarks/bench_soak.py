@@ -11,7 +11,6 @@ each, plus truncated file bodies at ``--rate / 5`` of the file GETs, seeded; the
 ``Fido.search`` and one ``Fido.fetch`` are made. Options: ``--rate`` (0.05), ``--hours``,
 ``--image-size`` (256).
 """
-# ruff: noqa: T201, INP001 (a script printing figures, outside any package)
 
 import argparse
 import tempfile

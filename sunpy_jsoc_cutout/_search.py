@@ -9,24 +9,28 @@ Order of work (nothing is sent before the block passed ``_plan.checks.check_bloc
 3. `~._plan.plans.plan_block` makes the export requests and gives the box as they send it;
 4. each request's records are listed with only the keywords a row needs (`~._jsoc.info.list_records`,
    paged so that no ``jsoc_info`` call returns more than ``page_size`` records) and turned into
-   rows (`~._plan.rows.derive_rows`); ``aia.lev1``/``hmi.lev1`` cadence selection is replayed
-   (`~._plan.cadence.Lev1Replay`) so that the rows are the frames JSOC will export;
+   rows (`~._plan.rows.derive_rows`); for ``aia.lev1``/``hmi.lev1`` with a cadence, every frame of
+   the range is listed with ``T_REC`` and ``QUALITY`` only, im_patch's selection replayed
+   (`~._plan.cadence.Lev1Replay`) so that the rows are the frames JSOC will export, and the rows'
+   keywords listed for the chosen frames by record number (`~._jsoc.info.records_by_recnum`);
 5. `split_for_jsoc` cuts the job into requests JSOC accepts, with costs and limits from ``conf``.
 """
 
 from dataclasses import replace
 from functools import partial
 
+import numpy as np
+
 from sunpy import log
 
-from ._jsoc.info import JSOCInfo, list_records, noaa_records, reference_keywords
+from ._jsoc.info import JSOCInfo, list_records, noaa_records, records_by_recnum, reference_keywords
 from ._plan import names as _names
 from ._plan.cadence import Lev1Replay, replay_pieces
 from ._plan.coords import ImPatchLocation
 from ._plan.limit import limit_records
 from ._plan.noaa import check_region_epoch, resolve_active_region
 from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
-from ._plan.rows import ROW_KEYS, SearchedRequest, cover_rows, derive_rows
+from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys
 from ._plan.series_rules import SeriesRules
 from ._plan.split import JobCosts, split_job
 from ._query.box import ActiveRegion
@@ -49,19 +53,48 @@ def _searched(
     request = SearchedRequest(plan, location, rules=rules)
     time = plan.records.time
     cadence = time.cadence if rules.lev1 and time is not None else None
-    keys = _names.listed_keys(info.series(rules.name), ROW_KEYS, block, rules)  # and what file names need
-    # aia.lev1/hmi.lev1: every record of the range is listed, and im_patch's cadence selection replayed
-    listed = plan.records.without_cadence() if cadence else plan.records
-    cols = list_records(info, listed, segment, page_size, keys)
+    # only the keywords these rows need, and what the file names need
+    keys = _names.listed_keys(info.series(rules.name), row_keys(location, block), block, rules)
     derive = partial(derive_rows, location=location, rules=rules, block=block, segment=segment)
-    if cols and cadence is None:
-        request.columns = derive(cols)
-    elif cols and cadence is not None:
-        request.replay = Lev1Replay(cols, cadence.seconds, derive)
-        request.columns = request.replay(None, None)
+    if cadence is None:
+        cols = list_records(info, plan.records, segment, page_size, keys)
+        request.columns = derive(cols) if cols else {}
+    else:
+        # aia.lev1/hmi.lev1: every frame of the range is listed with only what im_patch's choice needs,
+        # the choice replayed, and the rows' keywords listed for the chosen frames alone
+        frames = list_records(info, plan.records.without_cadence(), None, page_size, LEV1_CHOICE_KEYS)
+        if frames:
+            chosen = _ChosenFrames(info, rules.name, segment, keys)
+            request.replay = Lev1Replay(frames, cadence.seconds, lambda picked: derive(chosen(picked)))
+            request.columns = request.replay(None, None)
     request.plan = cover_rows(plan, request.columns)
     log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
     return request
+
+
+#: What im_patch's choice of ``aia.lev1``/``hmi.lev1`` frames reads (`~._plan.cadence.Lev1Replay`).
+LEV1_CHOICE_KEYS = ("*recnum*", "T_REC", "QUALITY")
+
+
+class _ChosenFrames:
+    """
+    The row keywords of chosen frames, listed by record number when first asked for
+    (`~._jsoc.info.records_by_recnum`) and kept: the replay of a split request's pieces asks again.
+    """
+
+    def __init__(self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...]) -> None:
+        self.info, self.series, self.segment, self.keys = info, series, segment, keys
+        self.rows: dict[int, dict[str, object]] = {}
+
+    def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        recnums = [int(r) for r in picked["*recnum*"]]
+        missing = [r for r in recnums if r not in self.rows]
+        if missing:
+            cols = records_by_recnum(self.info, self.series, missing, self.segment, self.keys)
+            for i, recnum in enumerate(missing):
+                self.rows[recnum] = {key: values[i] for key, values in cols.items()}
+        names = list(self.rows[recnums[0]]) if recnums else ["*recnum*", *self.keys]
+        return {key: np.array([self.rows[r][key] for r in recnums], dtype=object) for key in names}
 
 
 def search_block(

@@ -41,6 +41,7 @@ __all__ = [
     "JSOCInfo",
     "list_records",
     "noaa_records",
+    "records_by_recnum",
     "reference_keywords",
 ]
 
@@ -213,6 +214,35 @@ def list_records(
     _, first = np.unique(recnum, return_index=True)
     keep = np.sort(first)
     return {key: np.asarray(values, dtype=object)[keep] for key, values in merged.items()}
+
+
+#: Record numbers named in one ``jsoc_info`` call of `records_by_recnum` (``series[:#r1,#r2,...]``,
+#: ``%23r%2C`` once encoded: about 6 KB of URL, under Apache's 8 KB request line).
+RECNUMS_PER_CALL = 400
+
+
+def records_by_recnum(
+    info: JSOCInfo, series: str, recnums: Sequence[int], segment: str | None, keys: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """
+    Keywords ``keys`` (and ``segment``) of the records ``recnums`` of ``series``, in that order:
+    ``series[:#r1,#r2,...]`` (DRMS's record-number list, ``lm-jps/drms:base/drms/doc/drms_names.txt``),
+    `RECNUMS_PER_CALL` at a time.
+    """
+    segs = (segment,) if segment else ()
+    keys = keys if "*recnum*" in keys else ("*recnum*", *keys)
+    merged: dict[str, list] = {}
+    for k in range(0, len(recnums), RECNUMS_PER_CALL):
+        chunk = recnums[k : k + RECNUMS_PER_CALL]
+        columns = info.rs_list(f"{series}[:{','.join(f'#{int(r)}' for r in chunk)}]", keys, segs)
+        columns.pop("_count")
+        for key, values in columns.items():
+            merged.setdefault(key, []).extend(values)
+    if not merged.get("*recnum*"):
+        return {key: np.array([], dtype=object) for key in merged}
+    where = {int(r): i for i, r in enumerate(merged["*recnum*"])}
+    order = [where[int(r)] for r in recnums]
+    return {key: np.asarray(values, dtype=object)[order] for key, values in merged.items()}
 
 
 def noaa_records(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) -> list[dict]:

@@ -5,9 +5,9 @@ On these series the ``@`` cadence of the record set is not what selects the fram
 gets the whole range (with jsoc_fetch's ``[? drms.image_exists(quality) ?]``) and keeps the good
 frame nearest each slot of its own grid, which starts at the first good record of each request
 (``get_input_recset``; docs/dev_guide/jsoc_fidelity.rst). So the client lists every record of the
-range (`~sunpy_jsoc_cutout._plan.recordset.RecordSet.without_cadence`) and replays that
-selection (`Lev1Replay`) on the whole request, and again on each piece after a split
-(`replay_pieces`).
+range (`~sunpy_jsoc_cutout._plan.recordset.RecordSet.without_cadence`), with only what the choice
+reads, and replays that selection (`Lev1Replay`) on the whole request, and again on each piece
+after a split (`replay_pieces`); ``derive`` gets the rows' keywords of the chosen frames.
 """
 
 from collections.abc import Callable, Mapping
@@ -33,12 +33,13 @@ class Lev1Replay:
     Parameters
     ----------
     cols : mapping of str to sequence
-        The listed keywords of every record of the range (without ``@``).
+        ``*recnum*``, ``T_REC`` and ``QUALITY`` of every record of the range (without ``@``);
+        other columns are carried to ``derive`` too.
     cadence : float
         The cadence in seconds.
     derive : callable
-        Turns the listed keywords of the picked records into row columns
-        (`~sunpy_jsoc_cutout._plan.rows.derive_rows` with the request's location, rules...).
+        Turns the listed columns of the picked records into row columns (in ``_search``: their
+        rows' keywords asked of JSOC, then `~sunpy_jsoc_cutout._plan.rows.derive_rows`).
     """
 
     def __init__(

@@ -20,11 +20,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+
 from astropy.time import Time
 
 __all__ = [
     "ABSENT_VALUES",
     "Verbatim",
+    "absent_mask",
     "drms_time",
     "drms_zone",
     "im_patch_time",
@@ -61,10 +64,14 @@ def drms_time(time: Time) -> str:
     return f"{date.replace('-', '.')}_{clock}_TAI"
 
 
+#: Zone suffixes of JSOC times and their time scales, in the order they are tried.
+_SUFFIXES = (("_TAI", "tai"), ("_UTC", "utc"), ("_UT", "utc"), ("Z", "utc"))
+
+
 def _iso_and_scale(text: object) -> tuple[str, str]:
     """``2014.02.05_08:00:35_TAI`` -> (``2014-02-05T08:00:35``, ``tai``); no zone, ``Z``, ``_UT(C)`` mean UTC."""
     text, scale = str(text).strip(), "utc"
-    for suffix, zone in (("_TAI", "tai"), ("_UTC", "utc"), ("_UT", "utc"), ("Z", "utc")):
+    for suffix, zone in _SUFFIXES:
         if text.endswith(suffix):
             text, scale = text[: -len(suffix)], zone
             break
@@ -92,10 +99,32 @@ def parse_drms_time(value: object) -> Time:
 
 def parse_drms_times(values: Iterable[object]) -> Time:
     """Many JSOC time strings of one series at once (vectorised `parse_drms_time`; the first sets the scale)."""
-    pairs = [_iso_and_scale(v) for v in values]
-    if not pairs:
+    texts = np.asarray([str(v) for v in values], dtype=str)
+    if not len(texts):
         return Time([], format="isot", scale="utc")
+    fast = _isot_of_calendar_times(np.strings.strip(texts))
+    if fast is not None:
+        return Time(fast[0], format="isot", scale=fast[1]).utc
+    pairs = [_iso_and_scale(v) for v in texts]
     return Time([iso for iso, _ in pairs], format="isot", scale=pairs[0][1]).utc
+
+
+def _isot_of_calendar_times(texts: np.ndarray) -> tuple[np.ndarray, str] | None:
+    """
+    `_iso_and_scale` of a whole column at once, for the usual case of one suffix (``_TAI``, ``Z``...)
+    on every full ``date_clock`` time (numpy string operations); None for any other column.
+    """
+    for suffix, scale in _SUFFIXES:
+        if np.strings.endswith(texts, suffix).all():
+            body = np.strings.slice(texts, 0, -len(suffix))
+            break
+    else:
+        return None
+    sep = np.strings.slice(body, 10, 11)
+    if not ((np.strings.str_len(body) >= 16) & ((sep == "_") | (sep == "T"))).all():
+        return None
+    date = np.strings.replace(np.strings.slice(body, 0, 10), ".", "-")
+    return np.strings.add(np.strings.add(date, "T"), np.strings.slice(body, 11, None)), scale
 
 
 def is_drms_time(text: object) -> bool:
@@ -139,6 +168,16 @@ def is_absent(value: object) -> bool:
     return text in ABSENT_VALUES or text.startswith("-4712")
 
 
+def absent_mask(values: Iterable[object]) -> np.ndarray:
+    """`is_absent` of a whole column at once (numpy string operations)."""
+    objects = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
+    if not len(objects):
+        return np.zeros(0, dtype=bool)
+    texts = np.strings.strip(objects.astype(str))
+    absent = np.isin(texts, list(ABSENT_VALUES)) | np.strings.startswith(texts, "-4712")
+    return absent | (objects == None)  # noqa: E711 - element-wise, for the None values
+
+
 def int_keyword(value: object, default: int | None = None, *, bits: int = 32) -> int | None:
     """
     An integer keyword from JSOC's string, or ``default`` when it is absent.
@@ -158,7 +197,7 @@ def int_keyword(value: object, default: int | None = None, *, bits: int = 32) ->
     text = str(value).strip()
     try:
         number = int(text, 16) if text.lower().startswith("0x") else int(float(text)) if bits <= 32 else int(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: "inf"
         return default
     top = 1 << (bits - 1)
     return number - 2 * top if top <= number < 2 * top else number

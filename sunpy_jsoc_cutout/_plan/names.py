@@ -38,16 +38,18 @@ text), so no extra metadata request is made.
 """
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import erfa
 import numpy as np
 
 from astropy.time import Time
 
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
-from .jsoc_text import drms_zone, is_absent, is_drms_time, parse_drms_time
+from .jsoc_text import absent_mask, drms_zone, is_drms_time, parse_drms_times
 from .plans import default_filename_format
 from .series_rules import SeriesInfo, SeriesRules
 
@@ -181,46 +183,87 @@ def sprint_time(time: Time, zone: str, precision: int = 0) -> str:
     >>> sprint_time(t, "TAI"), sprint_time(t, "ISO", 2), sprint_time(t, "UTC", -1)
     ('2014.02.05_08:00:36_TAI', '2014-02-05T08:00:01.23Z', '2014.02.05_08:00_UTC')
     """
+    return sprint_times(time.reshape(1) if time.isscalar else time, zone, precision)[0]
+
+
+def sprint_times(times: Time, zone: str, precision: int = 0) -> list[str]:
+    """`sprint_time` of every time of a `~astropy.time.Time` array at once (one conversion, one format)."""
     zone = zone.strip().upper()[:5]
     if zone == "TAI":
-        t = time.tai
+        t = times.tai
     elif zone in _UTC_ZONES:
-        t = time.utc
+        t = times.utc
     else:
         raise UnpredictableName(f"time zone {zone!r}")
     iso = zone == "ISO"
     suffix = "Z" if iso else zone if len(zone) == 1 else f"_{zone}"
-    if precision >= 0:
-        text = Time(t, precision=min(precision, 9)).iso  # rounded, carried into the minute (L1013-1020)
-        date, clock = text.split(" ")
-        return f"{date}T{clock}Z" if iso else f"{date.replace('-', '.')}_{clock}{suffix}"
-    year, month, day, hour, minute = (int(t.ymdhms[k]) for k in ("year", "month", "day", "hour", "minute"))
-    fields = [f"{year:04d}", f"{month:02d}", f"{day:02d}", f"{hour:02d}", f"{minute:02d}"][: max(1, 6 + precision)]
-    sep = "-" if iso else "."
-    date = sep.join(fields[:3])
-    if len(fields) <= 3:  # L996-1110: no clock; the zone only after a calendar date
-        return date if iso or len(zone) == 1 else f"{date}_{zone}"
-    return f"{date}{'T' if iso else '_'}{':'.join(fields[3:])}{suffix}"
+    if precision >= 0:  # rounded, carried into the minute (L1013-1020)
+        dash, mid, end = ("-", "T", "Z") if iso else (".", "_", suffix)
+        return [f"{date.replace('-', dash)}{mid}{clock}{end}" for date, clock in _iso_parts(t, min(precision, 9))]
+    parts = t.ymdhms
+    columns = [np.atleast_1d(parts[k]).astype(int) for k in ("year", "month", "day", "hour", "minute")]
+    sep, keep = "-" if iso else ".", max(1, 6 + precision)
+    out = []
+    for year, month, day, hour, minute in zip(*columns, strict=True):
+        fields = [f"{year:04d}", f"{month:02d}", f"{day:02d}", f"{hour:02d}", f"{minute:02d}"][:keep]
+        date = sep.join(fields[:3])
+        if len(fields) <= 3:  # L996-1110: no clock; the zone only after a calendar date
+            out.append(date if iso or len(zone) == 1 else f"{date}_{zone}")
+        else:
+            out.append(f"{date}{'T' if iso else '_'}{':'.join(fields[3:])}{suffix}")
+    return out
+
+
+def _iso_parts(t: Time, precision: int) -> list[tuple[str, str]]:
+    """
+    ``(date, clock)`` of each time as astropy's ``Time(t, precision=precision).iso`` prints it
+    (the same ``erfa.d2dtf`` rounding and leap seconds), without its per-value Python machinery.
+    """
+    jd1, jd2 = np.atleast_1d(t.jd1), np.atleast_1d(t.jd2)
+    years, months, days, hmsf = erfa.d2dtf(t.scale.upper().encode("ascii"), precision, jd1, jd2)
+    fields = zip(years.tolist(), months.tolist(), days.tolist(), *(hmsf[k].tolist() for k in "hmsf"), strict=True)
+    if precision:
+        return [
+            (f"{y:04d}-{mo:02d}-{d:02d}", f"{h:02d}:{mi:02d}:{sec:02d}.{f:0{precision}d}")
+            for y, mo, d, h, mi, sec, f in fields
+        ]
+    return [(f"{y:04d}-{mo:02d}-{d:02d}", f"{h:02d}:{mi:02d}:{sec:02d}") for y, mo, d, h, mi, sec, _ in fields]
 
 
 def _time_value(text: str, layout: str) -> str:
     """A time keyword with a layout (``exputil.c`` L141-207)."""
+    return _time_values([text], layout)[0]
+
+
+def _time_values(texts: Sequence[str], layout: str) -> list[str]:
+    """`_time_value` of many time keywords at once: parsed and printed per zone and scale, vectorised."""
     mod = layout[0] if layout[:1].isalpha() else ""
     rest = layout[len(mod) :]
     match = re.match(r"-?\d+", rest)
     precision = int(match.group()) if match else 0
     rest = rest[match.end() :] if match else rest
-    zone = rest[1:] if rest.startswith(",") and len(rest) > 1 else drms_zone(text)
-    value = sprint_time(parse_drms_time(text), zone, precision)
+    given = rest[1:] if rest.startswith(",") and len(rest) > 1 else None
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for k, text in enumerate(texts):  # one parse and one print per zone and time scale
+        groups.setdefault((given or drms_zone(text), text.endswith("_TAI")), []).append(k)
+    values = [""] * len(texts)
+    for (zone, _), index in groups.items():
+        printed = sprint_times(parse_drms_times([texts[k] for k in index]), zone, precision)
+        for k, value in zip(index, printed, strict=True):
+            values[k] = value
     if mod == "A":
-        return value.replace(".", "").replace(":", "")
+        return [value.replace(".", "").replace(":", "") for value in values]
     if mod == "D":
-        out = ["@"]
-        for char in value:
-            if char != ":":
-                out.append("@" if char == "." or len(out) == 11 else char)
-        return "".join(out)
-    return value
+        return [_d_layout(value) for value in values]
+    return values
+
+
+def _d_layout(value: str) -> str:
+    out = ["@"]
+    for char in value:
+        if char != ":":
+            out.append("@" if char == "." or len(out) == 11 else char)
+    return "".join(out)
 
 
 def _printf(layout: str, value) -> str:
@@ -231,11 +274,24 @@ def _printf(layout: str, value) -> str:
 
 
 def _keyword_value(text: str, layout: str | None) -> str:
-    text = str(text)
+    return _keyword_values([text], layout)[0]
+
+
+def _keyword_values(texts: Sequence[Any], layout: str | None) -> list[str]:
+    """One keyword's values as ``exputil.c`` prints them with ``layout``, times vectorised (`_time_values`)."""
+    texts = [str(text) for text in texts]
     if not layout:
-        return text  # the JSD format, as jsoc_info lists it (L243-252)
-    if is_drms_time(text) and not is_absent(text):
-        return _time_value(text.strip(), layout)
+        return texts  # the JSD format, as jsoc_info lists it (L243-252)
+    absent = absent_mask(texts)
+    times = [k for k, text in enumerate(texts) if not absent[k] and is_drms_time(text)]
+    timed = set(times)
+    values = ["" if k in timed else _plain_value(text, layout) for k, text in enumerate(texts)]
+    for k, value in zip(times, _time_values([texts[k].strip() for k in times], layout), strict=True):
+        values[k] = value
+    return values
+
+
+def _plain_value(text: str, layout: str) -> str:
     for kind in (int, float):
         try:
             value = kind(text, 0) if kind is int else kind(text)
@@ -269,21 +325,35 @@ def render_name(fmt: str, keywords: dict, *, seriesname: str, recnum: int, segme
     >>> render_name("x.{T_REC:A}.{WAVELNTH:%04d}.{segment}", kw, seriesname="s", recnum=1, segment="image.fits")
     'x.2014-02-05T080001Z.0171.image.fits'
     """
-    out = []
+    columns = {name: [value] for name, value in keywords.items()}
+    return _render(fmt, columns, seriesname=seriesname, recnums=[recnum], segments=[segment], counters=[counter])[0]
+
+
+def _render(
+    fmt: str,
+    keywords: Mapping[str, Sequence[Any]],
+    *,
+    seriesname: str,
+    recnums: Sequence[int] | np.ndarray,
+    segments: Sequence[str],
+    counters: Sequence[int],
+) -> list[str]:
+    """`render_name` of many files at once: ``keywords`` by upper-case name, one value per file (a column)."""
+    pieces: list[Sequence[str]] = []  # per field of the format, the text of every file
     for part in format_fields(fmt):
         if isinstance(part, str):
-            out.append(part)
+            pieces.append([part] * len(recnums))
         elif part.name == "#":
-            out.append(_printf(part.layout or "%05d", counter))
+            pieces.append([_printf(part.layout or "%05d", k) for k in counters])
         elif part.name == "seriesname":
-            out.append(seriesname)
+            pieces.append([seriesname] * len(recnums))
         elif part.name == "recnum":
-            out.append(_printf(part.layout or "%lld", recnum))
+            pieces.append([_printf(part.layout or "%lld", int(k)) for k in recnums])
         elif part.name == "segment":
-            out.append(segment)
+            pieces.append(list(segments))
         elif part.name:
-            out.append(_keyword_value(keywords[part.name.upper()], part.layout))
-    return "".join(out)
+            pieces.append(_keyword_values(keywords[part.name.upper()], part.layout))
+    return ["".join(texts) for texts in zip(*pieces, strict=True)] if pieces else [""] * len(recnums)
 
 
 def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
@@ -299,13 +369,17 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
     if any(k not in raw for k in format_keywords(fmt)):
         return None
     segments = columns.get(_SEGMENT, np.full(n, ""))
-    names, counter = np.full(n, "", dtype=object), 0
+    rows = np.flatnonzero(skip == "")
+    names = np.full(n, "", dtype=object)
     try:
-        for i in np.flatnonzero(skip == ""):
-            keywords = {k: v[i] for k, v in raw.items()}
-            where: dict[str, Any] = {"seriesname": f"{series}_mod", "recnum": int(columns["recnum"][i])}
-            names[i] = render_name(fmt, keywords, **where, segment=f"{segments[i] or 'image'}.fits", counter=counter)
-            counter += 1
+        names[rows] = _render(
+            fmt,
+            {name: values[rows] for name, values in raw.items()},
+            seriesname=f"{series}_mod",
+            recnums=np.asarray(columns["recnum"])[rows],
+            segments=[f"{segments[i] or 'image'}.fits" for i in rows],
+            counters=range(len(rows)),
+        )
     except UnpredictableName:
         return None
     return names

@@ -20,7 +20,7 @@ from sunpy_jsoc_cutout._query.query import CutoutQuery
 from . import frames as _frames
 from . import names as _names
 from .coords import ImPatchLocation
-from .jsoc_text import int_keyword, is_absent, parse_drms_times
+from .jsoc_text import absent_mask, int_keyword, is_absent, parse_drms_times
 from .plans import ExportPlan
 from .process import Process
 from .series_rules import SeriesRules
@@ -29,12 +29,14 @@ __all__ = [
     "QUALITY_MISSING",
     "REFERENCE_KEYS",
     "ROW_KEYS",
+    "TRACKING_KEYS",
     "SearchedRequest",
     "calver_of",
     "cover_rows",
     "derive_rows",
     "pick_reference",
     "quality_of",
+    "row_keys",
     "times_or",
 ]
 
@@ -48,6 +50,9 @@ ROW_KEYS = (
     "*recnum*", "T_REC", "FSN", "CAMERA", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS",
     "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32",
 )  # fmt: skip
+#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`, the calibration
+#: version of ``get_new_CRLN_OBS``): an untracked box is cut at the same pixels in every record.
+TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "CALVER64", "CALVER32")
 #: A missing ``QUALITY`` reads as 0x80000000, the "no image" value (``drms.image_exists``).
 QUALITY_MISSING = -(1 << 31)
 _FLOAT_KEYS = (
@@ -75,6 +80,16 @@ class SearchedRequest:
     replay: Replay | None = None
 
 
+def tracks(location: ImPatchLocation, block: CutoutQuery) -> bool:
+    """Whether the rows follow a Carrington point from record to record (`derive_rows`'s tracked centre)."""
+    return bool(block.tracking.enabled and location.carrington is not None)
+
+
+def row_keys(location: ImPatchLocation, block: CutoutQuery) -> tuple[str, ...]:
+    """The `ROW_KEYS` the rows of ``block`` need: without tracking, none of `TRACKING_KEYS`."""
+    return ROW_KEYS if tracks(location, block) else tuple(k for k in ROW_KEYS if k not in TRACKING_KEYS)
+
+
 def _float(value: Any) -> float:
     try:
         return float(value)
@@ -82,9 +97,41 @@ def _float(value: Any) -> float:
         return float("nan")
 
 
+def floats_of(values: Sequence[Any]) -> np.ndarray:
+    """
+    Floats of a listed keyword (absent or unparsable values as NaN): numpy parses the whole
+    column at once; a column holding ``MISSING`` or other text is read value by value.
+    """
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return np.array([_float(v) for v in values], dtype=float)
+
+
+def ints_of(values: Sequence[Any], default: int, bits: int = 32) -> np.ndarray:
+    """`~.jsoc_text.int_keyword` of every value, each distinct string read once (``QUALITY``, ``CAMERA``...)."""
+    if bits < 64 and len(values) and not str(values[0]).strip().lower().startswith("0x"):
+        try:  # a column of decimal integers (FSN, CAMERA...): numpy reads it at once
+            numbers = np.asarray(values, dtype=np.int64)
+        except (TypeError, ValueError, OverflowError):
+            pass
+        else:
+            top = 1 << (bits - 1)
+            return np.where((numbers >= top) & (numbers < 2 * top), numbers - 2 * top, numbers)
+    seen: dict[Any, int] = {}
+    out = np.empty(len(values), dtype=np.int64)
+    for k, value in enumerate(values):
+        number = seen.get(value)
+        if number is None:
+            number = int_keyword(value, default, bits=bits)
+            seen[value] = number = default if number is None else number
+        out[k] = number
+    return out
+
+
 def quality_of(values: Sequence[Any]) -> np.ndarray:
     """Signed ``QUALITY`` per record (a missing one reads as `QUALITY_MISSING`)."""
-    return np.array([int_keyword(q, QUALITY_MISSING) for q in values], dtype=np.int64)
+    return ints_of(values, QUALITY_MISSING)
 
 
 def calver_of(columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
@@ -95,14 +142,18 @@ def calver_of(columns: Mapping[str, Sequence[Any]], n: int) -> np.ndarray:
     out = np.full(n, -1, dtype=np.int64)
     for key, bits in (("CALVER32", 32), ("CALVER64", 64)):  # the later one wins where it is usable
         if key in columns and len(columns[key]):
-            values = np.array([int_keyword(v, -1, bits=bits) for v in columns[key]], dtype=np.int64)
+            values = ints_of(columns[key], -1, bits=bits)
             out = np.where(values >= 0, values, out)
     return out
 
 
 def times_or(values: Sequence[Any], fallback: Sequence[Any]) -> Time:
     """JSOC times, absent ones (``MISSING``, the -4712 default) replaced by ``fallback``'s strings."""
-    return parse_drms_times([f if is_absent(v) else v for v, f in zip(values, fallback, strict=True)])
+    texts = np.asarray(values, dtype=object)
+    absent = absent_mask(texts)
+    if absent.any():
+        texts = np.where(absent, np.asarray(fallback, dtype=object), texts)
+    return parse_drms_times(texts)
 
 
 def pick_reference(columns: Mapping[str, list], t_ref: Time) -> dict[str, Any]:
@@ -132,7 +183,7 @@ def derive_rows(
     """A request's row columns from the listed keywords of the records it will export."""
     quality = quality_of(cols["QUALITY"])
     t_rec = parse_drms_times(cols["T_REC"])
-    kw = {k: np.array([_float(v) for v in cols[k]]) for k in _FLOAT_KEYS if k in cols}
+    kw = {k: floats_of(cols[k]) for k in _FLOAT_KEYS if k in cols}
     kw["CALVER"] = calver_of(cols, len(quality))
     rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
     rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
@@ -151,7 +202,7 @@ def derive_rows(
     online = np.array([p != "NoDataDirectory" for p in cols.get(f"segment:{segment}", ["?"] * len(quality))])
     has_image = online | (quality >= 0) if "QUALITY" in cols else online
     centre = None
-    if block.tracking.enabled and location.carrington is not None:
+    if tracks(location, block) and location.carrington is not None:
         x, y, _ = _frames.tracked_centre(location.carrington, kw)
         centre = (x, y)
     elif location.locunits == "pixels":
@@ -170,7 +221,7 @@ def derive_rows(
     }
     for key in ("FSN", "CAMERA"):
         if key in cols:
-            columns[key] = np.array([int_keyword(v, -1) for v in cols[key]], dtype=np.int64)
+            columns[key] = ints_of(cols[key], -1)
     return {**columns, **_names.raw_keywords(dict(cols), block, rules, segment)}
 
 

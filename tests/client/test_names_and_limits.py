@@ -20,8 +20,8 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time
-from sunpy_jsoc_cutout._plan.names import format_fields, render_name, sprint_time
+from sunpy_jsoc_cutout._plan.jsoc_text import parse_drms_time, parse_drms_times
+from sunpy_jsoc_cutout._plan.names import file_names, format_fields, render_name, sprint_time
 from sunpy_jsoc_cutout._plan.plans import ExportPlan, distinct_plans
 from sunpy_jsoc_cutout._plan.process import Process, Step
 from sunpy_jsoc_cutout.config import conf
@@ -103,6 +103,50 @@ def identities_of_rows(table):
 def test_names_follow_exputil(fmt, keywords, expected):
     name = render_name(fmt, keywords, seriesname="s_mod", recnum=42, segment="magnetogram.fits", counter=7)
     assert name == expected
+
+
+@pytest.mark.parametrize(
+    "fmt", ["{T_REC:A}.{WAVELNTH}.{#}", "{T_REC:D}", "{T_REC:2,UTC}_{recnum:%08lld}", "{T_REC:-3}"]
+)
+def test_names_of_many_rows_at_once_are_each_rows_name(fmt):
+    # file_names prints a keyword's values together, grouped by zone and time scale: rows whose times
+    # JSOC printed in different zones (and absent or plain values) keep each their own name
+    t_rec = [
+        "2012.01.01_01:01:30_TAI",
+        "2010-07-30T13:30:09Z",
+        "2012.01.01_00:01:04.5_TAI",
+        "2014.02.05_08:00:59.8_UTC",
+    ]
+    columns = {
+        "recnum": np.array([5, 6, 7, 8]),
+        "Skip": np.array(["", "", "", ""]),
+        "kw:T_REC": np.array(t_rec, dtype=object),
+        "kw:WAVELNTH": np.array(["171", "94", "MISSING", "1600"], dtype=object),
+    }
+    names = file_names(fmt, columns, series="aia.lev1")
+    expected = [
+        render_name(
+            fmt, {"T_REC": t, "WAVELNTH": w}, seriesname="aia.lev1_mod", recnum=r, segment="image.fits", counter=k
+        )
+        for k, (t, w, r) in enumerate(zip(t_rec, columns["kw:WAVELNTH"], columns["recnum"], strict=True))
+    ]
+    assert list(names) == expected
+    assert len(set(expected)) == len(expected) or fmt == "{T_REC:-3}"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        ["2014.02.05_08:00:35_TAI", "2014.02.05_08:00:47.57_TAI", " 2014.02.05_08:00:59_TAI "],
+        ["2014-02-05T08:00:01Z", "2014-02-05T08:00:13.57Z"],
+        ["2014.02.05_08:00:35_UTC", "2014.02.05_08:00:47_UTC"],
+        ["2014.02.05_08:00:35_UT"],
+        ["2014.02.05_08:00:35", "2014.02.05"],  # no zone, a date alone: read one by one
+    ],
+)
+def test_a_time_column_reads_as_each_of_its_times(column):
+    times = parse_drms_times(column)
+    assert list(times.isot) == [parse_drms_time(text).isot for text in column]
 
 
 def test_layout_starts_after_the_last_colon_and_the_name_ends_at_the_first():

@@ -15,6 +15,7 @@ from sunpy.util.exceptions import SunpyUserWarning
 import sunpy_jsoc_cutout  # noqa: F401  (registers the client)
 from sunpy_jsoc_cutout import attrs as jc
 from sunpy_jsoc_cutout import config
+from sunpy_jsoc_cutout._jsoc import info as info_module
 from sunpy_jsoc_cutout._plan.frames import estimate_bytes
 from sunpy_jsoc_cutout._query import box as box_module
 from sunpy_jsoc_cutout._query.box import ActiveRegion
@@ -261,3 +262,45 @@ def test_offline_records_are_planned_files_that_jsoc_stages(jsoc, email, tmp_pat
     files = Fido.fetch(result, path=tmp_path / "{file}")
     assert not files.errors
     assert len(files) == good.sum()
+
+
+@pytest.mark.parametrize(
+    ("box", "tracking", "asks_tracking_keys"),
+    [(GUIDE_BOX, True, True), (jc.Box([0, 0] * u.arcsec, 300 * u.arcsec), False, False)],
+)
+def test_rows_are_listed_with_only_the_keywords_they_need(jsoc, box, tracking, asks_tracking_keys):
+    before = len(jsoc.request_log)
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 08:10"), a.jsoc.Series("aia.lev1_euv_12s"),
+        a.Wavelength(171 * u.AA), box, jc.Tracking(tracking),
+    )  # fmt: skip
+    assert len(result["jsoccutout"]) == 51
+    lists = [e["params"] for e in jsoc.request_log.since(before) if e["params"].get("op") == "rs_list"]
+    rows = [set(p["key"].split(",")) for p in lists if "*recnum*" in p["key"]]  # the rows, not the reference record
+    assert rows
+    for keys in rows:
+        assert {"T_REC", "QUALITY", "DSUN_OBS", "CDELT1"} <= keys
+        assert ({"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"} <= keys) is asks_tracking_keys
+        assert bool(keys & {"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"}) is asks_tracking_keys
+
+
+def test_lev1_cadence_lists_the_rows_keywords_of_the_chosen_frames_only(jsoc, monkeypatch):
+    # every frame of the range is listed with what im_patch's choice reads; the rows' keywords come
+    # for the frames it chooses, named by record number ([:#r1,#r2,...]), a few at a time here
+    monkeypatch.setattr(info_module, "RECNUMS_PER_CALL", 7)
+    before = len(jsoc.request_log)
+    result = Fido.search(
+        a.Time("2014-02-05 08:00", "2014-02-05 09:00"), a.jsoc.Series("aia.lev1"),
+        jc.Wavelengths(171 * u.AA, 193 * u.AA), GUIDE_BOX, a.Sample(60 * u.s),
+    )  # fmt: skip
+    table = result["jsoccutout"]
+    lists = [e["params"] for e in jsoc.request_log.since(before) if e["params"].get("op") == "rs_list"]
+    frames = [p for p in lists if p["key"] == "*recnum*,T_REC,QUALITY"]
+    by_recnum = [p for p in lists if "[:#" in p["ds"]]
+    assert frames
+    assert all("@" not in p["ds"] and "seg" not in p for p in frames)
+    named = [int(r) for p in by_recnum for r in p["ds"].split("[:", 1)[1].rstrip("]").replace("#", "").split(",")]
+    assert sorted(named) == sorted(int(r) for r in table["recnum"])
+    assert all("QUALITY" in p["key"] and "DSUN_OBS" in p["key"] and p.get("seg") for p in by_recnum)
+    assert len(by_recnum) >= 120 / 7
+    assert per_wavelength(table) == {171: 60, 193: 60}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sunpy_jsoc_cutout.testing import EmulatorControl
-from sunpy_jsoc_cutout.testing.__main__ import parse_args
+from sunpy_jsoc_cutout.testing.__main__ import parse_args, time_model_of
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -57,3 +57,28 @@ def test_cli_arguments():
     assert parse_args(["--hide-series", "su_rsb.NOAA_ActiveRegions"]).hide_series == ["su_rsb.NOAA_ActiveRegions"]
     with pytest.raises(SystemExit):
         parse_args(["--time-model", "sluggish"])
+
+
+def test_cli_time_scale_and_bandwidth():
+    model = time_model_of(parse_args(["--time-model", "realistic", "--time-scale", "50"]))
+    assert model.name == "realistic/50"
+    assert (model.fresh_wait, model.overhead, model.bandwidth) == (10 / 50, 10 / 50, 4e6 * 50)
+    assert time_model_of(parse_args(["--time-model", "realistic"])).name == "realistic"
+    for bad in (["--time-scale", "0"], ["--time-scale", "-2"], ["--bandwidth", "0"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+
+
+def test_cli_serves_the_scaled_model(tmp_path):
+    process = _start(
+        "--image-size", "64", "--time-model", "realistic", "--time-scale", "40", "--bandwidth", "1234", "--root",
+        str(tmp_path / "sums"),
+    )  # fmt: skip
+    try:
+        state = EmulatorControl(process.stdout.readline().strip()).state()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert state["time_model"]["name"] == "realistic/40"
+    assert state["time_model"]["overhead"] == 10 / 40
+    assert state["download_bandwidth"] == 1234

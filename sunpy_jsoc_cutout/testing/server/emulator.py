@@ -33,7 +33,28 @@ from .monitor import ConnectionCounter, RequestLog
 from .routes import locate_file, route_cgi
 from .wiring import build_components, resolve_time_model
 
-__all__ = ["EmulatorServer", "JSOCEmulator", "NotLoopback"]
+__all__ = ["EmulatorServer", "JSOCEmulator", "NotLoopback", "drms_server_config"]
+
+
+def drms_server_config(url: str) -> drms.ServerConfig:
+    """
+    A complete `drms.ServerConfig` pointing every endpoint at the emulator serving at ``url``
+    (``JSOCEmulator.server_config``; usable for an emulator in another process).
+
+    Every ``url_*`` entry is derived from the emulator's ``cgi_baseurl``; none points at the
+    public JSOC.
+    """
+    return drms.ServerConfig(
+        name="jsoc-emulator",
+        cgi_baseurl=url + "cgi-bin/ajax/",
+        cgi_show_series="show_series",
+        cgi_jsoc_info="jsoc_info",
+        cgi_jsoc_fetch="jsoc_fetch",
+        cgi_check_address="checkAddress.sh",
+        cgi_show_series_wrapper="showextseries",
+        show_series_wrapper_dbhost="hmidb2",
+        http_download_baseurl=url,
+    )
 
 
 class NotLoopback(ValueError):
@@ -220,17 +241,7 @@ class JSOCEmulator:
         Every ``url_*`` entry is derived from the emulator's ``cgi_baseurl``; none points at the
         public JSOC.
         """
-        return drms.ServerConfig(
-            name="jsoc-emulator",
-            cgi_baseurl=self.url + "cgi-bin/ajax/",
-            cgi_show_series="show_series",
-            cgi_jsoc_info="jsoc_info",
-            cgi_jsoc_fetch="jsoc_fetch",
-            cgi_check_address="checkAddress.sh",
-            cgi_show_series_wrapper="showextseries",
-            show_series_wrapper_dbhost="hmidb2",
-            http_download_baseurl=self.url,
-        )
+        return drms_server_config(self.url)
 
     @contextlib.contextmanager
     def use_for_drms_jsoc(self) -> Iterator[JSOCEmulator]:
