@@ -14,9 +14,9 @@ final name.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from sunpy import log
@@ -63,7 +63,9 @@ def _write_member(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -
     source = tar.extractfile(member)
     if source is None:  # pragma: no cover (isreg members always have a file object)
         raise UnsafeArchiveError(f"Cannot read tar member {member.name!r}.")
-    handle, temp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    # not mkstemp: its 0600 would stay on the extracted file; this one gets the umask like any download
+    temp_name = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+    handle = os.open(temp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as out, source:
             shutil.copyfileobj(source, out, 1 << 20)

@@ -3,6 +3,8 @@ Safe tar extraction: unsafe members refuse the whole archive before anything is 
 """
 
 import io
+import os
+import stat
 import tarfile
 
 import pytest
@@ -46,6 +48,19 @@ def test_safe_tar_is_extracted(tmp_path):
     assert (dest / "a.fits").read_bytes().startswith(b"SIMPLE")
     # no temporary files are left beside the extracted ones
     assert sorted(p.name for p in dest.rglob("*")) == ["a.fits", "b.fits", "index.json", "sub"]
+
+
+def test_extracted_files_get_the_umask_like_downloads(tmp_path):
+    """Neither the member's mode in the tar nor a private temporary file's 0600 is what lands: the umask is."""
+    tar = make_tar(tmp_path / "good.tar", [(_info("./a.fits"), b"SIMPLE")])
+    tar_info = tarfile.open(tar).getmember("./a.fits")
+    assert tar_info.mode == 0o644  # tarfile's default; the umask below differs from it
+    previous = os.umask(0o027)
+    try:
+        (path,) = safe_extract(tar, tmp_path / "out")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 @pytest.mark.parametrize(
