@@ -42,7 +42,6 @@ from ._plan.recordset import RecordSet
 from ._plan.series_rules import rules_for
 from ._transfer.deliver import Delivery
 from ._transfer.download import extend_results
-from ._transfer.fido_download import skip_empty_download
 from ._transfer.fido_fetch import FidoFetch
 from ._transfer.interrupt import InterruptGuard, restore_after_download
 from ._transfer.ledger import Ledger
@@ -241,12 +240,10 @@ def fetch(
         From ``Fido.fetch``: a planned file would take the path of a different file of another
         block of the same fetch (nothing is sent).
     """
-    if downloader is not None:
-        skip_empty_download(downloader)  # Fido calls its download() after this; nothing is queued on it
+    fido = FidoFetch.of(downloader) if downloader is not None and kwargs.get("wait") is False else None
     if not len(table) or not getattr(table, "plans", None):
         # nothing to export (e.g. sunpy >= 7.1 keeps a failed search as an empty table with .errors)
         return parfive.Results()
-    fido = FidoFetch.of(downloader) if downloader is not None and kwargs.get("wait") is False else None
     try:
         notify = require_notify(table.notify)
         batch = check_fetch_settings()

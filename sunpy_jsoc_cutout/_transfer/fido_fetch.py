@@ -10,7 +10,10 @@ seen. So `FidoFetch` keeps each block's checked fetch (a callable) on the downlo
 blocks' planned paths against each other as they come (`~._transfer.planned_paths.SharedPaths`),
 and runs the fetches in order when Fido calls ``download()``, before the downloader's own queue;
 their files and errors are added to what ``download()`` returns. A refused block drops the blocks
-kept before it, so the downloader never runs them.
+kept before it, so the downloader never runs them. The downloader's own ``download()`` runs only
+if another client queued files on it: with an empty queue it would only draw parfive's main
+progress bar of zero files (``Downloader._get_main_pb``), ``Files Downloaded: 0file``, below
+this client's bars; its result would be the same empty ``Results``.
 """
 
 from __future__ import annotations
@@ -46,7 +49,9 @@ class FidoFetch:
 
         def download_after_fetches(*args, **kwargs):
             ours = fetches.run()
-            results = download(*args, **kwargs)
+            # an empty queue (this client queues nothing on Fido's downloader) would only draw
+            # parfive's main bar, "Files Downloaded: 0file", below this client's bars
+            results = download(*args, **kwargs) if downloader.queued_downloads else parfive.Results()
             extend_results(results, ours)
             return results
 
