@@ -21,7 +21,7 @@ from sunpy_jsoc_cutout._query.box import ActiveRegion
 from sunpy_jsoc_cutout._query.options import Resize
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError, MissingNotifyError
-from .coords import refuse_untracked_carrington
+from .coords import far_side_samples, refuse_untracked_carrington
 from .frames import SKIP_BOX_OFF, SKIP_NO_IMAGE, SKIP_QUALITY
 from .map_checks import check_map_in_box, check_map_projection
 from .plans import carrington_drift_rate, reference_time
@@ -124,10 +124,7 @@ def _check_carrington_on_disk(block: CutoutQuery) -> None:
     lonlat = (box.center.lon, box.center.lat) if box.center is not None else box.position
     lon, lat = (float(u.Quantity(v).to_value(u.deg)) for v in lonlat)
     start, stop = span
-    times = start + np.linspace(0, 1, int(np.clip((stop - start).to_value(u.h), 1, 99)) + 1) * (stop - start)
-    dlon = (lon - sun.L0(times).to_value(u.deg) + 180) % 360 - 180
-    b0, phi = np.deg2rad(sun.B0(times).to_value(u.deg)), np.deg2rad(lat)
-    far = np.sin(phi) * np.sin(b0) + np.cos(phi) * np.cos(b0) * np.cos(np.deg2rad(dlon)) < -np.sin(np.deg2rad(0.1))
+    times, far, dlon = far_side_samples(lon, lat, start, stop, margin=0.1)
     if not far.any():
         return
     why = (

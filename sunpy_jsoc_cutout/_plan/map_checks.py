@@ -16,27 +16,19 @@ from astropy.coordinates import ConvertError, SkyCoord
 from astropy.time import Time
 from astropy.wcs import WCS
 
-from sunpy.coordinates import HeliographicCarrington, Helioprojective, sun
+from sunpy.coordinates import HeliographicCarrington, Helioprojective
 from sunpy.util.exceptions import warn_user
 
 from sunpy_jsoc_cutout._query.box import ActiveRegion
 from sunpy_jsoc_cutout._query.projection import MapProjection
 from sunpy_jsoc_cutout._query.query import CutoutQuery
 from sunpy_jsoc_cutout.exceptions import CutoutQueryError
+from .coords import far_side_samples
 
 __all__ = ["UNTRACKED_SPAN", "check_map_in_box", "check_map_projection"]
 
 #: The longest time range an untracked box may cover under a map: the Sun turns 0.55 deg an hour.
 UNTRACKED_SPAN = 1 * u.h
-
-
-def _far_side_always(projection: MapProjection, start, stop) -> bool:
-    """Whether the map centre is behind the limb (seen from Earth) all through ``start``-``stop``."""
-    steps = int(np.clip((stop - start).to_value(u.h), 1, 99)) + 1
-    times = start + np.linspace(0, 1, steps) * (stop - start)
-    dlon = np.deg2rad(projection.lon - sun.L0(times).to_value(u.deg))
-    b0, lat = np.deg2rad(sun.B0(times).to_value(u.deg)), np.deg2rad(projection.lat)
-    return bool(np.all(np.sin(lat) * np.sin(b0) + np.cos(lat) * np.cos(b0) * np.cos(dlon) < 0))
 
 
 def check_map_projection(block: CutoutQuery, span) -> None:
@@ -67,7 +59,7 @@ def check_map_projection(block: CutoutQuery, span) -> None:
             "a.jsoc_cutout.Tracking(True) (the default) with MapProjection."
         )
         raise CutoutQueryError(msg)
-    if span is not None and _far_side_always(projection, *span):
+    if span is not None and far_side_samples(projection.lon, projection.lat, *span)[1].all():
         msg = (
             f"The map centre (Carrington {projection.lon:g}, {projection.lat:g} deg) is behind the limb all through "
             f"{span[0].utc.isot[:16]} - {span[1].utc.isot[:16]}, so maproj would blank every map; pick a centre "
