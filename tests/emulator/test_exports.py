@@ -449,6 +449,32 @@ def test_clock_driven_model_waits_count_down_and_go_negative(catalogue, tmp_path
         manager.close()
 
 
+@pytest.mark.parametrize("method", ["url", "url-tar"])
+def test_files_charged_are_the_files_the_export_writes(catalogue, tmp_path, clock, method):
+    """jsoc_fetch counts image and spikes (``count`` 4 for 2 AIA records), but im_patch writes one
+    file per record (its first segment): the per-file time is charged for those 2 files."""
+    model = TimeModel(name="test", fresh_wait=0, queue_delay=0, queue_jitter=0, overhead=0, per_file=10,
+                      per_tar_file=5, step_seconds=(), other_step_seconds=0, bandwidth=None)  # fmt: skip
+    manager = _manager(catalogue, tmp_path, clock, model)
+    try:
+        plain = submit(manager, ds=AIA, method=method)
+        assert plain["status"] == 2
+        manager.wait_idle()
+        request = manager.book.get(plain["requestid"])
+        per = 10 + (5 if method == "url-tar" else 0)
+        assert request.nfiles == 4
+        assert request.ready_at - request.submitted == pytest.approx(4 * per)  # unprocessed: both segments
+        clock.advance(4 * per + 1)
+        assert manager.exp_status({"requestid": plain["requestid"]})["status"] == "0"
+        patched = submit(manager, ds=AIA, method=method, process=f"n=0|{IM_PATCH}")
+        manager.wait_idle()
+        request = manager.book.get(patched["requestid"])
+        assert (request.nfiles, len(request.index["data"]) if method == "url" else 2) == (4, 2)
+        assert request.ready_at - request.submitted == pytest.approx(2 * per)
+    finally:
+        manager.close()
+
+
 def test_check_address(manager):
     assert manager.check_address({"address": "user%2540example.com", "checkonly": "1"}) == {
         "status": 2,

@@ -125,9 +125,21 @@ class ExportBook:
             request.state = "staging"
             return True
 
-    def staged(self, request: ExportRequest, index: dict) -> None:
-        """The request's files are made; ``index`` is its ``index.json``."""
+    def staged(self, request: ExportRequest, index: dict, files_made: int | None = None) -> None:
+        """
+        The request's files are made; ``index`` is its ``index.json``.
+
+        ``files_made`` (the files the export really wrote) replaces the estimate charged at
+        submission: jsoc_fetch counts every segment of every record (``count`` 302 for 151 AIA
+        records, image and spikes), but a processed export writes what its last step makes, e.g.
+        im_patch one file per record (its first segment, without the ``A`` flag: im_patch.c), and
+        the export manager spends its per-file time on those files.
+        """
         with self.lock:
+            if files_made is not None and files_made != request.nfiles:
+                tar = request.method.endswith("-tar")
+                estimated = self.model.file_seconds(request.nfiles, tar)
+                request.ready_at += self.model.file_seconds(files_made, tar) - estimated
             request.index = index
             request.state = "staged"
             self.refresh(request, self.clock.now())

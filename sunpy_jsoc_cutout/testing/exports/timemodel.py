@@ -143,11 +143,13 @@ class TimeModel:
         tar : bool
             Whether a tar file is made (``url-tar``).
         """
-        seconds = self.overhead + n_files * self.per_file
+        seconds = self.overhead + self.file_seconds(n_files, tar)
         seconds += sum(self.step_cost(step) for step in steps) * n_records
-        if tar:
-            seconds += n_files * self.per_tar_file
         return seconds
+
+    def file_seconds(self, n_files: int, tar: bool = False) -> float:
+        """Seconds charged for writing ``n_files`` exported files (and packing them, with ``tar``)."""
+        return n_files * (self.per_file + (self.per_tar_file if tar else 0.0))
 
     def completion_delay(
         self, serial: int, n_files: int, n_records: int, steps: Sequence[str] = (), tar: bool = False
