@@ -5,6 +5,7 @@ connection counter, the control API and the drms/sunpy configuration helpers.
 
 import http.client
 import json
+import socket
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from sunpy_jsoc_cutout.testing import EmulatorControl, EmulatorControlError, JSOCEmulator
 from sunpy_jsoc_cutout.testing.server.emulator import NotLoopback
+from sunpy_jsoc_cutout.testing.server.monitor import ConnectionCounter
 
 SPEC = "hmi.M_45s[2014.01.01_00:00:00_TAI/6m]"
 
@@ -343,3 +345,25 @@ def test_cli_says_where_the_control_api_is_and_how_to_call_it(tmp_path):
     assert f"control API at {url}_emulator/" in note
     assert "application/json" in note
     assert "web pages are refused" in note
+
+
+def test_a_connection_its_client_closed_is_not_counted_as_open():
+    """A client that closes one connection and then opens the next holds one, even when the thread
+    serving the first has not read its end of stream yet; two open connections are two."""
+    counter = ConnectionCounter()
+    first_server, first_client = socket.socketpair()
+    second_server, second_client = socket.socketpair()
+    third_server, third_client = socket.socketpair()
+    try:
+        counter.connection_opened(first_server)
+        first_client.close()  # the client is done with it; its server thread has not noticed
+        counter.connection_opened(second_server)
+        assert counter.snapshot()["current_connections"] == 1
+        assert counter.snapshot()["max_connections"] == 1
+        counter.connection_closed(first_server)  # the serving thread gets there: not counted twice
+        assert counter.snapshot()["current_connections"] == 1
+        counter.connection_opened(third_server)  # the second is still open (keep-alive)
+        assert counter.snapshot()["max_connections"] == 2
+    finally:
+        for sock in (first_server, second_server, second_client, third_server, third_client):
+            sock.close()

@@ -75,7 +75,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         finally:
             if self._counted_connection:
                 self._counted_connection = False
-                self.emulator.connections.connection_closed()
+                self.emulator.connections.connection_closed(self.connection)
 
     def log_message(self, format, *args):  # noqa: A002 - the signature of the base class
         log.debug("JSOC emulator: %s - %s", self.address_string(), format % args)
@@ -181,7 +181,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         emulator = self.emulator
         if not self._counted_connection:
             self._counted_connection = True
-            emulator.connections.connection_opened()
+            emulator.connections.connection_opened(self.connection)
         entry = {"endpoint": "files", "params": {}, "hits": {}}
         # File faults act on GET only: a HEAD (parfive's probe) is always answered normally, so
         # "times=1" means one failed download.

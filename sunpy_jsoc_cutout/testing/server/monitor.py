@@ -4,6 +4,7 @@ What the emulator records about its traffic: the request log and the download co
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Mapping
 
@@ -66,7 +67,10 @@ class ConnectionCounter:
     A *download* is one ``GET`` of a file under ``/SUM...`` in flight. A *connection* is a TCP
     connection that has made at least one ``/SUM`` request (HEAD or GET) and is still open;
     aiohttp keeps connections alive across files, so this is what JSOC's one-connection rule
-    limits.
+    limits. A connection whose peer has closed it is not open, even if the thread that serves it
+    has not read the end of the stream yet: before a new connection is counted, the others are
+    checked for it (`peer_closed`), so that a client that closes one connection and then opens the
+    next is not counted as holding two.
     """
 
     def __init__(self):
@@ -77,6 +81,7 @@ class ConnectionCounter:
         self.max_connections = 0
         self.total_downloads = 0
         self.total_connections = 0
+        self._open: set[object] = set()
 
     def download_started(self) -> None:
         """Count one more download in flight."""
@@ -90,16 +95,25 @@ class ConnectionCounter:
         with self._lock:
             self.current_downloads -= 1
 
-    def connection_opened(self) -> None:
-        """Count a connection that just made its first file request."""
+    def connection_opened(self, connection: object = None) -> None:
+        """Count a connection (its socket, if given) that just made its first file request."""
         with self._lock:
+            for other in [c for c in self._open if peer_closed(c)]:
+                self._open.discard(other)
+                self.current_connections -= 1
+            if connection is not None:
+                self._open.add(connection)
             self.current_connections += 1
             self.total_connections += 1
             self.max_connections = max(self.max_connections, self.current_connections)
 
-    def connection_closed(self) -> None:
-        """Count a counted connection that closed."""
+    def connection_closed(self, connection: object = None) -> None:
+        """Count a counted connection that closed (once: it may have been found closed already)."""
         with self._lock:
+            if connection is not None:
+                if connection not in self._open:
+                    return
+                self._open.discard(connection)
             self.current_connections -= 1
 
     def reset(self) -> dict:
@@ -133,3 +147,15 @@ class ConnectionCounter:
             "total_downloads": self.total_downloads,
             "total_connections": self.total_connections,
         }
+
+
+def peer_closed(connection: object) -> bool:
+    """Whether the peer of a socket has closed it (its end of stream is waiting to be read)."""
+    if not isinstance(connection, socket.socket):
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except (BlockingIOError, InterruptedError):
+        return False  # open, nothing to read
+    except OSError:
+        return True  # reset or already closed
