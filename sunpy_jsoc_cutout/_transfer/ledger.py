@@ -20,6 +20,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -153,8 +154,9 @@ class Ledger(ClaimsMixin):
 
     Notes
     -----
-    Every method opens its own connection and transaction, so a `Ledger` can be shared by
-    threads, and several processes can use the same file at once.
+    Every method runs in its own transaction, on a connection of its thread (opened once and kept:
+    opening one costs more than most operations), so a `Ledger` can be shared by threads, and
+    several processes can use the same file at once. `close` closes the connections.
     """
 
     #: Seconds a write waits for another process's lock before giving up.
@@ -162,6 +164,9 @@ class Ledger(ClaimsMixin):
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path).expanduser().resolve()
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._opened_lock = threading.Lock()
         if self.path.is_dir() or (self.path.exists() and not self.path.is_file()):
             kind = "a folder" if self.path.is_dir() else "not a regular file"
             raise _ledger_error(self.path, f"it is {kind}")
@@ -186,25 +191,71 @@ class Ledger(ClaimsMixin):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
 
+    def close(self) -> None:
+        """Close the connections this ledger keeps (a later call opens a new one)."""
+        with self._opened_lock:
+            opened, self._opened = self._opened, []
+        for connection in opened:
+            connection.close()
+        self._local = threading.local()
+
+    def __del__(self) -> None:
+        if getattr(self, "_opened", None):
+            self.close()
+
+    def _open(self, shared: bool) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path, timeout=self.BUSY_TIMEOUT, isolation_level=None, check_same_thread=not shared
+        )
+        connection.execute(f"PRAGMA busy_timeout = {int(self.BUSY_TIMEOUT * 1000)}")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+
+    def _take(self) -> tuple[sqlite3.Connection, bool]:
+        """This thread's kept connection (True) or, while it is in use or in a forked child, a new one (False)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # new thread, or a child process: nothing of the parent's
+            local.pid, local.connection, local.busy = os.getpid(), None, False
+        if local.busy:
+            return self._open(shared=False), False
+        if local.connection is None:
+            local.connection = self._open(shared=True)  # closed by `close`, possibly from another thread
+            with self._opened_lock:
+                self._opened.append(local.connection)
+        local.busy = True
+        return local.connection, True
+
+    def _give_back(self, connection: sqlite3.Connection, kept: bool, failed: bool) -> None:
+        if not kept:
+            connection.close()
+            return
+        self._local.busy = False
+        if failed:  # a connection that saw an error is not trusted again
+            self._local.connection = None
+            with self._opened_lock:
+                if connection in self._opened:
+                    self._opened.remove(connection)
+            connection.close()
+
     @contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection in its own transaction, committed on success and always closed."""
-        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT, isolation_level=None)
+        """A connection in its own transaction, committed on success (rolled back on an error)."""
+        connection, kept = self._take()
+        failed = True
         try:
-            connection.execute(f"PRAGMA busy_timeout = {int(self.BUSY_TIMEOUT * 1000)}")
-            connection.execute("PRAGMA synchronous = NORMAL")
             if not write:
                 yield connection
-                return
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                yield connection
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+            else:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+            failed = False
         finally:
-            connection.close()
+            self._give_back(connection, kept, failed)
 
     # Requests ---------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -322,3 +323,45 @@ def test_an_intent_written_before_intents_had_owners_is_taken_over(tmp_path):
     turn = ledger.take_intent("k")
     assert turn.granted
     assert turn.previous == 1234.5
+
+
+def test_each_thread_keeps_one_connection_and_close_closes_them(tmp_path):
+    """Opening a SQLite connection costs more than most ledger operations: one is kept per thread."""
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    params = {"ds": "aia.lev1[2014.02.05_08:00:00_TAI/1m@60s][? WAVELNTH=171 ?]", "notify": "a@b.c"}
+    ledger.add_request("key", "JSOC_20140205_001", params)
+    files = [(f"f{i}.fits", f"/out/f{i}.fits", "") for i in range(50)]
+    ledger.add_files("JSOC_20140205_001", files)
+    for name, path, _ in files:
+        ledger.mark_done("JSOC_20140205_001", name, path, 1, "0" * 64)
+    assert len(ledger._opened) == 1
+
+    def work():
+        assert len(ledger.files("JSOC_20140205_001")) == 50
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(ledger._opened) == 4
+    ledger.close()
+    assert ledger._opened == []
+    assert ledger.get("JSOC_20140205_001").status == "submitted"  # usable again after close
+
+
+def test_an_error_inside_a_transaction_rolls_back_and_the_next_operation_works(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger.add_request("key", "JSOC_20140205_001", {"ds": "x", "notify": "a@b.c"})
+
+    def failing_transaction():
+        with ledger._connect(write=True) as connection:
+            connection.execute("DELETE FROM requests")
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        failing_transaction()
+    assert ledger.get("JSOC_20140205_001") is not None  # rolled back
+    ledger.add_request("key", "JSOC_20140205_002", {"ds": "x", "notify": "a@b.c"})
+    assert ledger.get("JSOC_20140205_002") is not None
+    assert len(ledger._opened) == 1
