@@ -27,7 +27,10 @@ optional ``check(plan, requestid, reply)`` compares a completed request's record
 rows. A refusal is a `FailedExport` of kind ``"mismatch"``, never complete in the ledger.
 
 Polling follows JSOC's ``wait`` hint, grown by ``backoff`` after each poll and kept within
-``[min_poll, max_poll]`` seconds. A failure (JSOC status 3, 4, 5, 25..., a transport failure that
+``[min_poll, max_poll]`` seconds; with a `~sunpy_jsoc_cutout._transfer.pace.StagingPace`, one poll
+falls when the request should be ready (from the pace of this run's finished requests), and the
+interval grows again from ``min_poll`` if it is not, so that the next request is not submitted
+half a ``max_poll`` late. A failure (JSOC status 3, 4, 5, 25..., a transport failure that
 persists, or the per-export ``timeout``) becomes a `FailedExport` carrying the request ID and JSOC's
 message; the other plans go on. ``clock`` and ``sleep`` are injectable (tests drive an emulator's
 clock instead of waiting).
@@ -54,6 +57,7 @@ from sunpy_jsoc_cutout._plan.plans import ExportPlan
 from sunpy_jsoc_cutout.config import conf_value
 from sunpy_jsoc_cutout.exceptions import JSOCExportError, JSOCHTTPError
 from .ledger import Ledger, RequestEntry, ledger_params, request_key
+from .pace import StagingPace
 from .progress import StagingProgress
 
 __all__ = ["ExportRunner", "FailedExport", "ReadyExport", "runner_from_config"]
@@ -78,6 +82,9 @@ class _Job:
     notes: list[str] = field(default_factory=list)
     #: Unix time of an unfinished submission left in the ledger by an earlier (killed) run.
     previous_intent: float | None = None
+    #: When this run's submission was accepted (runner clock) and JSOC's record count of it.
+    submitted: float | None = None
+    records: int | None = None
 
 
 class ExportRunner:
@@ -110,6 +117,8 @@ class ExportRunner:
     check : callable, optional
         ``check(plan, requestid, reply)`` of every completed request before it is handed over:
         `None` to accept it, or why it is not the planned export (it then becomes a failure).
+    pace : StagingPace, optional
+        When a submitted request should be ready (polls fall then); None: JSOC's hint only.
     """
 
     def __init__(
@@ -128,6 +137,7 @@ class ExportRunner:
         sleep: Callable[[float], object] = time.sleep,
         progress: bool | StagingProgress = False,
         check: Callable[[ExportPlan, str, dict], str | None] | None = None,
+        pace: StagingPace | None = None,
     ) -> None:
         if min_poll <= 0 or max_poll < min_poll:
             raise ValueError(f"Need 0 < min_poll <= max_poll, not {min_poll} and {max_poll}.")
@@ -137,6 +147,7 @@ class ExportRunner:
         self.clock, self.sleep = clock, sleep
         self.progress = progress if isinstance(progress, StagingProgress) else StagingProgress(bool(progress))
         self.check = check
+        self.pace = pace
 
     # ------------------------------------------------------------------ public
     def iter_ready(self, plans: Sequence[ExportPlan]) -> Generator[ReadyExport | FailedExport, None, None]:
@@ -178,9 +189,29 @@ class ExportRunner:
         yield from self._release(held)
         self.sleep(seconds)
 
-    def _interval(self, previous: float | None, hint: float | None) -> float:
+    def _interval(self, previous: float | None, hint: float | None, due: float | None = None) -> float:
         grown = self.min_poll if previous is None else previous * self.backoff
+        if due is not None:  # no later than when the request should be ready
+            grown = min(grown, due - self.clock())
         return min(self.max_poll, max(self.min_poll, grown, hint or 0.0))
+
+    def _due(self, job: _Job) -> float | None:
+        """Runner-clock time at which ``job``'s request should be ready (None: no estimate)."""
+        expected = self.pace.expected(job.records) if self.pace is not None and job.submitted is not None else None
+        return None if expected is None or job.submitted is None else job.submitted + expected
+
+    def _learn(self, job: _Job, seen_pending: float | None, found_done: float) -> None:
+        """Tell the pace how long ``job`` took: at least until it was last seen pending.
+
+        Found complete at its first poll, it took at most that long; nine tenths of it is tried next,
+        so that an estimate that was late comes earlier until a poll sees a request pending.
+        """
+        if self.pace is None or job.submitted is None:
+            return
+        if seen_pending is not None:
+            self.pace.finished(job.records, seen_pending - job.submitted)
+        else:
+            self.pace.finished(job.records, 0.9 * (found_done - job.submitted))
 
     def _fail(self, job: _Job, status: int | None, message: str, kind: str = "jsoc") -> FailedExport:
         requestid = job.requestid
@@ -272,6 +303,7 @@ class ExportRunner:
         requestid = str(reply.get("requestid") or "")
         job.requestid = requestid if REQUEST_ID_RE.fullmatch(requestid) else None
         if job.requestid and status in (0, 1, 2):
+            job.submitted, job.records = self.clock(), _count(reply.get("rcount"))
             entry = self.ledger.add_request(job.key, job.requestid, job.params)
             if entry.key != job.key:
                 text = (
@@ -398,8 +430,9 @@ class ExportRunner:
         requestid = job.requestid
         if requestid is None:
             raise RuntimeError(f"no JSOC request to wait for ({job.plan.ds})")
-        interval = self._interval(None, job.wait)
-        errors = 0
+        due = self._due(job)
+        interval = self._interval(None, job.wait, due)
+        errors, seen_pending = 0, None
         while True:
             if self.clock() + interval > job.deadline:
                 message = (
@@ -417,20 +450,31 @@ class ExportRunner:
                 interval = self._interval(interval, None)
                 continue
             errors = 0
-            status, hint = reply_status(reply), reply_number(reply.get("wait"))
-            self.progress.polled(requestid, status, self.clock() - job.started, hint)
+            status, hint, now = reply_status(reply), reply_number(reply.get("wait")), self.clock()
+            self.progress.polled(requestid, status, now - job.started, hint)
             if status == 0:
+                self._learn(job, seen_pending, now)
                 return self._ready(job, reply)
             if status not in PENDING:
                 return self._fail(job, status, str(reply.get("error") or f"JSOC status {status}"))
-            interval = self._interval(interval, hint)
+            seen_pending = now
+            if due is not None and now >= due:  # later than expected: poll soon again, then less often
+                due, interval = None, self._interval(None, hint)
+            else:
+                interval = self._interval(interval, hint, due)
+
+
+def _count(value) -> int | None:
+    number = reply_number(value)
+    return None if number is None or number <= 0 else int(number)
 
 
 def runner_from_config(api: JSOCExportAPI, ledger: Ledger, notify: str, **options) -> ExportRunner:
-    """An `ExportRunner` with the polling bounds and timeout of ``sunpy_jsoc_cutout.config.conf``."""
+    """An `ExportRunner` with the polling bounds, timeout and cost estimates of ``sunpy_jsoc_cutout.config.conf``."""
     settings = {
         "min_poll": conf_value("min_poll"),
         "max_poll": conf_value("max_poll"),
         "timeout": conf_value("export_timeout"),
+        "pace": StagingPace(conf_value("request_overhead"), conf_value("staging_per_record")),
     }
     return ExportRunner(api, ledger, notify=notify, **{**settings, **options})

@@ -19,6 +19,7 @@ from sunpy_jsoc_cutout import jobs
 from sunpy_jsoc_cutout._jsoc.export import JSOCExportAPI
 from sunpy_jsoc_cutout._plan.plans import ExportPlan
 from sunpy_jsoc_cutout._transfer.ledger import Ledger, ledger_params, plan_from_params, request_key
+from sunpy_jsoc_cutout._transfer.pace import StagingPace
 from sunpy_jsoc_cutout._transfer.progress import StagingProgress
 from sunpy_jsoc_cutout._transfer.scheduler import ExportRunner, FailedExport, ReadyExport
 from sunpy_jsoc_cutout.config import use_jsoc
@@ -328,6 +329,37 @@ def test_timeout_fails_one_export_and_the_others_go_on(timed_emulator, email, tm
     first_poll = harness.log("exp_status")[0]
     assert first_poll["time"] - submits[0]["time"] >= 10
     harness.api.close()
+
+
+def _long_plan(wave):  # 40 records: 10 s plus 1.5 s a record on the timed emulator, 70 s
+    ds = f"aia.lev1_euv_12s[2010-07-30T13:30:02Z/8m][{wave}]{{image}}"
+    return ExportPlan("aia.lev1_euv_12s", ds, IM_PATCH, "0.01", "url", "fits", FMT, None, wave)
+
+
+@pytest.mark.parametrize("paced", [True, False])
+def test_polls_fall_when_the_request_should_be_ready(timed_emulator, email, tmp_path, paced):
+    """
+    With the pace of the run's finished requests, a poll falls when the next one should be ready,
+    so it is found (and the next plan submitted) within about ``min_poll`` of its completion, not
+    up to a grown interval later; and the polls stay few.
+    """
+    harness = Harness(timed_emulator, Ledger(tmp_path / "ledger.sqlite"), email)
+    pace = StagingPace(overhead=20.0, per_record=1.0) if paced else None
+    outcomes = list(harness.runner(min_poll=2, max_poll=60, pace=pace).iter_ready([_long_plan(w) for w in WAVES]))
+    assert all(o.ok for o in outcomes)
+    late, polls = [], []
+    for outcome in outcomes:
+        request = timed_emulator.exports.book.get(outcome.requestid)
+        mine = [e for e in harness.log("exp_status") if e["params"]["requestid"] == outcome.requestid]
+        found = next(e["time"] for e in mine if str(e["jsoc_status"]) == "0")
+        late.append(found - request.ready_at)
+        polls.append(len(mine))
+    assert all(seconds >= 0 for seconds in late)
+    if paced:
+        assert max(late[1:]) <= 2.5, late  # found at the first poll after completion (min_poll 2 s)
+        assert max(polls) <= 8, polls
+    else:  # JSOC's hint and a growing interval alone: 10, 25, 47.5, 81.25 s after the submission
+        assert min(late) > 10, late
 
 
 def test_cancel_helper(harness, emulator):
