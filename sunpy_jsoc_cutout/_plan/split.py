@@ -6,17 +6,24 @@ JSOC refuses a request whose record set is too large ("about 15,000 AIA, 32,000 
 limit (status 3; the client sends ``sizeratio`` so that cutouts are not charged as full disks).
 
 Within those limits the job is cut into pieces so that the download of request *k* runs while
-JSOC stages request *k+1* (JSOC stages one request per user at a time). With *N* requests of
-similar size, what is not hidden behind other work is the first request's staging and the last
-request's download, about ``(S + D) / N`` for a job that stages in *S* seconds and downloads in
-*D*; each request costs JSOC's fixed overhead *o* (queue pick-up, set-up: tens of seconds). The
-total ``(S + D) / N + N o`` is smallest at ``N = sqrt((S + D) / o)``. The client estimates *S*
-and *D* from the rows (``conf.staging_per_record``, ``conf.download_rate``), takes *o* from
-``conf.request_overhead``, and asks for that many requests, at most `MAX_REQUESTS`, never
-fewer than the job already has (one per wavelength on ``aia.lev1``, one per series), and no
-piece smaller than `MIN_RECORDS`. A small job (say 200 cutouts) stays in one request per
-wavelength; the user's guide campaign (1,920 cutouts of 1 MB) becomes 8 requests. Measured
-against drms by hand on the emulator's realistic model: ``benchmarks/bench_campaign.py``.
+JSOC stages request *k+1* (JSOC stages one request per user at a time, so staging is serial
+whatever the plan). Each request costs JSOC's fixed overhead *o* (queue pick-up, set-up: tens of
+seconds), taken from ``conf.request_overhead``; a record costs *s* seconds of staging
+(``conf.staging_per_record``) and *d* of download (its estimated bytes over ``conf.download_rate``).
+
+- Staging outlasts downloads (``d <= s``, cutouts): every download but the last request's hides
+  behind the staging of the next, so the job keeps the requests it has (one per wavelength on
+  ``aia.lev1``, one per series) and only its last request is cut, into pieces that shrink towards
+  the end (`tail_sizes`): the last piece downloads in about *o*, and each piece downloads while the
+  next one is staged. The user's guide campaign (four wavelengths of 480 cutouts of 4 MB, at
+  JSOC's 4 MB/s) keeps four requests of 480 and cuts the last into 161, 143, 95, 56 and 25
+  (with conf's default estimates): the last download falls from about 8 minutes to 25 s, for four more overheads.
+- Downloads outlast staging (large images, slow links): what is not hidden is the first request's
+  staging and the last request's download, about ``(S + D) / N`` for *N* requests of similar size;
+  the total ``(S + D) / N + N o`` is smallest at ``N = sqrt((S + D) / o)``, at most
+  `MAX_REQUESTS`, never fewer than the job already has, no piece smaller than `MIN_RECORDS`.
+
+Measured against drms by hand and the time model's lower bound: ``benchmarks/run_all.py`` (W1).
 
 Boundaries fall on the time of a kept row: the new record set starts at that row's ``T_REC`` and
 ends at the next piece's first row, so DRMS's ``@`` grid and im_patch's cadence grid (anchored at
@@ -34,10 +41,24 @@ import astropy.units as u
 
 from .recordset import RecordSet
 
-__all__ = ["MAX_REQUESTS", "MIN_RECORDS", "JobCosts", "piece_sizes", "pipeline_requests", "split_job", "split_request"]
+__all__ = [
+    "MAX_REQUESTS",
+    "MAX_TAIL",
+    "MIN_RECORDS",
+    "MIN_TAIL",
+    "JobCosts",
+    "piece_sizes",
+    "pipeline_requests",
+    "split_job",
+    "split_request",
+    "tail_sizes",
+]
 
 MAX_REQUESTS = 8
 MIN_RECORDS = 100
+#: At most this many pieces are added to the last request of a job, and none is smaller than `MIN_TAIL` rows.
+MAX_TAIL = 4
+MIN_TAIL = 10
 
 
 @dataclass(frozen=True)
@@ -54,6 +75,39 @@ def pipeline_requests(records: int, total_bytes: float, costs: JobCosts, existin
     work = records * costs.staging_per_record + total_bytes / costs.download_rate
     best = round(math.sqrt(work / costs.request_overhead)) if work > 0 else 1
     return max(existing, min(MAX_REQUESTS, best))
+
+
+def staging_bound(records: int, total_bytes: float, costs: JobCosts) -> bool:
+    """Whether a record stages longer than it downloads (then only the last download is not hidden)."""
+    if records <= 0:
+        return False
+    return total_bytes / records / costs.download_rate <= costs.staging_per_record
+
+
+def tail_sizes(rows: int, bytes_per_record: float, costs: JobCosts) -> list[int]:
+    """
+    Sizes of the pieces, in order, of a job's last request of ``rows`` rows when staging outlasts downloads.
+
+    Built from the end: the last piece downloads in about one request overhead (``o / d`` rows, at
+    least `MIN_TAIL`); the piece before it is the largest whose download hides behind that piece's
+    staging (``(o + n s) / d`` rows), and so on, at most `MAX_TAIL` pieces; the first piece takes
+    the rest (a rest under `MIN_TAIL` rows joins it). ``[rows]`` when no piece would be added.
+    """
+    seconds = bytes_per_record / costs.download_rate if costs.download_rate > 0 else 0.0
+    if rows <= 0 or seconds <= 0:
+        return [rows]
+    chain: list[int] = []
+    size = max(MIN_TAIL, math.ceil(costs.request_overhead / seconds))
+    while sum(chain) + size < rows and len(chain) < MAX_TAIL:
+        chain.append(size)
+        size = max(size + 1, math.floor((costs.request_overhead + size * costs.staging_per_record) / seconds))
+    if not chain:
+        return [rows]
+    rest = rows - sum(chain)
+    if rest < MIN_TAIL:
+        chain[-1] += rest
+        return chain[::-1]
+    return [rest, *chain[::-1]]
 
 
 def piece_sizes(n: int, record_limit: int, byte_limit: float, bytes_per_record: float, pieces: int = 1) -> int:
@@ -75,26 +129,41 @@ def split_job(requests, record_limit, costs: JobCosts, byte_limit: float = 50e9,
     listed = [r for r in requests if len(r.columns.get("T_REC", []))]
     records = sum(len(r.columns["T_REC"]) for r in listed)
     total_bytes = float(sum(np.sum(r.columns["bytes"]) for r in listed))
-    wanted = pipeline_requests(records, total_bytes, costs, existing=max(1, len(listed)))
+    if staging_bound(records, total_bytes, costs):  # keep the requests; the last one ends in a shrinking tail
+        wanted, last = len(listed), (listed[-1] if listed else None)
+    else:
+        wanted, last = pipeline_requests(records, total_bytes, costs, existing=max(1, len(listed))), None
     out = []
     for request in requests:
         pieces = math.ceil(wanted / max(1, len(listed)))
-        out += split_request(request, record_limit(request), byte_limit, sparse=sparse(request), pieces=pieces)
+        tail = None
+        if request is last:
+            tail = lambda rows, r=request: tail_sizes(rows, _bytes_per_record(r.columns), costs)  # noqa: E731
+        kwargs = {"sparse": sparse(request), "pieces": pieces, "tail": tail}
+        out += split_request(request, record_limit(request), byte_limit, **kwargs)
     return out
 
 
-def _piece_starts(t_rec, size: int) -> list[int]:
-    """
-    First row of each piece of at most ``size`` rows, never between two rows of one ``T_REC``.
+def _bytes_per_record(columns) -> float:
+    """Mean estimated bytes of the rows that make a file (0 if none does)."""
+    nbytes = np.asarray(columns["bytes"], dtype=float)
+    good = nbytes > 0
+    return float(np.mean(nbytes[good])) if good.any() else 0.0
 
-    A piece's record set holds whole slots (``t0-t1`` takes every wavelength of a slot), so a slot
-    split between two pieces would be exported by both. Rows are in time order.
+
+def _piece_starts(t_rec, sizes: list[int]) -> list[int]:
+    """
+    First row of each piece, never between two rows of one ``T_REC``.
+
+    Piece *i* takes at most ``sizes[i]`` rows (the last size repeats). A piece's record set holds
+    whole slots (``t0-t1`` takes every wavelength of a slot), so a slot split between two pieces
+    would be exported by both. Rows are in time order.
     """
     seconds = np.round(np.asarray(t_rec.unix, dtype=float) * 1000).astype(np.int64)
     n, starts, first = len(seconds), [], 0
     while first < n:
         starts.append(first)
-        end = first + size
+        end = first + sizes[min(len(starts), len(sizes)) - 1]
         if end >= n:
             break
         while end > first + 1 and seconds[end] == seconds[end - 1]:
@@ -105,11 +174,14 @@ def _piece_starts(t_rec, size: int) -> list[int]:
     return starts
 
 
-def split_request(request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False, pieces: int = 1):
+def split_request(
+    request, record_limit: int, byte_limit: float = 50e9, *, sparse: bool = False, pieces: int = 1, tail=None
+):
     """
     Split a searched request (``_plan.rows.SearchedRequest``) into pieces by time.
 
-    Returns the request itself when it needs no split or its record set has no time range.
+    ``tail(rows)``, if given, gives the sizes into which the last piece's ``rows`` rows are cut
+    (`tail_sizes`). Returns the request itself when it needs no split or its record set has no time range.
     Rows JSOC will skip count toward the record limit too (JSOC opens them). A piece of a slotted
     series ends at its last row's slot (ranges are inclusive); a piece of a sparse series
     (``sparse``: ``aia.lev1``/``hmi.lev1``) ends 1 s before the next piece's first row, so that
@@ -120,12 +192,12 @@ def split_request(request, record_limit: int, byte_limit: float = 50e9, *, spars
     records = request.plan.recordset
     if not n or not isinstance(records, RecordSet) or records.time is None:
         return [request]
-    good = np.asarray(columns["bytes"]) > 0
-    per_record = float(np.mean(np.asarray(columns["bytes"])[good])) if good.any() else 0.0
+    per_record = _bytes_per_record(columns)
     size = piece_sizes(n, record_limit, byte_limit, per_record, pieces)
-    if size >= n:
-        return [request]
-    starts = _piece_starts(columns["T_REC"], size)
+    starts = _piece_starts(columns["T_REC"], [size])
+    if tail is not None:
+        sizes = [size] * (len(starts) - 1) + tail(n - starts[-1])
+        starts = _piece_starts(columns["T_REC"], sizes)
     if len(starts) == 1:
         return [request]
     out = []

@@ -1,5 +1,7 @@
 """Requests beyond the record limit are split by time; the pieces cover exactly the rows, no more."""
 
+import itertools
+
 import numpy as np
 import requests
 
@@ -10,7 +12,16 @@ from sunpy.net import Fido
 
 import sunpy_jsoc_cutout  # noqa: F401
 from sunpy_jsoc_cutout import attrs as jc
-from sunpy_jsoc_cutout._plan.split import MAX_REQUESTS, MIN_RECORDS, JobCosts, piece_sizes, pipeline_requests
+from sunpy_jsoc_cutout._plan.split import (
+    MAX_REQUESTS,
+    MAX_TAIL,
+    MIN_RECORDS,
+    MIN_TAIL,
+    JobCosts,
+    piece_sizes,
+    pipeline_requests,
+    tail_sizes,
+)
 from sunpy_jsoc_cutout.config import conf
 
 BOX = jc.Box.carrington(100 * u.deg, 10 * u.deg, 50 * u.pix, 50 * u.pix)
@@ -45,12 +56,40 @@ def test_number_of_requests_balances_hidden_work_against_overhead():
     assert pipeline_requests(40, 40 * 30e3, costs, existing=4) == 4
 
 
+def test_the_last_request_ends_in_pieces_that_shrink_so_that_its_downloads_hide():
+    costs = JobCosts(staging_per_record=1.0, download_rate=5e6, request_overhead=20.0)
+    sizes = tail_sizes(480, 4e6, costs)  # 480 cutouts of 4 MB: 0.8 s of download, 1 s of staging each
+    assert sizes == [161, 143, 95, 56, 25]
+    assert sum(sizes) == 480
+    assert sizes[-1] * 4e6 / 5e6 <= costs.request_overhead  # the last download lasts about one overhead
+    for piece, following in itertools.pairwise(sizes[1:]):  # each downloads while the next one stages
+        assert piece * 0.8 <= costs.request_overhead + following * 1.0
+    assert len(sizes) <= MAX_TAIL + 1
+    assert tail_sizes(480, 1e6, costs) == [380, 100]
+    assert tail_sizes(100, 1e4, costs) == [100]  # all of it downloads in less than one overhead
+    assert tail_sizes(30, 4e6, costs) == [30]
+    assert min(tail_sizes(200, 4e7, costs)) >= MIN_TAIL
+
+
+def test_a_job_of_large_cutouts_keeps_its_rows_in_a_shrinking_tail(jsoc):
+    big = jc.Box.carrington(100 * u.deg, 10 * u.deg, 1000 * u.pix, 1000 * u.pix)
+    query = (TWO_HOURS, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), big)
+    table = search(*query, limit=15000)
+    counts = [int((np.asarray(table["Request"]) == index).sum()) for index in range(len(table.plans))]
+    assert len(counts) > 2
+    assert counts[1:] == sorted(counts[1:], reverse=True)  # shrinking towards the end
+    assert sum(counts) == len(table) == 601
+    for plan, rows in zip(table.plans, counts):
+        assert server_count(jsoc, plan.ds) == rows  # the server's own count of the piece
+
+
 def test_slotted_series_pieces_hold_exactly_their_rows(jsoc):
     query = (TWO_HOURS, a.jsoc.Series("aia.lev1_euv_12s"), a.Wavelength(171 * u.AA), BOX)
     whole = search(*query, limit=15000)
     split = search(*query, limit=40)
-    # 601 small cutouts: sqrt(601 s of staging / 20 s) = 5.5 -> 6 pieces, so that downloads overlap staging
-    assert len(whole.plans) == 6
+    # 601 small cutouts (33 kB): they stage longer than they download, and all of them download in
+    # less than one request's overhead, so one request
+    assert len(whole.plans) == 1
     assert len(split.plans) == 16  # 601 records, 40 per request
     assert np.array_equal(np.asarray(split["recnum"]), np.asarray(whole["recnum"]))
     for index, plan in enumerate(split.plans):
