@@ -475,6 +475,30 @@ def test_files_charged_are_the_files_the_export_writes(catalogue, tmp_path, cloc
         manager.close()
 
 
+def test_im_patch_is_charged_for_the_frames_it_picks_on_lev1(catalogue, tmp_path, clock):
+    """On ``aia.lev1`` with a cadence im_patch picks a frame per slot from the whole span, whatever the
+    ``@60s`` set holds (here none: 193 Å frames are not on that grid), and is charged for each."""
+    model = TimeModel(name="test", fresh_wait=0, queue_delay=0, queue_jitter=0, overhead=0, per_file=0,
+                      per_tar_file=0, step_seconds=(("im_patch", 1.0),), bandwidth=None)  # fmt: skip
+    manager = _manager(catalogue, tmp_path, clock, model)
+    lev1 = "aia.lev1[2014.02.05_08:00:00_TAI-2014.02.05_08:09:59_TAI@60s][? WAVELNTH=193 ?]"
+    process = (
+        "n=0|im_patch,t_start=2014-02-05T08:00:00.000,t_stop=2014-02-05T08:10:00.000,t=0,r=0,c=0,cadence=60s,"
+        "locunits=arcsec,boxunits=arcsec,t_ref=2014-02-05T08:00:00.000,x=0,y=0,width=100,height=100"
+    )
+    try:
+        reply = submit(manager, ds=lev1, process=process)
+        assert reply["status"] == 2
+        manager.wait_idle()
+        request = manager.book.get(reply["requestid"])
+        made = len(request.index["data"])
+        assert request.rcount < made
+        assert made >= 9
+        assert request.ready_at - request.submitted == pytest.approx(made * 1.0)
+    finally:
+        manager.close()
+
+
 def test_check_address(manager):
     assert manager.check_address({"address": "user%2540example.com", "checkonly": "1"}) == {
         "status": 2,

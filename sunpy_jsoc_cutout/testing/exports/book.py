@@ -125,21 +125,27 @@ class ExportBook:
             request.state = "staging"
             return True
 
-    def staged(self, request: ExportRequest, index: dict, files_made: int | None = None) -> None:
+    def staged(self, request: ExportRequest, index: dict, made: tuple[int, int] | None = None) -> None:
         """
         The request's files are made; ``index`` is its ``index.json``.
 
-        ``files_made`` (the files the export really wrote) replaces the estimate charged at
-        submission: jsoc_fetch counts every segment of every record (``count`` 302 for 151 AIA
-        records, image and spikes), but a processed export writes what its last step makes, e.g.
-        im_patch one file per record (its first segment, without the ``A`` flag: im_patch.c), and
-        the export manager spends its per-file time on those files.
+        ``made``, the ``(files, records)`` the export really wrote, replaces the estimate charged at
+        submission, which counts the record set as opened: jsoc_fetch counts every segment of every
+        record (``count`` 302 for 151 AIA records, image and spikes), but a processed export writes
+        what its last step makes, e.g. im_patch one file per record (its first segment, without the
+        ``A`` flag: im_patch.c); and on ``aia.lev1`` with a cadence im_patch reads the frames it picks
+        from the whole span, whatever the ``@`` set holds (im_patch.c L800-812). The export manager
+        spends its per-file time on the files written and im_patch its per-record time on the
+        records it made.
         """
         with self.lock:
-            if files_made is not None and files_made != request.nfiles:
+            if made is not None:
+                files, records = made
                 tar = request.method.endswith("-tar")
-                estimated = self.model.file_seconds(request.nfiles, tar)
-                request.ready_at += self.model.file_seconds(files_made, tar) - estimated
+                steps = getattr(request.chain, "step_names", ())
+                delay = self.model.completion_delay(request.serial, files, records, steps, tar)
+                delay += self.model.tape_delay if request.tape_sunums else 0.0
+                request.ready_at = request.submitted + delay
             request.index = index
             request.state = "staged"
             self.refresh(request, self.clock.now())

@@ -132,7 +132,7 @@ class StagingWorker:
             log.debug("export %s failed: %r", request.requestid, err)
             self._fail(request, f"Failure occurred while processing export Request ID '{request.requestid}'.\n")
             return
-        self._book.staged(request, result.index, files_made=len(result.rows))
+        self._book.staged(request, result.index, made=(len(result.rows), len({record for record, _ in result.rows})))
 
     def _fail(self, request: ExportRequest, message: str) -> None:
         self._book.fail(request, message)
