@@ -346,7 +346,8 @@ def _stage_and_download(job: _Job, options: dict, settings: dict, overwrite: boo
             job.report,
             **options,
         )
-        with closing(cast(Generator, runner.iter_ready(job.plans))) as outcomes:
+        planned = [len(job.rows_of[id(plan)].planned) for plan in job.plans]
+        with closing(cast(Generator, runner.iter_ready(job.plans, planned))) as outcomes:
             for outcome in outcomes:
                 handled.add(id(outcome.plan))
                 if isinstance(outcome, ReadyExport):

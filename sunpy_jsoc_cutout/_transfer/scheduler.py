@@ -150,9 +150,15 @@ class ExportRunner:
         self.pace = pace
 
     # ------------------------------------------------------------------ public
-    def iter_ready(self, plans: Sequence[ExportPlan]) -> Generator[ReadyExport | FailedExport, None, None]:
+    def iter_ready(
+        self, plans: Sequence[ExportPlan], files: Sequence[int] | None = None
+    ) -> Generator[ReadyExport | FailedExport, None, None]:
         """
         Stage ``plans`` one at a time; yield each as a `ReadyExport` or `FailedExport`.
+
+        ``files``, the number of files planned for each plan, sets when each request should be ready
+        (with a pace); without it JSOC's ``rcount`` does, which on ``aia.lev1`` with a cadence counts
+        the ``@`` set, not the frames im_patch picks.
 
         A ready export is yielded only after the next plan was submitted, so that the caller
         downloads it while the next one is staged. Failures are yielded at once.
@@ -160,8 +166,9 @@ class ExportRunner:
         held: list[ReadyExport] = []
         self.progress.begin(len(plans))
         try:
-            for plan in plans:
+            for index, plan in enumerate(plans):
                 job = self._job(plan)
+                job.records = None if files is None else int(files[index])
                 outcome = yield from self._submit(job, held)
                 yield from self._release(held)
                 if outcome is None:
@@ -303,7 +310,9 @@ class ExportRunner:
         requestid = str(reply.get("requestid") or "")
         job.requestid = requestid if REQUEST_ID_RE.fullmatch(requestid) else None
         if job.requestid and status in (0, 1, 2):
-            job.submitted, job.records = self.clock(), _count(reply.get("rcount"))
+            job.submitted = self.clock()
+            if job.records is None:
+                job.records = _count(reply.get("rcount"))
             entry = self.ledger.add_request(job.key, job.requestid, job.params)
             if entry.key != job.key:
                 text = (

@@ -362,6 +362,43 @@ def test_polls_fall_when_the_request_should_be_ready(timed_emulator, email, tmp_
         assert min(late) > 10, late
 
 
+def _lev1_plan(hour):  # 193 Å at one minute for 30 minutes: im_patch makes 29 cutouts; the @60s set holds fewer
+    start, stop = f"2014-02-05T{hour:02d}:00:00.000", f"2014-02-05T{hour:02d}:30:00.000"
+    ds = f"aia.lev1[2014.02.05_{hour:02d}:00:00_TAI-2014.02.05_{hour:02d}:29:59_TAI@60s][? WAVELNTH=193 ?]"
+    process = (
+        f"n=0|im_patch,t_start={start},t_stop={stop},t=0,r=0,c=0,cadence=60s,locunits=arcsec,"
+        f"boxunits=arcsec,t_ref={start},x=0,y=0,width=100,height=100"
+    )
+    return ExportPlan("aia.lev1", ds, process, "0.01", "url", "fits", "{seriesname}.{T_REC:A}.{segment}", None, 193)
+
+
+@pytest.mark.parametrize("planned", [True, False])
+def test_the_planned_files_not_jsocs_rcount_set_when_a_request_should_be_ready(
+    timed_emulator, email, tmp_path, planned
+):
+    """On ``aia.lev1`` with a cadence JSOC's ``rcount`` counts the ``@60s`` set, not the frames im_patch
+    makes; the planned files say how long a request takes."""
+    harness = Harness(timed_emulator, Ledger(tmp_path / "ledger.sqlite"), email)
+    plans = [_lev1_plan(hour) for hour in (8, 9, 10)]
+    runner = harness.runner(min_poll=2, max_poll=60, pace=StagingPace(overhead=20.0, per_record=1.0))
+    outcomes = list(runner.iter_ready(plans, [29, 29, 29] if planned else None))
+    assert all(o.ok for o in outcomes)
+    late = []
+    for outcome in outcomes:
+        request = timed_emulator.exports.book.get(outcome.requestid)
+        assert request.rcount < len(request.index["data"]) == 29
+        found = next(
+            e["time"]
+            for e in harness.log("exp_status")
+            if e["params"]["requestid"] == outcome.requestid and str(e["jsoc_status"]) == "0"
+        )
+        late.append(found - request.ready_at)
+    if planned:
+        assert max(late[1:]) <= 2.5, late
+    else:
+        assert max(late[1:]) > 2.5, late
+
+
 def test_cancel_helper(harness, emulator):
     requestid = harness.api.exp_request(plan(), harness.email)["requestid"]
     record(harness.ledger, requestid, plan(), harness.email)
