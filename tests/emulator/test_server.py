@@ -6,6 +6,7 @@ connection counter, the control API and the drms/sunpy configuration helpers.
 import http.client
 import json
 import socket
+import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -153,6 +154,20 @@ def test_connection_counter_counts_parallel_connections(emulator, tmp_path):
     before = emulator.connections.reset()
     assert before["max_connections"] == snapshot["max_connections"]
     assert emulator.connections.snapshot()["total_downloads"] == 0
+
+
+def test_a_throttled_file_arrives_at_the_bandwidth_not_at_once(emulator):
+    """The last byte of a file arrives size / bandwidth after the request: the server does not send a
+    64 kB read chunk at once and wait after it (a small file used to arrive in no time)."""
+    (path,) = _file_paths(emulator, 1)
+    size = emulator.locate_file(path).stat().st_size
+    emulator.download_bandwidth = size / 0.6
+    start = time.monotonic()
+    with urllib.request.urlopen(emulator.url + path.lstrip("/"), timeout=30) as reply:
+        body = reply.read()
+    took = time.monotonic() - start
+    assert len(body) == size
+    assert took >= 0.5
 
 
 # ----------------------------------------------------------------------------- control API

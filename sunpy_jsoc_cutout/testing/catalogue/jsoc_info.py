@@ -205,7 +205,7 @@ def _segment_values(records: Records, name: str) -> dict:
     chosen = records.segments is None or any(s.lower() == name.lower() for s in records.segments)
     if seg is None or not chosen:
         return {"name": name, "values": [INVALID_SEG] * n, "dims": ["NA"] * n}
-    paths = [records.sums_path(i, seg.name) for i in range(n)]
+    paths = records.sums_paths(seg.name)
     dims = ["NA" if p == "NoDataDirectory" else ("4096x4096" if seg.kind != "spikes" else "3x1000") for p in paths]
     out = {"name": seg.name, "values": paths, "dims": dims}
     target = records.link_target(seg.link).series.segment(seg.name) if seg.link else seg

@@ -271,14 +271,23 @@ class Records:
     def sums_path(self, i: int, segment: str) -> str:
         """``/SUM<nn>/D<sunum>/S<slot>/<stored file name>`` of segment ``segment`` of record ``i``
         (for linked segments, the target record's path); "NoDataDirectory" if there is no image."""
+        return self.sums_paths(segment, [i])[0]
+
+    def sums_paths(self, segment: str, rows: Sequence[int] | None = None) -> list[str]:
+        """`sums_path` of every record (or of ``rows``), with the image and online flags computed once."""
         sdef = self.series.segment(segment)
         if sdef is None:
             raise KeyError(segment)
         if sdef.link:
-            return self.link_target(sdef.link).sums_path(i, segment)
-        if (sdef.kind != "spikes" and not bool(self.has_image[i])) or not bool(self.online[i]):
-            return "NoDataDirectory"
-        return sums_path_for(self._series_index(self.series.name), int(self.recnum[i]), sdef.filename)
+            return self.link_target(sdef.link).sums_paths(segment, rows)
+        index = range(len(self)) if rows is None else rows
+        present = np.ones(len(self), bool) if sdef.kind == "spikes" else np.asarray(self.has_image, bool)
+        present = present & np.asarray(self.online, bool)
+        series_index, recnum = self._series_index(self.series.name), self.recnum
+        return [
+            sums_path_for(series_index, int(recnum[i]), sdef.filename) if present[i] else "NoDataDirectory"
+            for i in index
+        ]
 
     @property
     def sunums(self) -> np.ndarray:

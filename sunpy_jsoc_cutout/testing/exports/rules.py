@@ -263,10 +263,11 @@ def quick_reply(records, method: str, protocol: str, size: int) -> dict:
     series = records.series
     names = records.segments or [s.name for s in series.segments]
     data = []
+    paths = {name: records.sums_paths(name) for name in names}
     for i in range(len(records)):
         spec = records.record_spec(i)
         for name in names:
-            path = records.sums_path(i, name)
+            path = paths[name][i]
             if path != "NoDataDirectory":
                 data.append({"record": f"{spec}{{{series.segment(name).name}}}", "filename": path})
     return {

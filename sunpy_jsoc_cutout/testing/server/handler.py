@@ -44,6 +44,8 @@ CGI_PREFIXES = ("/cgi-bin/ajax/", "/cgi-bin/")
 
 CONTROL_PREFIX = "/_emulator/"
 CHUNK = 64 * 1024
+#: Bytes written at a time under a bandwidth limit.
+THROTTLED_PIECE = 8 * 1024
 MAX_BODY = 1 << 20
 APACHE_500 = (
     b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>500 Internal Server Error'
@@ -58,6 +60,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Apache"
     sys_version = ""
+    #: TCP_NODELAY, as Apache httpd sets on every connection (``ap_sock_disable_nagle``); without it a
+    #: small reply written in pieces waits for the client's delayed ACK (about 40 ms on Linux).
+    disable_nagle_algorithm = True
 
     @property
     def emulator(self) -> ServedEmulator:
@@ -233,16 +238,20 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self._write_throttled(chunks, self.emulator.download_bandwidth)
 
     def _write_throttled(self, chunks, bandwidth: float | None) -> None:
+        """Send ``chunks``; with a ``bandwidth``, each piece no sooner than the bandwidth allows, so
+        that the last byte arrives ``size / bandwidth`` after the first (not the whole of a small file
+        at once and the wait after it)."""
         start = time.monotonic()
         sent = 0
         try:
             for chunk in chunks:
-                self.wfile.write(chunk)
-                sent += len(chunk)
-                if bandwidth:
-                    ahead = sent / bandwidth - (time.monotonic() - start)
-                    if ahead > 0:
-                        time.sleep(ahead)
+                for piece in _pieces(chunk, THROTTLED_PIECE if bandwidth else len(chunk)):
+                    if bandwidth:
+                        ahead = (sent + len(piece)) / bandwidth - (time.monotonic() - start)
+                        if ahead > 0:
+                            time.sleep(ahead)
+                    self.wfile.write(piece)
+                    sent += len(piece)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
@@ -291,6 +300,12 @@ def _cgi_script(path: str) -> str | None:
             name = path[len(prefix) :]
             return name if name in CGI_ENDPOINTS else None
     return None
+
+
+def _pieces(chunk: bytes, size: int):
+    """``chunk`` in pieces of at most ``size`` bytes."""
+    for start in range(0, len(chunk), max(1, size)):
+        yield chunk[start : start + max(1, size)]
 
 
 def _read_chunks(local: Path, size: int):
