@@ -22,11 +22,9 @@
 
 import os
 import time
-from collections.abc import Callable, Generator
-from contextlib import closing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 import parfive
@@ -49,6 +47,7 @@ from ._transfer.paths import path_template, target_path
 from ._transfer.report import JobReport
 from ._transfer.scheduler import runner_from_config
 from ._transfer.session import DownloadSession
+from ._transfer.staging_thread import StagingThread
 from .config import FETCH_SETTINGS, base_url, check_settings, conf_value, ledger_path
 from .exceptions import (
     CutoutQueryError,
@@ -335,8 +334,15 @@ def _stage_and_download(job: _Job, options: dict, settings: dict, overwrite: boo
             conf_value("max_conn"), False, overwrite, guard, conf_value("download_retries"), conf_value("retry_wait")
         ) as session,
         JSOCExportAPI(base_url()) as api,
+        JSOCExportAPI(base_url()) as staging_api,
     ):
-        runner = runner_from_config(api, ledger, notify, progress=options["progress"], **settings)
+        planned = [len(job.rows_of[id(plan)].planned) for plan in job.plans]
+
+        def staged(sleep):
+            staging = {**settings, "sleep": sleep}
+            runner = runner_from_config(staging_api, ledger, notify, progress=options["progress"], **staging)
+            return runner.iter_ready(job.plans, planned)
+
         delivery = Delivery(
             api,
             ledger,
@@ -346,8 +352,7 @@ def _stage_and_download(job: _Job, options: dict, settings: dict, overwrite: boo
             job.report,
             **options,
         )
-        planned = [len(job.rows_of[id(plan)].planned) for plan in job.plans]
-        with closing(cast(Generator, runner.iter_ready(job.plans, planned))) as outcomes:
+        with StagingThread(staged, settings.get("sleep", time.sleep)) as outcomes:  # polls go on during downloads
             for outcome in outcomes:
                 handled.add(id(outcome.plan))
                 if isinstance(outcome, ReadyExport):

@@ -35,13 +35,15 @@ def test_single_block_many_requests_are_polite_and_pipelined(jsoc, email, tmp_pa
     for before, after in itertools.pairwise(requests):
         assert after["submitted"] >= before["completed_at"]
     assert all(e.get("jsoc_status") != 7 for e in jsoc.request_log if e["params"].get("op") == "exp_request")
-    # some file of request k was downloaded while request k+1 was staging (emulator clock)
+    # some file of request k was downloaded while a later request was staging (emulator clock): the
+    # staging thread polls and submits while files download, so that may be k+1 or one after it
     gets = [e for e in jsoc.request_log if e["endpoint"] == "files"]
     overlapped = 0
-    for k, (this, following) in enumerate(itertools.pairwise(requests)):
+    for k, this in enumerate(requests[:-1]):
         mine = [e for e in gets if e["path"].startswith(this["dir"]) or this["dir"] in e["path"]]
         assert mine, f"no download seen for request {k}"
-        if any(following["submitted"] <= e["time"] <= following["completed_at"] for e in mine):
+        later = requests[k + 1 :]
+        if any(r["submitted"] <= e["time"] <= r["completed_at"] for e in mine for r in later):
             overlapped += 1
     assert overlapped == len(requests) - 1
     assert jsoc.connections.snapshot()["max_connections"] == 1
