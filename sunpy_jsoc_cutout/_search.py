@@ -23,14 +23,14 @@ import numpy as np
 
 from sunpy import log
 
-from ._jsoc.info import JSOCInfo, list_records, noaa_records, records_by_recnum, reference_keywords
+from ._jsoc.info import JSOCInfo, list_pages, list_records, noaa_records, records_by_recnum, reference_keywords
 from ._plan import names as _names
 from ._plan.cadence import Lev1Replay, replay_pieces
 from ._plan.coords import ImPatchLocation
 from ._plan.limit import limit_records
 from ._plan.noaa import check_region_epoch, resolve_active_region
 from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
-from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys
+from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys, stack_rows
 from ._plan.series_rules import SeriesRules
 from ._plan.split import JobCosts, split_job
 from ._query.box import ActiveRegion
@@ -57,8 +57,10 @@ def _searched(
     keys = _names.listed_keys(info.series(rules.name), row_keys(location, block), block, rules)
     derive = partial(derive_rows, location=location, rules=rules, block=block, segment=segment)
     if cadence is None:
-        cols = list_records(info, plan.records, segment, page_size, keys)
-        request.columns = derive(cols) if cols else {}
+        # each page's rows derived while the next page is on its way (its listed strings then dropped)
+        request.columns = stack_rows(
+            [derive(page) for page in list_pages(info, plan.records, segment, page_size, keys)]
+        )
     else:
         # aia.lev1/hmi.lev1: every frame of the range is listed with only what im_patch's choice needs,
         # the choice replayed, and the rows' keywords listed for the chosen frames alone
@@ -84,17 +86,22 @@ class _ChosenFrames:
 
     def __init__(self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...]) -> None:
         self.info, self.series, self.segment, self.keys = info, series, segment, keys
-        self.rows: dict[int, dict[str, object]] = {}
+        self.where: dict[int, int] = {}  # record number -> its row in `parts`
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.columns: dict[str, np.ndarray] = {}
 
     def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         recnums = [int(r) for r in picked["*recnum*"]]
-        missing = [r for r in recnums if r not in self.rows]
+        missing = list(dict.fromkeys(r for r in recnums if r not in self.where))
         if missing:
             cols = records_by_recnum(self.info, self.series, missing, self.segment, self.keys)
-            for i, recnum in enumerate(missing):
-                self.rows[recnum] = {key: values[i] for key, values in cols.items()}
-        names = list(self.rows[recnums[0]]) if recnums else ["*recnum*", *self.keys]
-        return {key: np.array([self.rows[r][key] for r in recnums], dtype=object) for key in names}
+            self.where.update(zip(missing, range(len(self.where), len(self.where) + len(missing)), strict=True))
+            self.parts.append(cols)
+            self.columns = {key: np.concatenate([part[key] for part in self.parts]) for key in self.parts[0]}
+        if not self.columns:
+            return {key: np.array([], dtype=object) for key in ("*recnum*", *self.keys)}
+        rows = np.array([self.where[r] for r in recnums], dtype=np.int64)
+        return {key: values[rows] for key, values in self.columns.items()}
 
 
 def search_block(

@@ -161,9 +161,21 @@ def raw_keywords(cols: dict, block: CutoutQuery, rules: SeriesRules, segment: st
     """
     upper = {name.upper(): name for name in cols}
     wanted = [upper[k] for k in format_keywords(row_format(block, rules)) if k in upper]
-    out = {_RAW + name.upper(): np.asarray(cols[name], dtype=object) for name in wanted}
+    out = {_RAW + name.upper(): _compact(cols[name]) for name in wanted}
     n = len(cols.get("*recnum*", ()))
     return {**out, _SEGMENT: np.full(n, segment or "", dtype=object)}
+
+
+def _compact(values: Sequence[Any]) -> np.ndarray:
+    """
+    A listed keyword column kept for the names: fixed-width numpy text when every value is a
+    string, so that the page's parsed reply is freed (Python strings kept from it would hold its
+    memory), else the values as they are.
+    """
+    objects = np.asarray(values, dtype=object)
+    if all(isinstance(value, str) for value in objects.tolist()):
+        return objects.astype(str)
+    return objects
 
 
 def sprint_time(time: Time, zone: str, precision: int = 0) -> str:
@@ -243,12 +255,12 @@ def _time_values(texts: Sequence[str], layout: str) -> list[str]:
     precision = int(match.group()) if match else 0
     rest = rest[match.end() :] if match else rest
     given = rest[1:] if rest.startswith(",") and len(rest) > 1 else None
-    groups: dict[tuple[str, bool], list[int]] = {}
-    for k, text in enumerate(texts):  # one parse and one print per zone and time scale
-        groups.setdefault((given or drms_zone(text), text.endswith("_TAI")), []).append(k)
     values = [""] * len(texts)
-    for (zone, _), index in groups.items():
-        printed = sprint_times(parse_drms_times([texts[k] for k in index]), zone, precision)
+    for (zone, _), index in _zone_groups(texts, given).items():
+        group = [texts[k] for k in index]
+        printed = _printed_as_listed(group, zone) if given is None and precision == 0 else None
+        if printed is None:
+            printed = sprint_times(parse_drms_times(group), zone, precision)
         for k, value in zip(index, printed, strict=True):
             values[k] = value
     if mod == "A":
@@ -256,6 +268,44 @@ def _time_values(texts: Sequence[str], layout: str) -> list[str]:
     if mod == "D":
         return [_d_layout(value) for value in values]
     return values
+
+
+def _zone_groups(texts: Sequence[str], given: str | None) -> dict[tuple[str, bool], list[int]]:
+    """Positions of ``texts`` by the zone they are printed in and whether they are TAI (one parse and print each)."""
+    column = np.asarray(texts, dtype=str)
+    if given is None and len(column) and (np.strings.endswith(column, "Z") & (np.strings.find(column, "T") >= 0)).all():
+        return {("ISO", False): list(range(len(texts)))}  # ISO times (aia's T_REC): one group, no loop
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for k, text in enumerate(texts):
+        groups.setdefault((given or drms_zone(text), text.endswith("_TAI")), []).append(k)
+    return groups
+
+
+def _printed_as_listed(texts: list[str], zone: str) -> list[str] | None:
+    """
+    ``texts`` themselves when ``sprint_time`` would print each of them, in its own zone to the whole
+    second, exactly as listed: every one a valid calendar time to the second, without a leap second,
+    written in the zone's own form (``2014-02-05T08:00:01Z``, ``2014.02.05_08:00:36_TAI``), checked by
+    reading it as a numpy ``datetime64`` and writing it back; None for any other column.
+    """
+    zone = zone.strip().upper()[:5]
+    if zone != "TAI" and zone not in _UTC_ZONES:
+        return None
+    column = np.asarray(texts, dtype=str)
+    suffix = "Z" if zone == "ISO" else zone if len(zone) == 1 else f"_{zone}"
+    if not len(column) or not np.strings.endswith(column, suffix).all():
+        return None
+    body = np.strings.slice(column, 0, -len(suffix))
+    if zone != "ISO":  # 2014.02.05_08:00:36 -> 2014-02-05T08:00:36
+        body = np.strings.replace(np.strings.replace(body, ".", "-", 2), "_", "T", 1)
+    try:
+        seconds = np.asarray(body, dtype="datetime64[s]")
+    except ValueError:
+        return None
+    written = np.datetime_as_string(seconds, unit="s")
+    if not np.array_equal(written, body):
+        return None
+    return texts
 
 
 def _d_layout(value: str) -> str:
@@ -435,6 +485,10 @@ def refuse_collisions(requests: list) -> None:
         Naming the colliding rows and the fields that would tell them apart; or if a name would
         be 128 characters or more (JSOC fails such an export).
     """
+    named = [np.asarray(r.columns.get(FILENAME_COLUMN, ()), dtype=object) for r in requests]
+    names = [name for column in named for name in column[column != ""].tolist()]
+    if len(set(names)) == len(names) and all(len(name) < MAX_NAME for name in names):
+        return  # the usual case, checked at once; the loop below says what is wrong otherwise
     groups: dict[str, list[tuple]] = {}
     for request in requests:
         for i, name in enumerate(request.columns.get(FILENAME_COLUMN, ())):

@@ -37,6 +37,7 @@ __all__ = [
     "pick_reference",
     "quality_of",
     "row_keys",
+    "stack_rows",
     "times_or",
 ]
 
@@ -223,6 +224,37 @@ def derive_rows(
         if key in cols:
             columns[key] = ints_of(cols[key], -1)
     return {**columns, **_names.raw_keywords(dict(cols), block, rules, segment)}
+
+
+def _stack(parts: list) -> Any:
+    """One row column from its pages' parts (times joined without formatting and re-parsing strings)."""
+    if isinstance(parts[0], Time):
+        first = parts[0]
+        joined = Time(
+            np.concatenate([t.jd1 for t in parts]),
+            np.concatenate([t.jd2 for t in parts]),
+            format="jd",
+            scale=first.scale,
+            precision=first.precision,
+        )
+        return joined.copy(format=first.format)
+    return np.concatenate(parts)
+
+
+def stack_rows(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """
+    The rows of pages of one request (`derive_rows` of each page) as one set of columns, a record
+    listed on two pages (at their shared edge) kept once, where it first comes.
+    """
+    pages = [page for page in pages if len(page.get("recnum", ()))]
+    if not pages:
+        return {}
+    columns = {key: _stack([page[key] for page in pages]) for key in pages[0]} if len(pages) > 1 else dict(pages[0])
+    _, first = np.unique(np.asarray(columns["recnum"], dtype=np.int64), return_index=True)
+    if len(first) == len(columns["recnum"]):
+        return columns
+    keep = np.sort(first)
+    return {key: values[keep] for key, values in columns.items()}
 
 
 def cover_rows(plan: ExportPlan, columns: Mapping[str, Any]) -> ExportPlan:
