@@ -16,8 +16,10 @@ Order of work (nothing is sent before the block passed ``_plan.checks.check_bloc
 5. `split_for_jsoc` cuts the job into requests JSOC accepts, with costs and limits from ``conf``.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +32,7 @@ from ._plan.coords import ImPatchLocation
 from ._plan.limit import limit_records
 from ._plan.noaa import check_region_epoch, resolve_active_region
 from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
-from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys, stack_rows
+from ._plan.rows import SearchedRequest, concat_rows, cover_rows, derive_rows, row_keys, stack_rows
 from ._plan.series_rules import SeriesRules
 from ._plan.split import JobCosts, split_job
 from ._query.box import ActiveRegion
@@ -66,8 +68,7 @@ def _searched(
         # the choice replayed, and the rows' keywords listed for the chosen frames alone
         frames = list_records(info, plan.records.without_cadence(), None, page_size, LEV1_CHOICE_KEYS)
         if frames:
-            chosen = _ChosenFrames(info, rules.name, segment, keys)
-            request.replay = Lev1Replay(frames, cadence.seconds, lambda picked: derive(chosen(picked)))
+            request.replay = Lev1Replay(frames, cadence.seconds, _ChosenRows(info, rules.name, segment, keys, derive))
             request.columns = request.replay(None, None)
     request.plan = cover_rows(plan, request.columns)
     log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
@@ -78,30 +79,33 @@ def _searched(
 LEV1_CHOICE_KEYS = ("*recnum*", "T_REC", "QUALITY")
 
 
-class _ChosenFrames:
+class _ChosenRows:
     """
-    The row keywords of chosen frames, listed by record number when first asked for
-    (`~._jsoc.info.records_by_recnum`) and kept: the replay of a split request's pieces asks again.
+    The rows of chosen frames: their keywords listed by record number when first asked for
+    (`~._jsoc.info.records_by_recnum`), turned into rows by ``derive`` and kept, since the replay
+    of a split request's pieces asks again for mostly the same frames (rows are per record).
     """
 
-    def __init__(self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...]) -> None:
-        self.info, self.series, self.segment, self.keys = info, series, segment, keys
-        self.where: dict[int, int] = {}  # record number -> its row in `parts`
-        self.parts: list[dict[str, np.ndarray]] = []
-        self.columns: dict[str, np.ndarray] = {}
+    def __init__(
+        self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...], derive: Callable
+    ) -> None:
+        self.info, self.series, self.segment, self.keys, self.derive = info, series, segment, keys, derive
+        self.where: dict[int, int] = {}  # record number -> its row in `rows`
+        self.parts: list[dict[str, Any]] = []
+        self.rows: dict[str, Any] = {}
 
-    def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, Any]:
         recnums = [int(r) for r in picked["*recnum*"]]
         missing = list(dict.fromkeys(r for r in recnums if r not in self.where))
         if missing:
             cols = records_by_recnum(self.info, self.series, missing, self.segment, self.keys)
             self.where.update(zip(missing, range(len(self.where), len(self.where) + len(missing)), strict=True))
-            self.parts.append(cols)
-            self.columns = {key: np.concatenate([part[key] for part in self.parts]) for key in self.parts[0]}
-        if not self.columns:
-            return {key: np.array([], dtype=object) for key in ("*recnum*", *self.keys)}
-        rows = np.array([self.where[r] for r in recnums], dtype=np.int64)
-        return {key: values[rows] for key, values in self.columns.items()}
+            self.parts.append(self.derive(cols))
+            self.rows = concat_rows(self.parts)
+        if not self.rows:
+            return self.derive({key: np.array([], dtype=object) for key in ("*recnum*", *self.keys)})
+        index = np.array([self.where[r] for r in recnums], dtype=np.int64)
+        return {key: values[index] for key, values in self.rows.items()}
 
 
 def search_block(

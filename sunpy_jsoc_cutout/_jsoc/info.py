@@ -279,7 +279,7 @@ def _recnum_chunks(info: JSOCInfo, series: str, recnums: Sequence[int], params: 
     chunk: list[int] = []
     length = fixed
     for recnum in recnums:
-        extra = len(quote(f"#{int(recnum)},", safe=""))
+        extra = len(str(int(recnum))) + len("%23%2C")  # "#<recnum>," percent-encoded
         if chunk and (length + extra > URL_LIMIT or len(chunk) >= RECNUMS_PER_CALL):
             chunks.append(chunk)
             chunk, length = [], fixed

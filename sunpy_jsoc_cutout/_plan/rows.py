@@ -32,6 +32,7 @@ __all__ = [
     "TRACKING_KEYS",
     "SearchedRequest",
     "calver_of",
+    "concat_rows",
     "cover_rows",
     "derive_rows",
     "pick_reference",
@@ -51,9 +52,10 @@ ROW_KEYS = (
     "*recnum*", "T_REC", "FSN", "CAMERA", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS",
     "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32",
 )  # fmt: skip
-#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`, the calibration
-#: version of ``get_new_CRLN_OBS``): an untracked box is cut at the same pixels in every record.
-TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "CALVER64", "CALVER32")
+#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`: the disk's centre,
+#: roll and apparent radius, the calibration version of ``get_new_CRLN_OBS``): an untracked box is cut
+#: at the same pixels in every record, and its size needs only ``CDELT1`` (arcsec or pixels are sent).
+TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32")
 #: A missing ``QUALITY`` reads as 0x80000000, the "no image" value (``drms.image_exists``).
 QUALITY_MISSING = -(1 << 31)
 _FLOAT_KEYS = (
@@ -173,6 +175,17 @@ def pick_reference(columns: Mapping[str, list], t_ref: Time) -> dict[str, Any]:
     return keywords
 
 
+def _rsun_arcsec(kw: Mapping[str, np.ndarray], n: int) -> np.ndarray | float:
+    """
+    The solar radius seen from SDO per record, where ``DSUN_OBS`` was listed (a tracked box); else
+    the nominal 960", which sizes nothing: boxes are sent in arcsec or pixels (`~._plan.frames.box_pixels`).
+    """
+    if "DSUN_OBS" not in kw:
+        return 960.0
+    rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(n, np.nan)), nan=6.96e8)
+    return np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
+
+
 def derive_rows(
     cols: Mapping[str, Any],
     *,
@@ -186,8 +199,7 @@ def derive_rows(
     t_rec = parse_drms_times(cols["T_REC"])
     kw = {k: floats_of(cols[k]) for k in _FLOAT_KEYS if k in cols}
     kw["CALVER"] = calver_of(cols, len(quality))
-    rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
-    rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
+    rsun = _rsun_arcsec(kw, len(quality))
     # a Resize to a plate scale runs before im_patch: the box is cut from pixels of that scale
     cdelt = kw["CDELT1"] if block.resize_scale is None else np.full(len(quality), block.resize_scale)
     pixels = _frames.cutout_pixels(location, cdelt, rsun, block.rebin_scale)
@@ -241,6 +253,13 @@ def _stack(parts: list) -> Any:
     return np.concatenate(parts)
 
 
+def concat_rows(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Row columns of several parts of one request, one after the other (the first part's columns)."""
+    if len(parts) == 1:
+        return dict(parts[0])
+    return {key: _stack([part[key] for part in parts]) for key in parts[0]}
+
+
 def stack_rows(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """
     The rows of pages of one request (`derive_rows` of each page) as one set of columns, a record
@@ -249,7 +268,7 @@ def stack_rows(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     pages = [page for page in pages if len(page.get("recnum", ()))]
     if not pages:
         return {}
-    columns = {key: _stack([page[key] for page in pages]) for key in pages[0]} if len(pages) > 1 else dict(pages[0])
+    columns = concat_rows(pages)
     _, first = np.unique(np.asarray(columns["recnum"], dtype=np.int64), return_index=True)
     if len(first) == len(columns["recnum"]):
         return columns
