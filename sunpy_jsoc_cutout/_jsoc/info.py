@@ -271,16 +271,25 @@ URL_LIMIT = 7900
 def _recnum_chunks(info: JSOCInfo, series: str, recnums: Sequence[int], params: dict) -> list[list[int]]:
     """
     ``recnums`` in runs that fit in one request line: the characters of ``GET <path>?<query> HTTP/1.1``
-    counted as sent (``#`` and ``,`` percent-encoded), at most `RECNUMS_PER_CALL` a run.
+    counted as sent (``#`` and ``,`` percent-encoded), at most `RECNUMS_PER_CALL` a run, and the runs
+    of even length (no short last call).
     """
     fixed = len("GET ") + len(urlsplit(info.url).path) + len("?") + len(urlencode(params)) + len(" HTTP/1.1")
     fixed += len("&ds=") + len(quote(f"{series}[:]", safe=""))
+    greedy = _runs(recnums, fixed, RECNUMS_PER_CALL)
+    if len(greedy) < 2:
+        return greedy
+    return _runs(recnums, fixed, math.ceil(len(recnums) / len(greedy)))
+
+
+def _runs(recnums: Sequence[int], fixed: int, most: int) -> list[list[int]]:
+    """Consecutive runs of at most ``most`` record numbers whose request line stays within `URL_LIMIT`."""
     chunks: list[list[int]] = []
     chunk: list[int] = []
     length = fixed
     for recnum in recnums:
         extra = len(str(int(recnum))) + len("%23%2C")  # "#<recnum>," percent-encoded
-        if chunk and (length + extra > URL_LIMIT or len(chunk) >= RECNUMS_PER_CALL):
+        if chunk and (length + extra > URL_LIMIT or len(chunk) >= most):
             chunks.append(chunk)
             chunk, length = [], fixed
         chunk.append(int(recnum))

@@ -329,9 +329,11 @@ def _keyword_value(text: str, layout: str | None) -> str:
 
 def _keyword_values(texts: Sequence[Any], layout: str | None) -> list[str]:
     """One keyword's values as ``exputil.c`` prints them with ``layout``, times vectorised (`_time_values`)."""
-    texts = [str(text) for text in texts]
+    texts = texts.tolist() if isinstance(texts, np.ndarray) and texts.dtype.kind == "U" else [str(t) for t in texts]
     if not layout:
         return texts  # the JSD format, as jsoc_info lists it (L243-252)
+    if texts and _printed_as_listed(texts, drms_zone(texts[0])) is not None:
+        return _time_values(texts, layout)  # a column of whole-second times in one zone, as JSOC lists them
     absent = absent_mask(texts)
     times = [k for k, text in enumerate(texts) if not absent[k] and is_drms_time(text)]
     timed = set(times)
