@@ -76,6 +76,8 @@ MAX_NAME = 128
 #: Raw keyword strings are kept in the rows under this prefix; the segment's name under `_SEGMENT`.
 _RAW = "kw:"
 _SEGMENT = "kw:{segment}"
+#: Keyword fields printed with the rows (`_printed_fields`) are kept under this prefix.
+_PRINTED = "fmt:"
 _PRINTF_LENGTH = re.compile(r"%([-+ #0]*\d*(?:\.\d+)?)(?:hh|h|ll|l|L|q|j|z|t)?([diouxXeEfFgGcs%])")
 #: Zones ``sprint_time`` prints in UTC (``tai_adjustment``); TAI is the other one handled.
 _UTC_ZONES = ("UTC", "UT", "Z", "ISO")
@@ -160,10 +162,29 @@ def raw_keywords(cols: dict, block: CutoutQuery, rules: SeriesRules, segment: st
     the exported segment's name (``kw:{segment}``).
     """
     upper = {name.upper(): name for name in cols}
-    wanted = [upper[k] for k in format_keywords(row_format(block, rules)) if k in upper]
+    fmt = row_format(block, rules)
+    wanted = [upper[k] for k in format_keywords(fmt) if k in upper]
     out = {_RAW + name.upper(): _compact(cols[name]) for name in wanted}
     n = len(cols.get("*recnum*", ()))
-    return {**out, _SEGMENT: np.full(n, segment or "", dtype=object)}
+    return {**out, **_printed_fields(fmt, out), _SEGMENT: np.full(n, segment or "", dtype=object)}
+
+
+def _printed_fields(fmt: str, raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """
+    The keyword fields of ``fmt`` with a layout printed for every row (``fmt:<NAME>:<layout>``), made
+    with the rows (while the next page is listed) so that naming only joins them (a field without a
+    layout is the listed text); a field that cannot be printed for every row is left to `file_names`,
+    which prints the rows that get a file.
+    """
+    out = {}
+    for part in format_fields(fmt):
+        if isinstance(part, Field) and part.layout and part.name not in SPECIAL and _RAW + part.name.upper() in raw:
+            try:
+                texts = _keyword_values(raw[_RAW + part.name.upper()], part.layout)
+            except (UnpredictableName, ValueError, TypeError):
+                continue
+            out[f"{_PRINTED}{part.name.upper()}:{part.layout or ''}"] = np.asarray(texts, dtype=str)
+    return out
 
 
 def _compact(values: Sequence[Any]) -> np.ndarray:
@@ -389,8 +410,13 @@ def _render(
     recnums: Sequence[int] | np.ndarray,
     segments: Sequence[str],
     counters: Sequence[int],
+    printed: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
-    """`render_name` of many files at once: ``keywords`` by upper-case name, one value per file (a column)."""
+    """
+    `render_name` of many files at once: ``keywords`` by upper-case name, one value per file (a column);
+    ``printed`` holds keyword fields already printed, by ``<NAME>:<layout>`` (`_printed_fields`).
+    """
+    printed = printed or {}
     pieces: list[Sequence[str]] = []  # per field of the format, the text of every file
     for part in format_fields(fmt):
         if isinstance(part, str):
@@ -403,6 +429,8 @@ def _render(
             pieces.append([_printf(part.layout or "%lld", int(k)) for k in recnums])
         elif part.name == "segment":
             pieces.append(list(segments))
+        elif f"{part.name.upper()}:{part.layout or ''}" in printed:
+            pieces.append(printed[f"{part.name.upper()}:{part.layout or ''}"].tolist())
         elif part.name:
             pieces.append(_keyword_values(keywords[part.name.upper()], part.layout))
     return ["".join(texts) for texts in zip(*pieces, strict=True)] if pieces else [""] * len(recnums)
@@ -431,6 +459,7 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
             recnums=np.asarray(columns["recnum"])[rows],
             segments=[f"{segments[i] or 'image'}.fits" for i in rows],
             counters=range(len(rows)),
+            printed={key[len(_PRINTED) :]: v[rows] for key, v in columns.items() if key.startswith(_PRINTED)},
         )
     except UnpredictableName:
         return None
@@ -439,7 +468,8 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
 
 def name_rows(requests: list) -> list:
     """
-    Add each row's predicted file name (`FILENAME_COLUMN`) to the requests' columns.
+    Add each row's predicted file name (`FILENAME_COLUMN`) to the requests' columns, and drop the
+    keywords' strings kept for it (`raw_keywords`).
 
     Call it before `~sunpy_jsoc_cutout._plan.plans.distinct_plans`, which may write the wavelength into
     ``filenamefmt`` as a literal: the names are predicted on the user's format.
@@ -450,8 +480,9 @@ def name_rows(requests: list) -> list:
         if cols and str(request.plan.protocol).lower().split(",")[0] in ("fits", "as-is"):
             names = file_names(request.plan.filenamefmt, cols, series=request.plan.series)
             if names is not None:
-                request = replace(request, columns={**cols, FILENAME_COLUMN: names})
-        out.append(request)
+                cols = {**cols, FILENAME_COLUMN: np.asarray(names, dtype=str)}
+        # the keywords' strings were kept for the names only: let them go
+        out.append(replace(request, columns={k: v for k, v in cols.items() if not k.startswith((_RAW, _PRINTED))}))
     return out
 
 
