@@ -16,21 +16,23 @@ Order of work (nothing is sent before the block passed ``_plan.checks.check_bloc
 5. `split_for_jsoc` cuts the job into requests JSOC accepts, with costs and limits from ``conf``.
 """
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
+from typing import Any
 
 import numpy as np
 
 from sunpy import log
 
-from ._jsoc.info import JSOCInfo, list_records, noaa_records, records_by_recnum, reference_keywords
+from ._jsoc.info import JSOCInfo, list_pages, list_records, noaa_records, records_by_recnum, reference_keywords
 from ._plan import names as _names
 from ._plan.cadence import Lev1Replay, replay_pieces
 from ._plan.coords import ImPatchLocation
 from ._plan.limit import limit_records
 from ._plan.noaa import check_region_epoch, resolve_active_region
 from ._plan.plans import ExportPlan, distinct_plans, plan_block, reference_time
-from ._plan.rows import SearchedRequest, cover_rows, derive_rows, row_keys
+from ._plan.rows import SearchedRequest, concat_rows, cover_rows, derive_rows, row_keys, stack_rows
 from ._plan.series_rules import SeriesRules
 from ._plan.split import JobCosts, split_job
 from ._query.box import ActiveRegion
@@ -57,15 +59,16 @@ def _searched(
     keys = _names.listed_keys(info.series(rules.name), row_keys(location, block), block, rules)
     derive = partial(derive_rows, location=location, rules=rules, block=block, segment=segment)
     if cadence is None:
-        cols = list_records(info, plan.records, segment, page_size, keys)
-        request.columns = derive(cols) if cols else {}
+        # each page's rows derived while the next page is on its way (its listed strings then dropped)
+        request.columns = stack_rows(
+            [derive(page) for page in list_pages(info, plan.records, segment, page_size, keys)]
+        )
     else:
         # aia.lev1/hmi.lev1: every frame of the range is listed with only what im_patch's choice needs,
         # the choice replayed, and the rows' keywords listed for the chosen frames alone
         frames = list_records(info, plan.records.without_cadence(), None, page_size, LEV1_CHOICE_KEYS)
         if frames:
-            chosen = _ChosenFrames(info, rules.name, segment, keys)
-            request.replay = Lev1Replay(frames, cadence.seconds, lambda picked: derive(chosen(picked)))
+            request.replay = Lev1Replay(frames, cadence.seconds, _ChosenRows(info, rules.name, segment, keys, derive))
             request.columns = request.replay(None, None)
     request.plan = cover_rows(plan, request.columns)
     log.debug("%s: %s records", plan.ds, len(request.columns.get("T_REC", [])))
@@ -76,25 +79,33 @@ def _searched(
 LEV1_CHOICE_KEYS = ("*recnum*", "T_REC", "QUALITY")
 
 
-class _ChosenFrames:
+class _ChosenRows:
     """
-    The row keywords of chosen frames, listed by record number when first asked for
-    (`~._jsoc.info.records_by_recnum`) and kept: the replay of a split request's pieces asks again.
+    The rows of chosen frames: their keywords listed by record number when first asked for
+    (`~._jsoc.info.records_by_recnum`), turned into rows by ``derive`` and kept, since the replay
+    of a split request's pieces asks again for mostly the same frames (rows are per record).
     """
 
-    def __init__(self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...]) -> None:
-        self.info, self.series, self.segment, self.keys = info, series, segment, keys
-        self.rows: dict[int, dict[str, object]] = {}
+    def __init__(
+        self, info: JSOCInfo, series: str, segment: str | None, keys: tuple[str, ...], derive: Callable
+    ) -> None:
+        self.info, self.series, self.segment, self.keys, self.derive = info, series, segment, keys, derive
+        self.where: dict[int, int] = {}  # record number -> its row in `rows`
+        self.parts: list[dict[str, Any]] = []
+        self.rows: dict[str, Any] = {}
 
-    def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def __call__(self, picked: dict[str, np.ndarray]) -> dict[str, Any]:
         recnums = [int(r) for r in picked["*recnum*"]]
-        missing = [r for r in recnums if r not in self.rows]
+        missing = list(dict.fromkeys(r for r in recnums if r not in self.where))
         if missing:
             cols = records_by_recnum(self.info, self.series, missing, self.segment, self.keys)
-            for i, recnum in enumerate(missing):
-                self.rows[recnum] = {key: values[i] for key, values in cols.items()}
-        names = list(self.rows[recnums[0]]) if recnums else ["*recnum*", *self.keys]
-        return {key: np.array([self.rows[r][key] for r in recnums], dtype=object) for key in names}
+            self.where.update(zip(missing, range(len(self.where), len(self.where) + len(missing)), strict=True))
+            self.parts.append(self.derive(cols))
+            self.rows = concat_rows(self.parts)
+        if not self.rows:
+            return self.derive({key: np.array([], dtype=object) for key in ("*recnum*", *self.keys)})
+        index = np.array([self.where[r] for r in recnums], dtype=np.int64)
+        return {key: values[index] for key, values in self.rows.items()}
 
 
 def search_block(

@@ -141,6 +141,7 @@ class JSOCCutoutClient(BaseClient):
             found = search_block(info, block, rules, page_size=cfg["page_size"], noaa_series=cfg["noaa_series"])
             check_files(block, found)  # no export is planned that could give no file
             requests += split_for_jsoc(found)
+            del found  # the unsplit rows (and the keywords kept for the names) are not needed any more
         refuse_collisions(requests)  # no two planned files of the job with one name
         notify = next((b.notify for b in blocks if b.notify), None)
         method = next((b.method for b in blocks if b.method), "url")

@@ -131,4 +131,5 @@ def build_table(requests, client, notify, method) -> JSOCCutoutResponse:
         data[key] = np.concatenate(parts)
     data["Wavelength"] = data["Wavelength"] * u.AA
     data["Size"] = (data["Size"] * u.byte).to(u.Mibyte)
-    return JSOCCutoutResponse(data, client=client, plans=plans, notify=notify, method=method)
+    # the columns are new arrays made here: the table takes them as they are, not a second copy
+    return JSOCCutoutResponse(data, client=client, plans=plans, notify=notify, method=method, copy=False)

@@ -17,7 +17,9 @@ series no ``HGLN_OBS``/``HGLT_OBS``/``EXPTIME``: the ``series_struct`` replies o
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from urllib.parse import quote, urlencode, urlsplit
 
 import numpy as np
 import requests
@@ -39,6 +41,7 @@ from sunpy_jsoc_cutout.exceptions import CutoutQueryError, JSOCInfoError, Series
 
 __all__ = [
     "JSOCInfo",
+    "list_pages",
     "list_records",
     "noaa_records",
     "records_by_recnum",
@@ -197,28 +200,101 @@ def _pages(info: JSOCInfo, recordset: RecordSet, page_size: int) -> list[RecordS
     return page_recordsets(recordset, math.ceil(count / page_size) + 1)
 
 
+def prefetched(calls: Iterable[Callable[[], dict]]) -> Iterator[dict]:
+    """
+    The replies of ``calls`` in order, each next call made while the caller reads the reply before.
+
+    One worker thread makes the calls one after another, so that never more than one request is
+    in flight (polite to JSOC) while the caller's parsing of page N overlaps the wait for page N+1.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsoc_info")
+    pending: Future | None = None
+    try:
+        for call in calls:
+            future = pool.submit(call)
+            if pending is not None:
+                yield pending.result()
+            pending = future
+        if pending is not None:
+            yield pending.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _page_columns(columns: dict[str, list]) -> dict[str, np.ndarray]:
+    """One ``rs_list`` reply's columns as object arrays (its ``_count`` dropped)."""
+    columns.pop("_count", None)
+    return {key: np.asarray(values, dtype=object) for key, values in columns.items()}
+
+
+def list_pages(
+    info: JSOCInfo, recordset: RecordSet, segment: str | None, page_size: int, keys: tuple[str, ...] = ROW_KEYS
+) -> Iterator[dict[str, np.ndarray]]:
+    """
+    Keywords ``keys`` of the records of ``recordset``, one page (`_pages`) at a time, the next page
+    asked for while the caller reads one (`prefetched`); empty pages are left out. Pages may share
+    records at their edges.
+    """
+    segs = (segment,) if segment else ()
+    calls = (lambda ds=piece.render(): info.rs_list(ds, keys, segs) for piece in _pages(info, recordset, page_size))
+    for columns in prefetched(calls):
+        page = _page_columns(columns)
+        if len(page.get("*recnum*", ())):
+            yield page
+
+
+def first_of_each(recnums: np.ndarray) -> np.ndarray:
+    """Indices of the first row of each record number, in row order (page-edge duplicates dropped)."""
+    _, first = np.unique(np.asarray(recnums, dtype=np.int64), return_index=True)
+    return np.sort(first)
+
+
 def list_records(
     info: JSOCInfo, recordset: RecordSet, segment: str | None, page_size: int, keys: tuple[str, ...] = ROW_KEYS
 ) -> dict[str, np.ndarray]:
     """Keywords ``keys`` of every record of ``recordset`` (paged; duplicates at page edges dropped)."""
-    segs = (segment,) if segment else ()
-    merged: dict[str, list] = {}
-    for piece in _pages(info, recordset, page_size):
-        columns = info.rs_list(piece.render(), keys, segs)
-        columns.pop("_count")
-        for key, values in columns.items():
-            merged.setdefault(key, []).extend(values)
-    if not merged.get("*recnum*"):
+    pages = list(list_pages(info, recordset, segment, page_size, keys))
+    if not pages:
         return {}
-    recnum = np.asarray(merged["*recnum*"], dtype=np.int64)
-    _, first = np.unique(recnum, return_index=True)
-    keep = np.sort(first)
-    return {key: np.asarray(values, dtype=object)[keep] for key, values in merged.items()}
+    merged = {key: np.concatenate([page[key] for page in pages]) for key in pages[0]}
+    keep = first_of_each(merged["*recnum*"])
+    return {key: values[keep] for key, values in merged.items()}
 
 
-#: Record numbers named in one ``jsoc_info`` call of `records_by_recnum` (``series[:#r1,#r2,...]``,
-#: ``%23r%2C`` once encoded: about 6 KB of URL, under Apache's 8 KB request line).
-RECNUMS_PER_CALL = 400
+#: Most record numbers named in one ``jsoc_info`` call of `records_by_recnum` (``series[:#r1,#r2,...]``);
+#: fewer where the URL would pass `URL_LIMIT`.
+RECNUMS_PER_CALL = 1000
+#: Longest request line sent (Apache's ``LimitRequestLine`` is 8190 bytes; JSOC runs Apache), with a margin.
+URL_LIMIT = 7900
+
+
+def _recnum_chunks(info: JSOCInfo, series: str, recnums: Sequence[int], params: dict) -> list[list[int]]:
+    """
+    ``recnums`` in runs that fit in one request line: the characters of ``GET <path>?<query> HTTP/1.1``
+    counted as sent (``#`` and ``,`` percent-encoded), at most `RECNUMS_PER_CALL` a run, and the runs
+    of even length (no short last call).
+    """
+    fixed = len("GET ") + len(urlsplit(info.url).path) + len("?") + len(urlencode(params)) + len(" HTTP/1.1")
+    fixed += len("&ds=") + len(quote(f"{series}[:]", safe=""))
+    greedy = _runs(recnums, fixed, RECNUMS_PER_CALL)
+    if len(greedy) < 2:
+        return greedy
+    return _runs(recnums, fixed, math.ceil(len(recnums) / len(greedy)))
+
+
+def _runs(recnums: Sequence[int], fixed: int, most: int) -> list[list[int]]:
+    """Consecutive runs of at most ``most`` record numbers whose request line stays within `URL_LIMIT`."""
+    chunks: list[list[int]] = []
+    chunk: list[int] = []
+    length = fixed
+    for recnum in recnums:
+        extra = len(str(int(recnum))) + len("%23%2C")  # "#<recnum>," percent-encoded
+        if chunk and (length + extra > URL_LIMIT or len(chunk) >= most):
+            chunks.append(chunk)
+            chunk, length = [], fixed
+        chunk.append(int(recnum))
+        length += extra
+    return [*chunks, chunk] if chunk else chunks
 
 
 def records_by_recnum(
@@ -227,22 +303,23 @@ def records_by_recnum(
     """
     Keywords ``keys`` (and ``segment``) of the records ``recnums`` of ``series``, in that order:
     ``series[:#r1,#r2,...]`` (DRMS's record-number list, ``lm-jps/drms:base/drms/doc/drms_names.txt``),
-    `RECNUMS_PER_CALL` at a time.
+    as many a call as fit in a request line (`_recnum_chunks`), the next call made while one is read.
     """
     segs = (segment,) if segment else ()
     keys = keys if "*recnum*" in keys else ("*recnum*", *keys)
-    merged: dict[str, list] = {}
-    for k in range(0, len(recnums), RECNUMS_PER_CALL):
-        chunk = recnums[k : k + RECNUMS_PER_CALL]
-        columns = info.rs_list(f"{series}[:{','.join(f'#{int(r)}' for r in chunk)}]", keys, segs)
-        columns.pop("_count")
-        for key, values in columns.items():
-            merged.setdefault(key, []).extend(values)
-    if not merged.get("*recnum*"):
+    params = {"op": "rs_list", "key": ",".join(keys), **({"seg": ",".join(segs)} if segs else {})}
+    chunks = _recnum_chunks(info, series, recnums, params)
+    calls = (
+        lambda ds=f"{series}[:{','.join(f'#{r}' for r in chunk)}]": info.rs_list(ds, keys, segs) for chunk in chunks
+    )
+    pages = [_page_columns(columns) for columns in prefetched(calls)]
+    names = list(pages[0]) if pages else [*keys, *(f"segment:{s}" for s in segs)]
+    merged = {key: np.concatenate([page.get(key, np.array([], dtype=object)) for page in pages]) for key in names}
+    if not len(merged.get("*recnum*", ())):
         return {key: np.array([], dtype=object) for key in merged}
     where = {int(r): i for i, r in enumerate(merged["*recnum*"])}
     order = [where[int(r)] for r in recnums]
-    return {key: np.asarray(values, dtype=object)[order] for key, values in merged.items()}
+    return {key: values[order] for key, values in merged.items()}
 
 
 def noaa_records(info: JSOCInfo, region: ActiveRegion, noaa_series: str | None) -> list[dict]:

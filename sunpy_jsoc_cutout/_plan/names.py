@@ -76,6 +76,8 @@ MAX_NAME = 128
 #: Raw keyword strings are kept in the rows under this prefix; the segment's name under `_SEGMENT`.
 _RAW = "kw:"
 _SEGMENT = "kw:{segment}"
+#: Keyword fields printed with the rows (`_printed_fields`) are kept under this prefix.
+_PRINTED = "fmt:"
 _PRINTF_LENGTH = re.compile(r"%([-+ #0]*\d*(?:\.\d+)?)(?:hh|h|ll|l|L|q|j|z|t)?([diouxXeEfFgGcs%])")
 #: Zones ``sprint_time`` prints in UTC (``tai_adjustment``); TAI is the other one handled.
 _UTC_ZONES = ("UTC", "UT", "Z", "ISO")
@@ -160,10 +162,41 @@ def raw_keywords(cols: dict, block: CutoutQuery, rules: SeriesRules, segment: st
     the exported segment's name (``kw:{segment}``).
     """
     upper = {name.upper(): name for name in cols}
-    wanted = [upper[k] for k in format_keywords(row_format(block, rules)) if k in upper]
-    out = {_RAW + name.upper(): np.asarray(cols[name], dtype=object) for name in wanted}
+    fmt = row_format(block, rules)
+    wanted = [upper[k] for k in format_keywords(fmt) if k in upper]
+    out = {_RAW + name.upper(): _compact(cols[name]) for name in wanted}
     n = len(cols.get("*recnum*", ()))
-    return {**out, _SEGMENT: np.full(n, segment or "", dtype=object)}
+    return {**out, **_printed_fields(fmt, out), _SEGMENT: np.full(n, segment or "", dtype=object)}
+
+
+def _printed_fields(fmt: str, raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """
+    The keyword fields of ``fmt`` with a layout printed for every row (``fmt:<NAME>:<layout>``), made
+    with the rows (while the next page is listed) so that naming only joins them (a field without a
+    layout is the listed text); a field that cannot be printed for every row is left to `file_names`,
+    which prints the rows that get a file.
+    """
+    out = {}
+    for part in format_fields(fmt):
+        if isinstance(part, Field) and part.layout and part.name not in SPECIAL and _RAW + part.name.upper() in raw:
+            try:
+                texts = _keyword_values(raw[_RAW + part.name.upper()], part.layout)
+            except (UnpredictableName, ValueError, TypeError):
+                continue
+            out[f"{_PRINTED}{part.name.upper()}:{part.layout or ''}"] = np.asarray(texts, dtype=str)
+    return out
+
+
+def _compact(values: Sequence[Any]) -> np.ndarray:
+    """
+    A listed keyword column kept for the names: fixed-width numpy text when every value is a
+    string, so that the page's parsed reply is freed (Python strings kept from it would hold its
+    memory), else the values as they are.
+    """
+    objects = np.asarray(values, dtype=object)
+    if all(isinstance(value, str) for value in objects.tolist()):
+        return objects.astype(str)
+    return objects
 
 
 def sprint_time(time: Time, zone: str, precision: int = 0) -> str:
@@ -243,12 +276,12 @@ def _time_values(texts: Sequence[str], layout: str) -> list[str]:
     precision = int(match.group()) if match else 0
     rest = rest[match.end() :] if match else rest
     given = rest[1:] if rest.startswith(",") and len(rest) > 1 else None
-    groups: dict[tuple[str, bool], list[int]] = {}
-    for k, text in enumerate(texts):  # one parse and one print per zone and time scale
-        groups.setdefault((given or drms_zone(text), text.endswith("_TAI")), []).append(k)
     values = [""] * len(texts)
-    for (zone, _), index in groups.items():
-        printed = sprint_times(parse_drms_times([texts[k] for k in index]), zone, precision)
+    for (zone, _), index in _zone_groups(texts, given).items():
+        group = [texts[k] for k in index]
+        printed = _printed_as_listed(group, zone) if given is None and precision == 0 else None
+        if printed is None:
+            printed = sprint_times(parse_drms_times(group), zone, precision)
         for k, value in zip(index, printed, strict=True):
             values[k] = value
     if mod == "A":
@@ -256,6 +289,44 @@ def _time_values(texts: Sequence[str], layout: str) -> list[str]:
     if mod == "D":
         return [_d_layout(value) for value in values]
     return values
+
+
+def _zone_groups(texts: Sequence[str], given: str | None) -> dict[tuple[str, bool], list[int]]:
+    """Positions of ``texts`` by the zone they are printed in and whether they are TAI (one parse and print each)."""
+    column = np.asarray(texts, dtype=str)
+    if given is None and len(column) and (np.strings.endswith(column, "Z") & (np.strings.find(column, "T") >= 0)).all():
+        return {("ISO", False): list(range(len(texts)))}  # ISO times (aia's T_REC): one group, no loop
+    groups: dict[tuple[str, bool], list[int]] = {}
+    for k, text in enumerate(texts):
+        groups.setdefault((given or drms_zone(text), text.endswith("_TAI")), []).append(k)
+    return groups
+
+
+def _printed_as_listed(texts: list[str], zone: str) -> list[str] | None:
+    """
+    ``texts`` themselves when ``sprint_time`` would print each of them, in its own zone to the whole
+    second, exactly as listed: every one a valid calendar time to the second, without a leap second,
+    written in the zone's own form (``2014-02-05T08:00:01Z``, ``2014.02.05_08:00:36_TAI``), checked by
+    reading it as a numpy ``datetime64`` and writing it back; None for any other column.
+    """
+    zone = zone.strip().upper()[:5]
+    if zone != "TAI" and zone not in _UTC_ZONES:
+        return None
+    column = np.asarray(texts, dtype=str)
+    suffix = "Z" if zone == "ISO" else zone if len(zone) == 1 else f"_{zone}"
+    if not len(column) or not np.strings.endswith(column, suffix).all():
+        return None
+    body = np.strings.slice(column, 0, -len(suffix))
+    if zone != "ISO":  # 2014.02.05_08:00:36 -> 2014-02-05T08:00:36
+        body = np.strings.replace(np.strings.replace(body, ".", "-", 2), "_", "T", 1)
+    try:
+        seconds = np.asarray(body, dtype="datetime64[s]")
+    except ValueError:
+        return None
+    written = np.datetime_as_string(seconds, unit="s")
+    if not np.array_equal(written, body):
+        return None
+    return texts
 
 
 def _d_layout(value: str) -> str:
@@ -279,9 +350,11 @@ def _keyword_value(text: str, layout: str | None) -> str:
 
 def _keyword_values(texts: Sequence[Any], layout: str | None) -> list[str]:
     """One keyword's values as ``exputil.c`` prints them with ``layout``, times vectorised (`_time_values`)."""
-    texts = [str(text) for text in texts]
+    texts = texts.tolist() if isinstance(texts, np.ndarray) and texts.dtype.kind == "U" else [str(t) for t in texts]
     if not layout:
         return texts  # the JSD format, as jsoc_info lists it (L243-252)
+    if texts and _printed_as_listed(texts, drms_zone(texts[0])) is not None:
+        return _time_values(texts, layout)  # a column of whole-second times in one zone, as JSOC lists them
     absent = absent_mask(texts)
     times = [k for k, text in enumerate(texts) if not absent[k] and is_drms_time(text)]
     timed = set(times)
@@ -337,8 +410,13 @@ def _render(
     recnums: Sequence[int] | np.ndarray,
     segments: Sequence[str],
     counters: Sequence[int],
+    printed: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
-    """`render_name` of many files at once: ``keywords`` by upper-case name, one value per file (a column)."""
+    """
+    `render_name` of many files at once: ``keywords`` by upper-case name, one value per file (a column);
+    ``printed`` holds keyword fields already printed, by ``<NAME>:<layout>`` (`_printed_fields`).
+    """
+    printed = printed or {}
     pieces: list[Sequence[str]] = []  # per field of the format, the text of every file
     for part in format_fields(fmt):
         if isinstance(part, str):
@@ -351,6 +429,8 @@ def _render(
             pieces.append([_printf(part.layout or "%lld", int(k)) for k in recnums])
         elif part.name == "segment":
             pieces.append(list(segments))
+        elif f"{part.name.upper()}:{part.layout or ''}" in printed:
+            pieces.append(printed[f"{part.name.upper()}:{part.layout or ''}"].tolist())
         elif part.name:
             pieces.append(_keyword_values(keywords[part.name.upper()], part.layout))
     return ["".join(texts) for texts in zip(*pieces, strict=True)] if pieces else [""] * len(recnums)
@@ -379,6 +459,7 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
             recnums=np.asarray(columns["recnum"])[rows],
             segments=[f"{segments[i] or 'image'}.fits" for i in rows],
             counters=range(len(rows)),
+            printed={key[len(_PRINTED) :]: v[rows] for key, v in columns.items() if key.startswith(_PRINTED)},
         )
     except UnpredictableName:
         return None
@@ -387,7 +468,8 @@ def file_names(fmt: str, columns: dict, *, series: str) -> np.ndarray | None:
 
 def name_rows(requests: list) -> list:
     """
-    Add each row's predicted file name (`FILENAME_COLUMN`) to the requests' columns.
+    Add each row's predicted file name (`FILENAME_COLUMN`) to the requests' columns, and drop the
+    keywords' strings kept for it (`raw_keywords`).
 
     Call it before `~sunpy_jsoc_cutout._plan.plans.distinct_plans`, which may write the wavelength into
     ``filenamefmt`` as a literal: the names are predicted on the user's format.
@@ -398,8 +480,9 @@ def name_rows(requests: list) -> list:
         if cols and str(request.plan.protocol).lower().split(",")[0] in ("fits", "as-is"):
             names = file_names(request.plan.filenamefmt, cols, series=request.plan.series)
             if names is not None:
-                request = replace(request, columns={**cols, FILENAME_COLUMN: names})
-        out.append(request)
+                cols = {**cols, FILENAME_COLUMN: np.asarray(names, dtype=str)}
+        # the keywords' strings were kept for the names only: let them go
+        out.append(replace(request, columns={k: v for k, v in cols.items() if not k.startswith((_RAW, _PRINTED))}))
     return out
 
 
@@ -435,6 +518,10 @@ def refuse_collisions(requests: list) -> None:
         Naming the colliding rows and the fields that would tell them apart; or if a name would
         be 128 characters or more (JSOC fails such an export).
     """
+    named = [np.asarray(r.columns.get(FILENAME_COLUMN, ()), dtype=object) for r in requests]
+    names = [name for column in named for name in column[column != ""].tolist()]
+    if len(set(names)) == len(names) and all(len(name) < MAX_NAME for name in names):
+        return  # the usual case, checked at once; the loop below says what is wrong otherwise
     groups: dict[str, list[tuple]] = {}
     for request in requests:
         for i, name in enumerate(request.columns.get(FILENAME_COLUMN, ())):

@@ -32,11 +32,13 @@ __all__ = [
     "TRACKING_KEYS",
     "SearchedRequest",
     "calver_of",
+    "concat_rows",
     "cover_rows",
     "derive_rows",
     "pick_reference",
     "quality_of",
     "row_keys",
+    "stack_rows",
     "times_or",
 ]
 
@@ -50,9 +52,10 @@ ROW_KEYS = (
     "*recnum*", "T_REC", "FSN", "CAMERA", "T_OBS", "QUALITY", "WAVELNTH", "INSTRUME", "CDELT1", "CRLN_OBS",
     "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32",
 )  # fmt: skip
-#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`, the calibration
-#: version of ``get_new_CRLN_OBS``): an untracked box is cut at the same pixels in every record.
-TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "CALVER64", "CALVER32")
+#: Keywords only a tracked Carrington box needs (`~._plan.frames.tracked_centre`: the disk's centre,
+#: roll and apparent radius, the calibration version of ``get_new_CRLN_OBS``): an untracked box is cut
+#: at the same pixels in every record, and its size needs only ``CDELT1`` (arcsec or pixels are sent).
+TRACKING_KEYS = ("CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF", "CALVER64", "CALVER32")
 #: A missing ``QUALITY`` reads as 0x80000000, the "no image" value (``drms.image_exists``).
 QUALITY_MISSING = -(1 << 31)
 _FLOAT_KEYS = (
@@ -172,6 +175,17 @@ def pick_reference(columns: Mapping[str, list], t_ref: Time) -> dict[str, Any]:
     return keywords
 
 
+def _rsun_arcsec(kw: Mapping[str, np.ndarray], n: int) -> np.ndarray | float:
+    """
+    The solar radius seen from SDO per record, where ``DSUN_OBS`` was listed (a tracked box); else
+    the nominal 960", which sizes nothing: boxes are sent in arcsec or pixels (`~._plan.frames.box_pixels`).
+    """
+    if "DSUN_OBS" not in kw:
+        return 960.0
+    rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(n, np.nan)), nan=6.96e8)
+    return np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
+
+
 def derive_rows(
     cols: Mapping[str, Any],
     *,
@@ -185,8 +199,7 @@ def derive_rows(
     t_rec = parse_drms_times(cols["T_REC"])
     kw = {k: floats_of(cols[k]) for k in _FLOAT_KEYS if k in cols}
     kw["CALVER"] = calver_of(cols, len(quality))
-    rsun_ref = np.nan_to_num(kw.get("RSUN_REF", np.full(len(quality), np.nan)), nan=6.96e8)
-    rsun = np.rad2deg(np.arcsin(rsun_ref / kw["DSUN_OBS"])) * 3600
+    rsun = _rsun_arcsec(kw, len(quality))
     # a Resize to a plate scale runs before im_patch: the box is cut from pixels of that scale
     cdelt = kw["CDELT1"] if block.resize_scale is None else np.full(len(quality), block.resize_scale)
     pixels = _frames.cutout_pixels(location, cdelt, rsun, block.rebin_scale)
@@ -223,6 +236,46 @@ def derive_rows(
         if key in cols:
             columns[key] = ints_of(cols[key], -1)
     return {**columns, **_names.raw_keywords(dict(cols), block, rules, segment)}
+
+
+def _stack(parts: list) -> Any:
+    """One row column from its pages' parts (times joined without formatting and re-parsing strings)."""
+    if isinstance(parts[0], Time):
+        first = parts[0]
+        joined = Time(
+            np.concatenate([t.jd1 for t in parts]),
+            np.concatenate([t.jd2 for t in parts]),
+            format="jd",
+            scale=first.scale,
+            precision=first.precision,
+        )
+        return joined.copy(format=first.format)
+    return np.concatenate(parts)
+
+
+def concat_rows(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Row columns of several parts of one request, one after the other (the first part's columns)."""
+    if len(parts) == 1:
+        return dict(parts[0])
+    return {key: _stack([part[key] for part in parts]) for key in parts[0]}
+
+
+def stack_rows(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """
+    The rows of pages of one request (`derive_rows` of each page) as one set of columns, a record
+    listed on two pages (at their shared edge) kept once, where it first comes. The pages are used
+    up (their columns taken out).
+    """
+    pages = [page for page in pages if len(page.get("recnum", ()))]
+    if not pages:
+        return {}
+    # column by column, each page's part let go once joined (a search of 100,000 rows holds one copy)
+    columns = {key: _stack([page.pop(key) for page in pages]) for key in list(pages[0])}
+    _, first = np.unique(np.asarray(columns["recnum"], dtype=np.int64), return_index=True)
+    if len(first) == len(columns["recnum"]):
+        return columns
+    keep = np.sort(first)
+    return {key: values[keep] for key, values in columns.items()}
 
 
 def cover_rows(plan: ExportPlan, columns: Mapping[str, Any]) -> ExportPlan:

@@ -283,9 +283,10 @@ def test_rows_are_listed_with_only_the_keywords_they_need(jsoc, box, tracking, a
     rows = [set(p["key"].split(",")) for p in lists if "*recnum*" in p["key"]]  # the rows, not the reference record
     assert rows
     for keys in rows:
-        assert {"T_REC", "QUALITY", "DSUN_OBS", "CDELT1"} <= keys
-        assert ({"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"} <= keys) is asks_tracking_keys
-        assert bool(keys & {"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2"}) is asks_tracking_keys
+        assert {"T_REC", "QUALITY", "CDELT1"} <= keys
+        tracking_keys = {"CRLN_OBS", "CRLT_OBS", "CRPIX1", "CRPIX2", "CROTA2", "DSUN_OBS", "RSUN_REF"}
+        assert (tracking_keys <= keys) is asks_tracking_keys
+        assert bool(keys & tracking_keys) is asks_tracking_keys
 
 
 def test_lev1_cadence_lists_the_rows_keywords_of_the_chosen_frames_only(jsoc, monkeypatch):
