@@ -85,6 +85,7 @@ def _w2(results: dict) -> Table:
     header = [
         "case",
         "rows",
+        "drms rows",
         "ours s",
         "stock s",
         "drms s",
@@ -101,6 +102,7 @@ def _w2(results: dict) -> Table:
             [
                 case["label"],
                 str(ours["rows"]),
+                "-" if not drms else str(drms["rows"]),
                 _f(ours["wall"], "{:.2f}"),
                 _f(stock and stock["wall"], "{:.2f}"),
                 _f(drms and drms["wall"], "{:.2f}"),
