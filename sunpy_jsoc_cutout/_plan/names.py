@@ -268,8 +268,12 @@ def _time_value(text: str, layout: str) -> str:
     return _time_values([text], layout)[0]
 
 
-def _time_values(texts: Sequence[str], layout: str) -> list[str]:
-    """`_time_value` of many time keywords at once: parsed and printed per zone and scale, vectorised."""
+def _time_values(texts: Sequence[str], layout: str, listed: bool = False) -> list[str]:
+    """
+    `_time_value` of many time keywords at once: parsed and printed per zone and scale, vectorised.
+
+    ``listed``: `_printed_as_listed` already found the column printed as listed (it is not checked again).
+    """
     mod = layout[0] if layout[:1].isalpha() else ""
     rest = layout[len(mod) :]
     match = re.match(r"-?\d+", rest)
@@ -279,7 +283,8 @@ def _time_values(texts: Sequence[str], layout: str) -> list[str]:
     values = [""] * len(texts)
     for (zone, _), index in _zone_groups(texts, given).items():
         group = [texts[k] for k in index]
-        printed = _printed_as_listed(group, zone) if given is None and precision == 0 else None
+        whole = given is None and precision == 0
+        printed = group if whole and listed else _printed_as_listed(group, zone) if whole else None
         if printed is None:
             printed = sprint_times(parse_drms_times(group), zone, precision)
         for k, value in zip(index, printed, strict=True):
@@ -348,13 +353,13 @@ def _keyword_value(text: str, layout: str | None) -> str:
     return _keyword_values([text], layout)[0]
 
 
-def _keyword_values(texts: Sequence[Any], layout: str | None) -> list[str]:
+def _keyword_values(texts: Sequence[Any] | np.ndarray, layout: str | None) -> list[str]:
     """One keyword's values as ``exputil.c`` prints them with ``layout``, times vectorised (`_time_values`)."""
     texts = texts.tolist() if isinstance(texts, np.ndarray) and texts.dtype.kind == "U" else [str(t) for t in texts]
     if not layout:
         return texts  # the JSD format, as jsoc_info lists it (L243-252)
     if texts and _printed_as_listed(texts, drms_zone(texts[0])) is not None:
-        return _time_values(texts, layout)  # a column of whole-second times in one zone, as JSOC lists them
+        return _time_values(texts, layout, listed=True)  # whole-second times in one zone, as JSOC lists them
     absent = absent_mask(texts)
     times = [k for k, text in enumerate(texts) if not absent[k] and is_drms_time(text)]
     timed = set(times)

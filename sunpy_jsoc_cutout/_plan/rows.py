@@ -260,7 +260,7 @@ def concat_rows(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {key: _stack([part[key] for part in parts]) for key in parts[0]}
 
 
-def stack_rows(pages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def stack_rows(pages: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """
     The rows of pages of one request (`derive_rows` of each page) as one set of columns, a record
     listed on two pages (at their shared edge) kept once, where it first comes. The pages are used
