@@ -96,7 +96,13 @@ def _w2(results: dict) -> Table:
         "drms MB",
     ]
     rows = []
+    cases = []
     for case in results["W2"]:
+        cases.append(case)
+        if "drms_every_frame" in case:  # drms listing every frame, as an exact answer needs
+            label = f"{case['label']}, drms listing every frame"
+            cases.append({**case, "label": label, "drms": case["drms_every_frame"]})
+    for case in cases:
         ours, stock, drms = (case.get(k) for k in ("ours", "stock", "drms"))
         rows.append(
             [

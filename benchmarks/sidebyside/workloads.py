@@ -166,6 +166,11 @@ def _search_case(settings: Settings, emu: EmulatorProcess, work: Path, label: st
         "drms_search", {**base, "datasets": ours["ds"], "key": key, "seg": listed.get("seg"), "warm": warm_ds}
     )
     case = {"label": label, "ours": ours, "drms": drms, "key": key, "seg": listed.get("seg")}
+    if spec.get("sample") and spec["series"] in ("aia.lev1", "hmi.lev1"):
+        # what drms must list to know the frames im_patch will make: every frame of each set's span
+        every = [ds.replace(f"@{spec['sample']}s]", "]") for ds in ours["ds"]]
+        case["drms_every_frame"] = run_task("drms_search", {**base, "datasets": every, "key": key,
+                                                             "seg": listed.get("seg"), "warm": warm_ds})  # fmt: skip
     if stock:
         case["stock"] = run_task("stock_search", {**base, "spec": spec, "warm": warm})
     print(f"  {label}: ours {ours['wall']:.2f} s, drms {drms['wall']:.2f} s"
