@@ -307,7 +307,7 @@ def _zone_groups(texts: Sequence[str], given: str | None) -> dict[tuple[str, boo
     return groups
 
 
-def _printed_as_listed(texts: list[str], zone: str) -> list[str] | None:
+def _printed_as_listed(texts: list[str] | np.ndarray, zone: str) -> list[str] | np.ndarray | None:
     """
     ``texts`` themselves when ``sprint_time`` would print each of them, in its own zone to the whole
     second, exactly as listed: every one a valid calendar time to the second, without a leap second,
@@ -353,8 +353,12 @@ def _keyword_value(text: str, layout: str | None) -> str:
     return _keyword_values([text], layout)[0]
 
 
-def _keyword_values(texts: Sequence[Any] | np.ndarray, layout: str | None) -> list[str]:
+def _keyword_values(texts: Sequence[Any] | np.ndarray, layout: str | None) -> list[str] | np.ndarray:
     """One keyword's values as ``exputil.c`` prints them with ``layout``, times vectorised (`_time_values`)."""
+    if layout == "A" and isinstance(texts, np.ndarray) and texts.dtype.kind == "U" and len(texts):
+        first = str(texts[0])
+        if _printed_as_listed(texts, drms_zone(first)) is not None:  # whole seconds as listed: drop "." and ":"
+            return np.strings.replace(np.strings.replace(texts, ".", ""), ":", "")
     texts = texts.tolist() if isinstance(texts, np.ndarray) and texts.dtype.kind == "U" else [str(t) for t in texts]
     if not layout:
         return texts  # the JSD format, as jsoc_info lists it (L243-252)
@@ -437,7 +441,8 @@ def _render(
         elif f"{part.name.upper()}:{part.layout or ''}" in printed:
             pieces.append(printed[f"{part.name.upper()}:{part.layout or ''}"].tolist())
         elif part.name:
-            pieces.append(_keyword_values(keywords[part.name.upper()], part.layout))
+            values = _keyword_values(keywords[part.name.upper()], part.layout)
+            pieces.append(values.tolist() if isinstance(values, np.ndarray) else values)
     return ["".join(texts) for texts in zip(*pieces, strict=True)] if pieces else [""] * len(recnums)
 
 

@@ -135,6 +135,39 @@ def test_names_of_many_rows_at_once_are_each_rows_name(fmt):
 
 
 @pytest.mark.parametrize(
+    "t_rec",
+    [
+        ["2014-02-05T08:00:01Z", "2014-02-05T08:00:13Z", "2014-02-05T23:59:59Z"],  # printed as listed
+        ["2012.01.01_01:01:30_TAI", "2012.01.01_01:01:42_TAI"],
+        ["2014-02-05T08:00:01Z", "2014-02-05T08:00:13.5Z"],  # not whole seconds: printed one by one
+        ["2014-02-05T08:00:01Z", "2012.01.01_01:01:30_TAI"],  # two zones
+    ],
+)
+def test_a_column_of_fixed_width_text_names_as_the_same_values_listed_one_by_one(t_rec):
+    """The search keeps listed strings as numpy text; ``{T_REC:A}`` of such a column, printed at once,
+    is each value's name as one-by-one rendering makes it."""
+    columns = {
+        "recnum": np.arange(len(t_rec)),
+        "Skip": np.full(len(t_rec), ""),
+        "kw:T_REC": np.array(t_rec, dtype=str),
+        "kw:WAVELNTH": np.array(["171"] * len(t_rec), dtype=str),
+    }
+    names = file_names("{T_REC:A}.{WAVELNTH}", columns, series="aia.lev1")
+    expected = [
+        render_name(
+            "{T_REC:A}.{WAVELNTH}",
+            {"T_REC": t, "WAVELNTH": "171"},
+            seriesname="aia.lev1_mod",
+            recnum=k,
+            segment="image.fits",
+            counter=k,
+        )
+        for k, t in enumerate(t_rec)
+    ]
+    assert list(names) == expected
+
+
+@pytest.mark.parametrize(
     "column",
     [
         ["2014.02.05_08:00:35_TAI", "2014.02.05_08:00:47.57_TAI", " 2014.02.05_08:00:59_TAI "],
