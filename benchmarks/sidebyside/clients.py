@@ -11,7 +11,9 @@ included). Imports happen before the measurement (at the top of this module).
 Tasks: `ours_fetch` (``Fido.search`` + ``Fido.fetch`` with this package), `stock_fetch`
 (sunpy's ``JSOCClient`` through ``Fido``, one wavelength after another), `drms_fetch` (drms by
 hand: one export per wavelength, submit, wait, download the tar, extract), `ours_search`,
-`stock_search` (``JSOCClient.search``) and `drms_search` (``drms.Client.query``).
+`stock_search` (``JSOCClient.search``) and `drms_search` (``drms.Client.query``). A search task
+runs `SEARCH_REPEATS` times and reports its median run (one search is too short for one sample
+on a shared machine); ``walls`` keeps every run's wall time.
 """
 
 from __future__ import annotations
@@ -215,6 +217,9 @@ def drms_search(url: str, datasets: list[str], key: str, seg: str | None = None,
     return {"rows": rows}
 
 
+#: A search task runs this many times in its process (after the warm-up); its figures are the median run's.
+SEARCH_REPEATS = 3
+
 TASKS: dict[str, Callable[..., dict]] = {
     "ours_fetch": ours_fetch,
     "stock_fetch": stock_fetch,
@@ -238,7 +243,9 @@ def main(argv: list[str]) -> int:
     log.setLevel("WARNING")
     parfive_helpers.config.http_proxy = parfive_helpers.config.https_proxy = None
     _warm_up(name, args)
-    figures = measured(TASKS[name], **args)
+    runs = [measured(TASKS[name], **args) for _ in range(SEARCH_REPEATS if name.endswith("_search") else 1)]
+    figures = sorted(runs, key=lambda run: run["wall"])[len(runs) // 2]  # the median run
+    figures["walls"] = [run["wall"] for run in runs]
     result.write_text(json.dumps(figures))
     return 0
 
