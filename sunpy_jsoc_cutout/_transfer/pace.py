@@ -8,7 +8,7 @@ every request of a job. `StagingPace` estimates when a submitted request should 
 that the scheduler polls then (and grows its interval again from ``min_poll`` if it is not):
 
 - before any request of the run has finished, from ``conf.request_overhead`` and
-  ``conf.staging_per_record`` times JSOC's ``rcount``;
+  ``conf.staging_per_record`` times the request's planned files (JSOC's ``rcount`` without them);
 - afterwards, from the pace of the requests that finished, measured from the last poll that
   still saw them pending (the earliest they can have finished), so that the estimate errs early,
   which costs a few polls, rather than late, which costs the next request's time.

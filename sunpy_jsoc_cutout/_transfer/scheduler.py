@@ -82,7 +82,7 @@ class _Job:
     notes: list[str] = field(default_factory=list)
     #: Unix time of an unfinished submission left in the ledger by an earlier (killed) run.
     previous_intent: float | None = None
-    #: When this run's submission was accepted (runner clock) and JSOC's record count of it.
+    #: When this run's submission was accepted (runner clock), and its planned files (else JSOC's rcount).
     submitted: float | None = None
     records: int | None = None
 
@@ -204,8 +204,10 @@ class ExportRunner:
 
     def _due(self, job: _Job) -> float | None:
         """Runner-clock time at which ``job``'s request should be ready (None: no estimate)."""
-        expected = self.pace.expected(job.records) if self.pace is not None and job.submitted is not None else None
-        return None if expected is None or job.submitted is None else job.submitted + expected
+        if self.pace is None or job.submitted is None:
+            return None
+        expected = self.pace.expected(job.records)
+        return None if expected is None else job.submitted + expected
 
     def _learn(self, job: _Job, seen_pending: float | None, found_done: float) -> None:
         """Tell the pace how long ``job`` took: at least until it was last seen pending.

@@ -117,24 +117,10 @@ class DownloadSession:
             try:
                 if _loop_running():
                     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="jsoc-cutout-download") as pool:
-                        return pool.submit(_run_and_close_connections, loop, task).result()
-                return _run_and_close_connections(loop, task)
+                        return pool.submit(loop.run_until_complete, task).result()
+                return loop.run_until_complete(task)
             except asyncio.CancelledError:  # cancelled before parfive started: nothing was downloaded
                 return parfive.Results()
-
-
-def _run_and_close_connections(loop: asyncio.AbstractEventLoop, task: asyncio.Task) -> Any:
-    """
-    Run ``task`` on ``loop``, then let the loop close the connections parfive's session closed.
-
-    aiohttp closes a socket in a callback of the loop's next step (``transport.close()`` schedules
-    it); without that step the connection of one batch stays open until the next batch runs, or
-    until garbage collection, and JSOC sees two connections of ours at once.
-    """
-    try:
-        return loop.run_until_complete(task)
-    finally:
-        loop.run_until_complete(asyncio.sleep(0))
 
 
 def _loop_running() -> bool:

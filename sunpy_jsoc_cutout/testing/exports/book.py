@@ -142,8 +142,7 @@ class ExportBook:
             if made is not None:
                 files, records = made
                 tar = request.method.endswith("-tar")
-                steps = getattr(request.chain, "step_names", ())
-                delay = self.model.completion_delay(request.serial, files, records, steps, tar)
+                delay = self.model.completion_delay(request.serial, files, records, request.chain.step_names, tar)
                 delay += self.model.tape_delay if request.tape_sunums else 0.0
                 request.ready_at = request.submitted + delay
             request.index = index
